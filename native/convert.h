@@ -1,0 +1,32 @@
+// Crossing the boundary: JS `{ data, shape }` objects to tensors and back.
+// Float tensors travel as Float32Array (NCHW); 8-bit images as Uint8Array (HWC).
+// Everything is checked on the JS thread, before any job is queued.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace dpl {
+
+// Copies a `{ data: Float32Array, shape: number[] }` into a CPU float tensor.
+// `rank` > 0 demands that many dimensions. `what` names the argument in errors.
+torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0);
+
+// Copies a `{ data: Uint8Array, shape: number[] }` into a CPU uint8 tensor.
+torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0);
+
+// Throws a UserError naming `what` if the tensor holds NaN or infinity.
+void RequireFinite(const torch::Tensor& t, const std::string& what);
+
+// Copies a tensor (any device, float or uint8) out to `{ data, shape }`.
+Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t);
+
+// Reads an array of non-negative integers (layer indices, shapes).
+std::vector<int64_t> IntListFromJs(const Napi::Value& value, const std::string& what);
+
+// Reads a string argument or throws naming it.
+std::string StringFromJs(const Napi::Value& value, const std::string& what);
+
+}  // namespace dpl

@@ -1,0 +1,240 @@
+#include "loss_network.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "classes.h"
+#include "convert.h"
+#include "device.h"
+#include "errors.h"
+#include "executor.h"
+#include "handle.h"
+
+namespace dpl {
+
+Normalization ParseNormalization(const std::string& name) {
+  if (name == "none") return Normalization::None;
+  if (name == "imagenet") return Normalization::ImageNet;
+  if (name == "lpips") return Normalization::Lpips;
+  throw UserError("unknown normalization '" + name + "': use 'none', 'imagenet' or 'lpips'");
+}
+
+std::shared_ptr<LossNet> LossNet::Load(const std::string& path, torch::Device device,
+                                       Normalization normalization) {
+  Require(std::ifstream(path).good(),
+          "loss network file '" + path + "' cannot be read; export it with `npx dpl-torch export-networks`");
+  auto net = std::make_shared<LossNet>();
+  try {
+    net->trunk = torch::jit::load(path, device);
+  } catch (const c10::Error& e) {
+    throw UserError("'" + path + "' is not a TorchScript module this LibTorch (" + TORCH_VERSION +
+                    ") can read: " + e.what_without_backtrace() +
+                    ". Re-export it with `npx dpl-torch export-networks` using a Python torch that matches");
+  }
+  for (const auto& child : net->trunk.children()) net->children.push_back(child);
+  Require(!net->children.empty(), "'" + path + "' has no children; it is not a loss-network export");
+  net->device = device;
+  net->normalization = normalization;
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  if (normalization == Normalization::ImageNet) {
+    net->shift = torch::tensor({0.485f, 0.456f, 0.406f}, opts).view({1, 3, 1, 1});
+    net->scale = torch::tensor({0.229f, 0.224f, 0.225f}, opts).view({1, 3, 1, 1});
+  } else if (normalization == Normalization::Lpips) {
+    net->shift = torch::tensor({-0.030f, -0.088f, -0.188f}, opts).view({1, 3, 1, 1});
+    net->scale = torch::tensor({0.458f, 0.448f, 0.450f}, opts).view({1, 3, 1, 1});
+  }
+  net->SetTrainable(false);
+  return net;
+}
+
+void LossNet::SetTrainable(bool on) {
+  trainable = on;
+  trunk.train(on);
+  for (auto p : trunk.parameters()) p.set_requires_grad(on);
+}
+
+torch::Tensor LossNet::Normalize(const torch::Tensor& images) const {
+  switch (normalization) {
+    case Normalization::None:
+      return images;
+    case Normalization::ImageNet:
+      return (images - shift) / scale;
+    case Normalization::Lpips:
+      return (images * 2 - 1 - shift) / scale;
+  }
+  return images;
+}
+
+namespace {
+// TorchScript errors carry a script traceback; the cause is on the last line.
+std::string LastLine(const std::string& text) {
+  auto end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return text;
+  auto start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+}  // namespace
+
+void CheckLayers(const std::vector<int64_t>& layers, int64_t size) {
+  Require(!layers.empty(), "layers must name at least one layer");
+  for (auto l : layers) {
+    Require(l < size, "layer " + std::to_string(l) + " is past the end of this network: it has " +
+                          std::to_string(size) + " children, so layers run 0.." + std::to_string(size - 1));
+  }
+}
+
+void CheckImageBatch(const torch::Tensor& images, const std::string& what) {
+  Require(images.dim() == 4 && images.size(1) == 3,
+          what + " must be a batch of RGB images shaped [N, 3, H, W], got " +
+              c10::str(images.sizes()));
+  RequireFinite(images, what);
+}
+
+std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
+                                             const std::vector<int64_t>& layers) const {
+  CheckLayers(layers, Size());
+  int64_t deepest = *std::max_element(layers.begin(), layers.end());
+  std::vector<torch::Tensor> at(deepest + 1);
+  torch::Tensor x = Normalize(images);
+  for (int64_t i = 0; i <= deepest; ++i) {
+    torch::jit::Module child = children[i];  // a handle; forward() is non-const
+    auto in_shape = c10::str(x.sizes());
+    try {
+      x = child.forward({x}).toTensor();
+    } catch (const c10::Error& e) {
+      throw UserError("layer " + std::to_string(i) + " of the loss network failed on a feature of shape " +
+                      in_shape + " (input images " + c10::str(images.sizes()) +
+                      "; a larger image may be needed): " + LastLine(e.what_without_backtrace()));
+    }
+    at[i] = x;
+  }
+  std::vector<torch::Tensor> out;
+  out.reserve(layers.size());
+  for (auto l : layers) out.push_back(at[l]);
+  return out;
+}
+
+namespace {
+
+class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LossNetwork",
+                       {InstanceMethod("features", &LossNetworkWrap::FeaturesJs),
+                        InstanceMethod("perceptualLoss", &LossNetworkWrap::PerceptualLossJs),
+                        InstanceMethod("dispose", &LossNetworkWrap::DisposeJs),
+                        InstanceAccessor("size", &LossNetworkWrap::SizeJs, nullptr),
+                        InstanceAccessor("device", &LossNetworkWrap::DeviceJs, nullptr),
+                        InstanceAccessor("disposed", &LossNetworkWrap::DisposedJs, nullptr)});
+  }
+
+  explicit LossNetworkWrap(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<LossNetworkWrap>(info), owned_("loss network") {
+    auto state = UnwrapState<LossNet>(info);
+    Require(state != nullptr, "use loadLossNetwork() to make a LossNetwork");
+    owned_.Reset(state);
+  }
+
+  std::shared_ptr<LossNet> State() const { return owned_.Get(); }
+
+ private:
+  // features(images, layers) -> Promise<{data, shape}[]>
+  Napi::Value FeaturesJs(const Napi::CallbackInfo& info) {
+    auto net = owned_.Get();
+    auto images = FloatTensorFromJs(info[0], "images", 4);
+    CheckImageBatch(images, "images");
+    auto layers = IntListFromJs(info[1], "layers");
+    CheckLayers(layers, net->Size());
+    return Schedule(info.Env(), [net, images, layers]() -> Finisher {
+      auto feats = net->Features(images.to(net->device), layers);
+      std::vector<torch::Tensor> cpu;
+      for (auto& f : feats) cpu.push_back(f.to(torch::kCPU).contiguous());
+      return [cpu](Napi::Env env) -> Napi::Value {
+        auto arr = Napi::Array::New(env, cpu.size());
+        for (size_t i = 0; i < cpu.size(); ++i) arr.Set(i, TensorToJs(env, cpu[i]));
+        return arr;
+      };
+    });
+  }
+
+  // perceptualLoss(a, b, layers, distance, wantGrad) -> Promise<{loss, grad?}>
+  // loss = sum over layers of mean((F(a) - F(b))^2) ('mse') or mean|F(a) - F(b)| ('l1');
+  // grad is d loss / d a.
+  Napi::Value PerceptualLossJs(const Napi::CallbackInfo& info) {
+    auto net = owned_.Get();
+    auto a = FloatTensorFromJs(info[0], "a", 4);
+    auto b = FloatTensorFromJs(info[1], "b", 4);
+    CheckImageBatch(a, "a");
+    CheckImageBatch(b, "b");
+    Require(a.sizes() == b.sizes(), "a and b must have the same shape, got " + c10::str(a.sizes()) +
+                                        " and " + c10::str(b.sizes()));
+    auto layers = IntListFromJs(info[2], "layers");
+    CheckLayers(layers, net->Size());
+    auto distance = StringFromJs(info[3], "distance");
+    Require(distance == "mse" || distance == "l1", "distance must be 'mse' or 'l1', got '" + distance + "'");
+    bool want_grad = info[4].ToBoolean();
+    return Schedule(info.Env(), [net, a, b, layers, distance, want_grad]() -> Finisher {
+      auto target = net->Features(b.to(net->device), layers);
+      torch::AutoGradMode grad_mode(want_grad);
+      auto input = a.to(net->device).requires_grad_(want_grad);
+      auto feats = net->Features(input, layers);
+      torch::Tensor loss = torch::zeros({}, input.options().requires_grad(false));
+      for (size_t i = 0; i < feats.size(); ++i) {
+        loss = loss + (distance == "mse" ? torch::mse_loss(feats[i], target[i])
+                                         : torch::l1_loss(feats[i], target[i]));
+      }
+      torch::Tensor grad;
+      if (want_grad) grad = torch::autograd::grad({loss}, {input})[0].to(torch::kCPU);
+      double value = loss.item<double>();
+      return [value, grad](Napi::Env env) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("loss", Napi::Number::New(env, value));
+        if (grad.defined()) out.Set("grad", TensorToJs(env, grad));
+        return out;
+      };
+    });
+  }
+
+  Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
+    owned_.Dispose();
+    return info.Env().Undefined();
+  }
+  Napi::Value SizeJs(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(owned_.Get()->Size()));
+  }
+  Napi::Value DeviceJs(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), owned_.Get()->device.str());
+  }
+  Napi::Value DisposedJs(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), owned_.Disposed());
+  }
+
+  Owned<LossNet> owned_;
+};
+
+// loadLossNetwork(path, device, normalization) -> Promise<LossNetwork>
+Napi::Value LoadLossNetworkJs(const Napi::CallbackInfo& info) {
+  auto path = StringFromJs(info[0], "path");
+  auto device = ParseDevice(StringFromJs(info[1], "device"));
+  auto normalization = ParseNormalization(StringFromJs(info[2], "normalization"));
+  return Schedule(info.Env(), [path, device, normalization]() -> Finisher {
+    auto net = LossNet::Load(path, device, normalization);
+    return [net](Napi::Env env) -> Napi::Value { return NewWrapped(env, "LossNetwork", net); };
+  });
+}
+
+}  // namespace
+
+std::shared_ptr<LossNet> LossNetFromJs(const Napi::Value& value, const std::string& what) {
+  Require(value.IsObject(), what + " must be a LossNetwork");
+  auto obj = value.As<Napi::Object>();
+  Require(IsInstanceOf(obj.Env(), "LossNetwork", obj), what + " must be a LossNetwork");
+  return Napi::ObjectWrap<LossNetworkWrap>::Unwrap(obj)->State();
+}
+
+void InitLossNetwork(Napi::Env env, Napi::Object exports) {
+  RegisterClass(env, exports, "LossNetwork", LossNetworkWrap::Define(env));
+  exports.Set("loadLossNetwork", Napi::Function::New(env, LoadLossNetworkJs));
+}
+
+}  // namespace dpl

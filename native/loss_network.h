@@ -1,0 +1,53 @@
+// A loss network: the ordered children of a torchvision trunk, exported as a
+// TorchScript nn.Sequential. Features at any set of layers come from one pass
+// that stops at the deepest layer asked for.
+#pragma once
+#include <napi.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace dpl {
+
+enum class Normalization { None, ImageNet, Lpips };
+Normalization ParseNormalization(const std::string& name);
+
+struct LossNet {
+  torch::jit::Module trunk;
+  std::vector<torch::jit::Module> children;
+  torch::Device device{torch::kCPU};
+  Normalization normalization = Normalization::None;
+  torch::Tensor shift, scale;  // on `device`; x -> (x - shift) / scale after any LPIPS remap
+  bool trainable = false;
+
+  // Loads `path` onto `device`, frozen and in eval mode.
+  static std::shared_ptr<LossNet> Load(const std::string& path, torch::Device device,
+                                       Normalization normalization);
+
+  int64_t Size() const { return static_cast<int64_t>(children.size()); }
+
+  // Applies the input normalisation to [0,1] images (N,3,H,W) already on `device`.
+  torch::Tensor Normalize(const torch::Tensor& images) const;
+
+  // Features at `layers` (any order, repeats allowed) of normalised `images`.
+  // Gradients flow if grad mode is on. Throws UserError on a bad layer.
+  std::vector<torch::Tensor> Features(const torch::Tensor& images, const std::vector<int64_t>& layers) const;
+
+  // Switches between frozen/eval and trainable/train mode (similarity tune, scratch).
+  void SetTrainable(bool on);
+};
+
+// Checks a layer list against a network of `size` children.
+void CheckLayers(const std::vector<int64_t>& layers, int64_t size);
+
+// Checks an image batch from JS: float (N,3,H,W), finite.
+void CheckImageBatch(const torch::Tensor& images, const std::string& what);
+
+// The LossNet behind a JS LossNetwork object, or a clear error.
+std::shared_ptr<LossNet> LossNetFromJs(const Napi::Value& value, const std::string& what);
+
+void InitLossNetwork(Napi::Env env, Napi::Object exports);
+
+}  // namespace dpl

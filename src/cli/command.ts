@@ -1,0 +1,21 @@
+export interface Command {
+  summary: string;
+  usage: string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+/** 'a,b, c' -> ['a', 'b', 'c'] */
+export const list = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** '3,8,15' -> [3, 8, 15], or an Error naming the option. */
+export function intList(s: string | undefined, option: string): number[] | undefined {
+  const parts = list(s);
+  if (!parts) return undefined;
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${option} must be non-negative integers separated by commas, got '${p}'`);
+    return n;
+  });
+}

@@ -1,0 +1,58 @@
+// What dpl-torch finds on this machine: LibTorch, devices, BLAS, Python, exports.
+import { canRead, readManifest, weightsId } from './manifest.js';
+import { addonPath, native } from './native.js';
+import { modelsDir } from './paths.js';
+import { findPythonTorch } from './python.js';
+
+export interface DoctorReport {
+  addon: string;
+  libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number };
+  cuda?: { available: boolean; devices: number };
+  blas?: { libraries: string[]; openblas: boolean };
+  python: { python: string; torch: string; torchvision: string } | null;
+  models: { dir: string; networks: { architecture: string; weights: string; torch: string; readable: boolean }[] };
+  problems: string[];
+}
+
+export function doctor(): DoctorReport {
+  const problems: string[] = [];
+  const report: DoctorReport = { addon: addonPath(), python: findPythonTorch(), models: { dir: modelsDir(), networks: [] }, problems };
+  let linked: string | undefined;
+  try {
+    const info = native().info();
+    linked = info.torchVersion;
+    report.libtorch = { version: info.torchVersion, cmakeDir: info.torchDir, builtWithCuda: info.builtWithCuda, mkldnn: info.mkldnn, threads: info.threads };
+    report.cuda = { available: info.cudaAvailable, devices: info.cudaDevices };
+    const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
+    report.blas = { libraries: info.blasLibraries, openblas };
+    if (!openblas && info.blasLibraries.length) problems.push('LibTorch uses the reference BLAS: install libopenblas0-pthread (5-8x faster)');
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  if (!report.python) problems.push('no Python with torch+torchvision for exports: apt-get install python3-torchvision, or set DPL_TORCH_PYTHON');
+  try {
+    for (const e of Object.values(readManifest(modelsDir()).networks)) {
+      const readable = linked ? canRead(linked, e.torch) : false;
+      report.models.networks.push({ architecture: e.architecture, weights: weightsId(e), torch: e.torch, readable });
+      if (!readable) problems.push(`${e.architecture}.pt was exported by torch ${e.torch}; the linked LibTorch cannot read it: re-export`);
+    }
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  if (!report.models.networks.length) problems.push(`no exported networks in ${modelsDir()}: run \`npx dpl-torch export-networks\``);
+  return report;
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = [`addon:       ${r.addon}`];
+  if (r.libtorch) {
+    lines.push(`LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads}`);
+    lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);
+    lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}`);
+  }
+  lines.push(`Python:      ${r.python ? `${r.python.python} (torch ${r.python.torch}, torchvision ${r.python.torchvision})` : 'none with torch+torchvision'}`);
+  lines.push(`models:      ${r.models.dir}`);
+  for (const n of r.models.networks) lines.push(`  ${n.architecture.padEnd(20)} ${n.weights.padEnd(40)} torch ${n.torch}${n.readable ? '' : '  (unreadable here)'}`);
+  lines.push(r.problems.length ? `problems:\n${r.problems.map((p) => `  - ${p}`).join('\n')}` : 'problems:    none');
+  return lines.join('\n');
+}

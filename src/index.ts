@@ -1,0 +1,16 @@
+// dpl-torch public API.
+export { LossNetwork, Normalization, type LoadOptions } from './loss-network.js';
+export { perceptualLoss, type PerceptualLossOptions, type PerceptualLossResult } from './perceptual-loss.js';
+export {
+  STUDY_NETWORKS,
+  STUDY_NETWORK_NAMES,
+  describeArchitecture,
+  requireArchitecture,
+  studyLayers,
+  type StudyNetwork,
+  type ChildrenRule,
+} from './networks.js';
+export { exportNetworks, type ExportOptions } from './export-networks.js';
+export { doctor, type DoctorReport } from './doctor.js';
+export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
+export type { FloatTensor, ByteImage } from './tensor.js';

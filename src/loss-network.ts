@@ -1,0 +1,111 @@
+// LossNetwork: a frozen torchvision trunk (TorchScript export) run by LibTorch.
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { canRead, isPretrained, readManifest, sha256File, weightsId, type ManifestEntry } from './manifest.js';
+import { native, type NativeLossNetwork } from './native.js';
+import { requireArchitecture } from './networks.js';
+import { modelsDir } from './paths.js';
+import { checkFloatTensor, type FloatTensor } from './tensor.js';
+import { parseOptions } from './validate.js';
+
+export const Normalization = z.enum(['none', 'imagenet', 'lpips']);
+export type Normalization = z.infer<typeof Normalization>;
+
+export const Device = z.string().regex(/^(cpu|cuda(:\d+)?)$/, "use 'cpu', 'cuda' or 'cuda:N'");
+
+const LoadOptions = z.object({
+  device: Device.default('cpu'),
+  /** Input normalisation applied to [0,1] images before the trunk. */
+  normalization: Normalization.default('imagenet'),
+  /** Folder with the exports and manifest.json (default: models/torchscript or DPL_TORCH_MODELS). */
+  modelsDir: z.string().optional(),
+  /** 'imagenet' refuses a random-init export; 'random' refuses a pretrained one. */
+  weights: z.enum(['any', 'imagenet', 'random']).default('any'),
+});
+export type LoadOptions = z.input<typeof LoadOptions>;
+
+export class LossNetwork {
+  private constructor(
+    /** The native handle; other dpl-torch modules pass it to native code. */
+    readonly handle: NativeLossNetwork,
+    readonly architecture: string,
+    readonly entry: ManifestEntry,
+    readonly normalization: Normalization,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Loads an exported network by architecture name ('vgg16') or .pt path, checking
+   * its manifest entry: the file's sha256, and that the linked LibTorch can read it.
+   */
+  static async load(archOrPath: string, options: LoadOptions = {}): Promise<LossNetwork> {
+    const opts = parseOptions(LoadOptions, options, 'LossNetwork.load options');
+    const isPath = archOrPath.endsWith('.pt') || archOrPath.includes('/');
+    const dir = isPath ? dirname(resolve(archOrPath)) : resolve(opts.modelsDir ?? modelsDir());
+    const file = isPath ? basename(archOrPath) : `${archOrPath}.pt`;
+    if (!isPath) requireArchitecture(archOrPath);
+    const path = resolve(dir, file);
+    const entry = Object.values(readManifest(dir).networks).find((e) => e.file === file);
+    if (!entry || !existsSync(path)) {
+      const arch = entry?.architecture ?? file.replace(/\.pt$/, '');
+      throw new Error(
+        `no exported loss network '${arch}' in ${dir}` +
+          (existsSync(path) ? ' (the .pt has no manifest entry)' : '') +
+          `; run \`npx dpl-torch export-networks --arch ${arch}\` (add --weights random where ImageNet weights cannot be had)`,
+      );
+    }
+    await checkExport(path, entry, opts.weights);
+    const handle = await native().loadLossNetwork(path, opts.device, opts.normalization);
+    return new LossNetwork(handle, entry.architecture, entry, opts.normalization, path);
+  }
+
+  /** Number of children (valid layers are 0..size-1). */
+  get size(): number {
+    return this.handle.size;
+  }
+  get device(): string {
+    return this.handle.device;
+  }
+  /** 'IMAGENET1K_V1:<file>' or 'random:<seed>', for results. */
+  get weightsId(): string {
+    return weightsId(this.entry);
+  }
+  get pretrained(): boolean {
+    return isPretrained(this.entry);
+  }
+
+  /** Features at `layers` (one pass) of [0,1] RGB images shaped [N, 3, H, W]. */
+  features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]> {
+    checkFloatTensor(images, 'images', 4);
+    return this.handle.features(images, layers);
+  }
+
+  /** Frees the network now rather than at garbage collection; later calls throw. */
+  dispose(): void {
+    this.handle.dispose();
+  }
+}
+
+async function checkExport(path: string, entry: ManifestEntry, want: 'any' | 'imagenet' | 'random'): Promise<void> {
+  const linked = native().info().torchVersion;
+  if (!canRead(linked, entry.torch)) {
+    throw new Error(
+      `${path} was exported by torch ${entry.torch}, newer than the linked LibTorch ${linked}, which may not read it. ` +
+        `Re-export with a Python torch ${linked} (\`npx dpl-torch export-networks --arch ${entry.architecture}\` picks one via DPL_TORCH_PYTHON), ` +
+        'or rebuild dpl-torch against a newer LibTorch',
+    );
+  }
+  if ((await sha256File(path)) !== entry.sha256) {
+    throw new Error(`${path} does not match the sha256 in its manifest (corrupt or replaced); re-export it with \`npx dpl-torch export-networks --arch ${entry.architecture}\``);
+  }
+  if (want === 'imagenet' && !isPretrained(entry)) {
+    throw new Error(
+      `${entry.architecture} is exported with random weights (seed ${entry.seed}), but ImageNet weights were asked for; ` +
+        `run \`npx dpl-torch export-networks --arch ${entry.architecture} --weights imagenet\` (see README for offline weight files)`,
+    );
+  }
+  if (want === 'random' && isPretrained(entry)) {
+    throw new Error(`${entry.architecture} is exported with ImageNet weights, but random weights were asked for`);
+  }
+}

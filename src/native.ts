@@ -1,0 +1,66 @@
+// Loads the compiled addon and describes what it exports.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from './paths.js';
+import type { FloatTensor } from './tensor.js';
+
+export interface NativeInfo {
+  torchVersion: string;
+  torchDir: string;
+  builtWithCuda: boolean;
+  cudaAvailable: boolean;
+  cudaDevices: number;
+  mkldnn: boolean;
+  threads: number;
+  parallelInfo: string;
+  blasLibraries: string[];
+  pendingJobs: number;
+}
+
+export interface NativeLossNetwork {
+  readonly size: number;
+  readonly device: string;
+  readonly disposed: boolean;
+  features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]>;
+  perceptualLoss(
+    a: FloatTensor,
+    b: FloatTensor,
+    layers: number[],
+    distance: 'mse' | 'l1',
+    wantGrad: boolean,
+  ): Promise<{ loss: number; grad?: FloatTensor }>;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
+  [name: string]: unknown;
+}
+
+let addon: NativeAddon | undefined;
+
+export const addonPath = (): string => join(packageRoot, 'build', 'Release', 'dpl_torch.node');
+
+/** The addon, loaded on first use; a clear error naming the remedy if it was never built. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    throw new Error(
+      `dpl-torch's native addon is not built (${path} is missing). ` +
+        'Run `npm rebuild dpl-torch` (or `npm run build:native` in a checkout); it needs LibTorch, see the README.',
+    );
+  }
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    throw new Error(
+      `dpl-torch's native addon failed to load: ${(e as Error).message}. ` +
+        'If LibTorch moved or was upgraded, rebuild with `npm rebuild dpl-torch`.',
+    );
+  }
+  return addon;
+}

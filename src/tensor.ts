@@ -1,0 +1,48 @@
+// The shapes that cross the boundary to native code.
+// Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC.
+
+export interface FloatTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface ByteImage {
+  data: Uint8Array;
+  shape: [number, number, number];
+}
+
+/** Throws a TypeError naming `what` unless `t` is a well-formed FloatTensor of `rank` dims. */
+export function checkFloatTensor(t: unknown, what: string, rank?: number): asserts t is FloatTensor {
+  const v = t as Partial<FloatTensor> | null;
+  if (!v || !(v.data instanceof Float32Array) || !Array.isArray(v.shape)) {
+    throw new TypeError(`${what} must be { data: Float32Array, shape: number[] }`);
+  }
+  checkShape(v.shape, v.data.length, what, rank);
+}
+
+/** Throws a TypeError naming `what` unless `img` is an 8-bit RGB image [h, w, 3]. */
+export function checkByteImage(img: unknown, what: string): asserts img is ByteImage {
+  const v = img as Partial<ByteImage> | null;
+  if (!v || !(v.data instanceof Uint8Array) || !Array.isArray(v.shape)) {
+    throw new TypeError(`${what} must be { data: Uint8Array, shape: [h, w, 3] }`);
+  }
+  checkShape(v.shape, v.data.length, what, 3);
+  if (v.shape[2] !== 3) throw new TypeError(`${what} must have 3 channels (HWC RGB), got ${v.shape[2]}`);
+}
+
+function checkShape(shape: number[], length: number, what: string, rank?: number): void {
+  if (rank !== undefined && shape.length !== rank) {
+    throw new TypeError(`${what}.shape must have ${rank} dimensions, got [${shape.join(', ')}]`);
+  }
+  if (!shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new TypeError(`${what}.shape must hold positive integers, got [${shape.join(', ')}]`);
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== length) {
+    throw new TypeError(`${what}.data has ${length} elements but shape [${shape.join(', ')}] needs ${n}`);
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,17 @@
+// Option validation with messages that name the bad field and what it accepts.
+import type { z } from 'zod';
+
+export function formatIssues(error: z.ZodError, what: string): string {
+  const lines = error.issues.map((i) => {
+    const field = i.path.length ? i.path.join('.') : '(value)';
+    return `${field}: ${i.message}`;
+  });
+  return `invalid ${what}: ${lines.join('; ')}`;
+}
+
+/** Parses `value` with `schema` or throws a TypeError naming each bad field. */
+export function parseOptions<S extends z.ZodTypeAny>(schema: S, value: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new TypeError(formatIssues(r.error, what));
+  return r.data;
+}
