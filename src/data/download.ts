@@ -1,0 +1,86 @@
+// Downloads that resume, verify and report progress. Used by every dataset.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface DownloadProgress {
+  url: string;
+  received: number;
+  /** Total bytes, when the server says. */
+  total?: number;
+}
+
+export interface DownloadOptions {
+  /** Expected sha256 (hex); a mismatch deletes the file and throws. */
+  sha256?: string;
+  onProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Fetches `url` to `dest`. A partial `dest.part` from an earlier try is resumed
+ * with an HTTP Range request; the file appears at `dest` only when complete and
+ * verified. An existing `dest` with the right checksum is kept as it is.
+ */
+export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
+  if (existsSync(dest)) {
+    if (!options.sha256 || (await sha256Of(dest)) === options.sha256) return;
+    unlinkSync(dest);
+  }
+  mkdirSync(dirname(dest), { recursive: true });
+  const part = `${dest}.part`;
+  const have = existsSync(part) ? statSync(part).size : 0;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: options.signal });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `cannot download ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}. ` +
+        'If this machine is offline, download the file elsewhere and point dpl-torch at the folder that holds the data.',
+    );
+  }
+  if (res.status === 416 && have) {
+    // The part file already holds everything.
+  } else if (!res.ok) {
+    throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  }
+  const resumed = res.status === 206;
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  const total = Number.isFinite(length) ? length + (resumed ? have : 0) : undefined;
+  if (res.status !== 416 && res.body) {
+    let received = resumed ? have : 0;
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      options.onProgress?.({ url, received, total });
+    });
+    await pipeline(body, createWriteStream(part, { flags: resumed ? 'a' : 'w' }), { signal: options.signal });
+  }
+  if (options.sha256) {
+    const got = await sha256Of(part);
+    if (got !== options.sha256) {
+      unlinkSync(part);
+      throw new Error(`download of ${url} is corrupt: sha256 ${got}, expected ${options.sha256}; it was deleted, try again`);
+    }
+  }
+  renameSync(part, dest);
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A one-line text progress bar: 'name  [=====>    ]  45% 12.3/27.0 MB'. */
+export function formatBytesProgress(name: string, p: DownloadProgress): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  if (!p.total) return `${name}  ${mb(p.received)} MB`;
+  const frac = Math.min(1, p.received / p.total);
+  const width = 24;
+  const filled = Math.round(frac * width);
+  return `${name}  [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mb(p.received)}/${mb(p.total)} MB`;
+}

@@ -1,0 +1,53 @@
+// A static file server on 127.0.0.1 for download tests, with Range support and
+// an optional cut-off that drops the connection part-way (to test resume).
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, normalize } from 'node:path';
+
+export interface TestServer {
+  url: string;
+  /** Requests seen, as 'GET /path range' strings. */
+  requests: string[];
+  /** When set, the next full (non-Range) response stops after this many bytes. */
+  cutAfter?: number;
+  close(): Promise<void>;
+}
+
+export async function serveFolder(root: string): Promise<TestServer> {
+  const state: TestServer = { url: '', requests: [], close: async () => {} };
+  const server: Server = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
+    state.requests.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`.trim());
+    if (!path.startsWith(root) || !existsSync(path) || statSync(path).isDirectory()) {
+      res.writeHead(404).end();
+      return;
+    }
+    const size = statSync(path).size;
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (m) {
+      const start = Number(m[1]);
+      if (start >= size) {
+        res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+        return;
+      }
+      res.writeHead(206, { 'Content-Length': size - start, 'Content-Range': `bytes ${start}-${size - 1}/${size}` });
+      createReadStream(path, { start }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { 'Content-Length': size });
+    if (state.cutAfter !== undefined) {
+      const cut = state.cutAfter;
+      state.cutAfter = undefined;
+      createReadStream(path, { start: 0, end: cut - 1 })
+        .on('end', () => res.socket?.destroy())
+        .pipe(res, { end: false });
+      return;
+    }
+    createReadStream(path).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise((r) => server.close(() => r()));
+  return state;
+}
