@@ -93,6 +93,7 @@ void CheckImageBatch(const torch::Tensor& images, const std::string& what) {
 std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
                                              const std::vector<int64_t>& layers) const {
   CheckLayers(layers, Size());
+  if (fast && !trainable) return fast->Features(*this, Normalize(images), layers);
   int64_t deepest = *std::max_element(layers.begin(), layers.end());
   std::vector<torch::Tensor> at(deepest + 1);
   torch::Tensor x = Normalize(images);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "fast_path.h"
+
 namespace dpl {
 
 enum class Normalization { None, ImageNet, Lpips };
@@ -21,6 +23,7 @@ struct LossNet {
   Normalization normalization = Normalization::None;
   torch::Tensor shift, scale;  // on `device`; x -> (x - shift) / scale after any LPIPS remap
   bool trainable = false;
+  std::shared_ptr<FastPath> fast;  // set by enableFastPath; used while frozen (fast_path.h)
 
   // Loads `path` onto `device`, frozen and in eval mode.
   static std::shared_ptr<LossNet> Load(const std::string& path, torch::Device device,

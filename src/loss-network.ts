@@ -22,6 +22,15 @@ const LoadOptions = z.object({
   modelsDir: z.string().optional(),
   /** 'imagenet' refuses a random-init export; 'random' refuses a pretrained one. */
   weights: z.enum(['any', 'imagenet', 'random']).default('any'),
+  /**
+   * The fast path (native/fast_path.h): children between the layers asked for are
+   * joined and frozen, folding BatchNorm into convolutions; `channelsLast` also runs
+   * the trunk in channels-last format. Same features and gradients within float
+   * rounding (bench/README.md has the figures). Ignored while the network is trainable.
+   */
+  fast: z
+    .union([z.boolean(), z.object({ freeze: z.boolean().optional(), channelsLast: z.boolean().optional() }).strict()])
+    .default(false),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
 
@@ -57,6 +66,7 @@ export class LossNetwork {
     }
     await checkExport(path, entry, opts.weights);
     const handle = await native().loadLossNetwork(path, opts.device, opts.normalization);
+    if (opts.fast) await native().setFastPath(handle, opts.fast === true ? {} : opts.fast);
     return new LossNetwork(handle, entry.architecture, entry, opts.normalization, path);
   }
 

@@ -37,6 +37,16 @@ export interface NativeAddon {
   info(): NativeInfo;
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
+  /** Turns the fast path of a frozen network on (options) or off (null); see native/fast_path.h. */
+  setFastPath(network: NativeLossNetwork, options: { freeze?: boolean; channelsLast?: boolean } | null): Promise<void>;
+  /** Times `steps` deep-perceptual-loss training steps on the tensor thread (bench/). */
+  benchLossStep(
+    network: NativeLossNetwork,
+    a: FloatTensor,
+    b: FloatTensor,
+    layers: number[],
+    options: { steps?: number; amp?: 'none' | 'bf16' | 'fp16'; threads?: number },
+  ): Promise<{ seconds: number[]; loss: number; grad: FloatTensor; threads: number }>;
   [name: string]: unknown;
 }
 

@@ -1,0 +1,126 @@
+// What the bench times. An entry is one training step that exists on both sides:
+// natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LossNetwork, perceptualLoss, type FloatTensor } from '../dist/index.js';
+import { native } from '../dist/native.js';
+import { seededImages } from './stats.js';
+
+export type Amp = 'none' | 'bf16' | 'fp16';
+
+export interface BenchContext {
+  batch: number;
+  size: number;
+  device: string;
+  amp: Amp;
+  /** Intra-op threads on both sides (0: each side's default). */
+  threads: number;
+  modelsDir: string;
+  /** A scratch folder for the inputs handed to Python. */
+  workDir: string;
+  /** Native variants to time: 'api' (public perceptualLoss), 'plain' and 'fast' (native loop). */
+  variants: string[];
+  /** Python's loss network: torchvision modules or the exported TorchScript module. */
+  pyModel: 'torchvision' | 'torchscript';
+}
+
+export interface StepTimes {
+  seconds: number[];
+  loss: number;
+}
+
+/** One native way of running the step. */
+export interface NativeSide {
+  time(steps: number): Promise<StepTimes>;
+  /** One step at fp32 (whatever the context's amp): the reference for numerical distance. */
+  fp32?(): Promise<{ loss: number; grad: FloatTensor; threads?: number }>;
+  /** One step as timed (amp included). */
+  check(): Promise<{ loss: number; grad?: FloatTensor }>;
+}
+
+export interface PreparedEntry {
+  /** Images per step (for images/s). */
+  images: number;
+  native: Record<string, NativeSide>;
+  /** The 'load' request for reference_step.py (op and common fields are added). */
+  python: Record<string, unknown>;
+  dispose(): void;
+}
+
+export interface BenchEntry {
+  name: string;
+  prepare(ctx: BenchContext): Promise<PreparedEntry>;
+}
+
+function writeF32(path: string, t: FloatTensor): string {
+  writeFileSync(path, t.data);
+  return path;
+}
+
+/** The deep-perceptual-loss step of one loss network at the given layers. */
+export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
+  return {
+    name: `${arch}@${layers.join(',')}`,
+    async prepare(ctx) {
+      const shape = [ctx.batch, 3, ctx.size, ctx.size];
+      const a = seededImages(shape, 1);
+      const b = seededImages(shape, 2);
+      const load = (fast: boolean) =>
+        LossNetwork.load(arch, { modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', fast });
+      const plain = await load(false);
+      const nets = [plain];
+      const loop = (net: LossNetwork): NativeSide => ({
+        time: (steps) => native().benchLossStep(net.handle, a, b, layers, { steps, amp: ctx.amp, threads: ctx.threads }),
+        fp32: () => native().benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none', threads: ctx.threads }),
+        check: () => native().benchLossStep(net.handle, a, b, layers, { steps: 1, amp: ctx.amp, threads: ctx.threads }),
+      });
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants) {
+        if (v === 'plain') sides.plain = loop(plain);
+        else if (v === 'fast') {
+          const fast = await load(true);
+          nets.push(fast);
+          sides.fast = loop(fast);
+        } else if (v === 'api') {
+          if (ctx.amp !== 'none') continue; // the public API has no mixed precision
+          sides.api = {
+            async time(steps) {
+              const seconds: number[] = [];
+              let loss = NaN;
+              for (let s = 0; s < steps; s++) {
+                const t = performance.now();
+                loss = (await perceptualLoss(a, b, { network: plain, layers, grad: true })).loss;
+                seconds.push((performance.now() - t) / 1000);
+              }
+              return { seconds, loss };
+            },
+            check: () => perceptualLoss(a, b, { network: plain, layers, grad: true }),
+          };
+        } else throw new Error(`unknown native variant '${v}': use api, plain or fast`);
+      }
+      return {
+        images: ctx.batch,
+        native: sides,
+        python: {
+          kind: 'loss',
+          arch,
+          pt: plain.path,
+          layers,
+          normalization: plain.normalization,
+          shape,
+          input: writeF32(join(ctx.workDir, 'a.f32'), a),
+          target: writeF32(join(ctx.workDir, 'b.f32'), b),
+        },
+        dispose: () => nets.forEach((n) => n.dispose()),
+      };
+    },
+  };
+}
+
+/**
+ * The benchmarks' training steps (super-resolution, similarity). Each is one entry
+ * here and one KINDS entry in reference_step.py. See bench/README.md for their state.
+ */
+export function benchmarkEntries(): BenchEntry[] {
+  return [];
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The Python PyTorch side of `npm run bench`: the same training steps as dpl-torch.
+
+Run with Debian's /usr/bin/python3 (torch 1.13, the same LibTorch as the addon),
+or any Python torch (the GPU check uses torch 2.x CUDA). It serves one JSON
+request per line on stdin and answers one JSON line on stdout, so the harness can
+keep a model loaded and alternate Python and native repetitions:
+
+  {"op": "load", "kind": "loss", ...}   build the step (see KINDS), answer {"threads", "torch"}
+  {"op": "time", "steps": k}            run k steps, answer {"seconds": [...], "loss"}
+  {"op": "check", "out": dir}           one step; write dir/grad.f32, answer {"loss", "shape"}
+  {"op": "quit"}
+
+The loss-network step uses torchvision's own modules (the study's Python code is
+torchvision, so this is what a user would otherwise run), cut with the same
+children rule as the export and loaded with the export's weights; "model":
+"torchscript" runs the exported TorchScript module instead (for a torch without
+torchvision).
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+
+MEAN = {"imagenet": (0.485, 0.456, 0.406), "lpips": (-0.030, -0.088, -0.188)}
+STD = {"imagenet": (0.229, 0.224, 0.225), "lpips": (0.458, 0.448, 0.450)}
+AMP = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def load_f32(path, shape, device):
+    return torch.from_numpy(np.fromfile(path, dtype="<f4").reshape(shape)).to(device)
+
+
+class Normalize:
+    def __init__(self, how, device):
+        self.how = how
+        if how != "none":
+            self.m = torch.tensor(MEAN[how], device=device).view(1, 3, 1, 1)
+            self.s = torch.tensor(STD[how], device=device).view(1, 3, 1, 1)
+
+    def __call__(self, x):
+        if self.how == "none":
+            return x
+        if self.how == "lpips":
+            x = x * 2 - 1
+        return (x - self.m) / self.s
+
+
+def loss_network(req, device):
+    """The trunk as a list of children, frozen and in eval mode."""
+    if req.get("model", "torchvision") == "torchscript":
+        seq = torch.jit.load(req["pt"], map_location=device)
+    else:
+        from loss_networks import build_model, trunk
+
+        seq = trunk(req["arch"], build_model(req["arch"]))
+        seq.load_state_dict(torch.jit.load(req["pt"], map_location="cpu").state_dict())
+        seq = seq.to(device)
+    seq.eval()
+    for p in seq.parameters():
+        p.requires_grad_(False)
+    return list(seq.children())
+
+
+def features(children, x, layers):
+    out, deepest = {}, max(layers)
+    for i, child in enumerate(children):
+        x = child(x)
+        out[i] = x
+        if i == deepest:
+            break
+    return [out[l] for l in layers]
+
+
+class LossStep:
+    """One deep-perceptual-loss training step: features of the output image with
+    grad, of the target without, the sum over layers of the MSE, and the gradient
+    with respect to the output image (what trains the network that made it)."""
+
+    def __init__(self, req, device, amp):
+        self.children = loss_network(req, device)
+        self.layers = req["layers"]
+        self.norm = Normalize(req.get("normalization", "imagenet"), device)
+        self.output = load_f32(req["input"], req["shape"], device)
+        self.target = load_f32(req["target"], req["shape"], device)
+        self.device, self.amp = device, amp
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp, enabled=self.amp is not None)
+
+    def step(self):
+        with torch.no_grad(), self.autocast():
+            target = features(self.children, self.norm(self.target), self.layers)
+        x = self.output.detach().requires_grad_(True)
+        with self.autocast():
+            feats = features(self.children, self.norm(x), self.layers)
+        loss = sum(F.mse_loss(f.float(), t.float()) for f, t in zip(feats, target))
+        (grad,) = torch.autograd.grad(loss, x)
+        return loss, grad
+
+
+# Benchmark steps are one entry each: a class with __init__(req, device, amp) and
+# step() -> (loss, grad or None).
+KINDS = {"loss": LossStep}
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main():
+    stepper, device = None, None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        op = req["op"]
+        try:
+            if op == "load":
+                if req.get("threads"):
+                    torch.set_num_threads(int(req["threads"]))
+                device = torch.device(req.get("device", "cpu"))
+                kind = KINDS.get(req.get("kind", "loss"))
+                if kind is None:
+                    raise ValueError(f"unknown step kind {req.get('kind')!r}; known: {sorted(KINDS)}")
+                stepper = kind(req, device, AMP[req.get("amp", "none")])
+                answer = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+            elif op == "time":
+                seconds, loss = [], None
+                for _ in range(int(req.get("steps", 1))):
+                    sync(device)
+                    t = time.perf_counter()
+                    loss, _ = stepper.step()
+                    loss = float(loss)  # the native step returns the loss value too
+                    sync(device)
+                    seconds.append(time.perf_counter() - t)
+                answer = {"seconds": seconds, "loss": loss}
+            elif op == "check":
+                loss, grad = stepper.step()
+                answer = {"loss": float(loss)}
+                if grad is not None:
+                    g = grad.detach().float().cpu().contiguous().numpy()
+                    g.astype("<f4").tofile(os.path.join(req["out"], "grad.f32"))
+                    answer["shape"] = list(g.shape)
+            elif op == "quit":
+                return
+            else:
+                raise ValueError(f"unknown op {op!r}")
+        except Exception as e:  # answer, so the harness can say which network failed
+            answer = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

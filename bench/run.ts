@@ -1,0 +1,251 @@
+// `npm run bench`: dpl-torch against Python PyTorch on the same LibTorch.
+// See bench/README.md for what is timed and how to read the output.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportNetworks, readManifest, STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../dist/index.js';
+import { native } from '../dist/native.js';
+import { findPythonTorch } from '../dist/python.js';
+import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry } from './entries.js';
+import { PythonStep } from './python.js';
+import { geomean, median, relativeError } from './stats.js';
+
+const USAGE = `npm run bench -- [options]
+  --networks a,b      loss networks (default: the study's 14)
+  --all-layers        each network at all 4 study layers in one step (default: the deepest)
+  --benchmarks        also time the benchmarks' training steps (those implemented)
+  --only-benchmarks   only those
+  --batch N --size S  images per step and their side (default 4, 128)
+  --reps N            timed repetitions per side, alternating (default 5); --warmup N (default 2)
+  --device D          cpu | cuda | cuda:N (default cpu)
+  --amp M             none | bf16 | fp16: autocast on both sides (default none)
+  --threads N         intra-op threads on both sides (default: each side's own default)
+  --variants a,b      native variants: api (public perceptualLoss), plain, fast (default api,plain,fast)
+  --py-model M        torchvision | torchscript (default torchvision)
+  --python P          the Python with torch (default: found like export-networks)
+  --models DIR        exports folder (default .cache/bench-models; missing ones are exported, random init)
+  --json FILE         also write the results as JSON`;
+
+interface Row {
+  name: string;
+  images: number;
+  python: number;
+  native: Record<string, number>;
+  lossRelDiff: number;
+  gradRelDiff: number;
+  amp?: { nativeLoss: number; nativeGrad: number; pythonLoss: number; pythonGrad: number };
+  threads: { python: number; native: number };
+}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      networks: { type: 'string' },
+      'all-layers': { type: 'boolean', default: false },
+      benchmarks: { type: 'boolean', default: false },
+      'only-benchmarks': { type: 'boolean', default: false },
+      batch: { type: 'string', default: '4' },
+      size: { type: 'string', default: '128' },
+      reps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      device: { type: 'string', default: 'cpu' },
+      amp: { type: 'string', default: 'none' },
+      threads: { type: 'string', default: '0' },
+      variants: { type: 'string', default: 'api,plain,fast' },
+      'py-model': { type: 'string', default: 'torchvision' },
+      python: { type: 'string' },
+      models: { type: 'string', default: '.cache/bench-models' },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+  const amp = values.amp as Amp;
+  if (!['none', 'bf16', 'fp16'].includes(amp)) throw new Error(`--amp must be none, bf16 or fp16, got '${amp}'`);
+  const pyModel = values['py-model'] as BenchContext['pyModel'];
+  if (!['torchvision', 'torchscript'].includes(pyModel)) throw new Error('--py-model must be torchvision or torchscript');
+  const networks = values.networks ? values.networks.split(',').map((s) => s.trim()).filter(Boolean) : STUDY_NETWORK_NAMES;
+  for (const n of networks) {
+    if (!STUDY_NETWORKS[n]) throw new Error(`--networks: '${n}' is not a study network (${STUDY_NETWORK_NAMES.join(', ')})`);
+  }
+  return {
+    networks,
+    allLayers: values['all-layers'],
+    benchmarks: values.benchmarks || values['only-benchmarks'],
+    onlyBenchmarks: values['only-benchmarks'],
+    batch: int('batch', values.batch, 1),
+    size: int('size', values.size, 32),
+    reps: int('reps', values.reps, 1),
+    warmup: int('warmup', values.warmup, 0),
+    device: values.device,
+    amp,
+    threads: int('threads', values.threads, 0),
+    variants: values.variants.split(',').map((s) => s.trim()).filter(Boolean),
+    pyModel,
+    python: values.python,
+    models: resolve(values.models),
+    json: values.json,
+  };
+}
+
+async function ensureExports(dir: string, archs: string[]): Promise<void> {
+  const have = existsSync(join(dir, 'manifest.json')) ? readManifest(dir).networks : {};
+  const missing = archs.filter((a) => have[a]?.weights !== 'random' || !existsSync(join(dir, `${a}.pt`)));
+  if (!missing.length) return;
+  console.log(`exporting ${missing.length} networks (seeded random init; speed does not depend on weight values) into ${dir}`);
+  await exportNetworks({ architectures: missing, weights: 'random', seed: 0, out: dir });
+}
+
+async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, reps: number, warmup: number): Promise<Row> {
+  const prepared = await entry.prepare(ctx);
+  const py = new PythonStep(python);
+  try {
+    const loaded = await py.request<{ threads: number }>({
+      op: 'load', ...prepared.python, device: ctx.device, amp: ctx.amp, threads: ctx.threads || undefined, model: ctx.pyModel,
+    });
+    const sides = Object.entries(prepared.native);
+    const pyTime = () => py.request<{ seconds: number[]; loss: number }>({ op: 'time', steps: 1 });
+    // Warm-up: TorchScript's profiling executor optimises on the first runs; Python allocator caches fill.
+    let nativeThreads = 0;
+    for (let w = 0; w < warmup; w++) {
+      for (const [, s] of sides) await s.time(1);
+      await pyTime();
+    }
+    const first = sides.find(([, s]) => s.fp32)?.[1];
+    if (first?.fp32) nativeThreads = (await first.fp32()).threads ?? 0;
+    const times: Record<string, number[]> = { python: [] };
+    for (const [name] of sides) times[name] = [];
+    for (let r = 0; r < reps; r++) {
+      // Alternate which side goes first, so neither always runs on a warmer cache.
+      const order: [string, () => Promise<{ seconds: number[] }>][] = [
+        ...sides.map(([name, s]): [string, () => Promise<{ seconds: number[] }>] => [name, () => s.time(1)]),
+        ['python', pyTime],
+      ];
+      if (r % 2) order.reverse();
+      for (const [name, run] of order) times[name]!.push(...(await run()).seconds);
+    }
+    // Equal work: Python's loss and gradient against the native step's.
+    const dir = ctx.workDir;
+    const pyCheck = await py.request<{ loss: number; shape?: number[] }>({ op: 'check', out: dir });
+    const pyGrad = pyCheck.shape ? readF32(join(dir, 'grad.f32')) : undefined;
+    const reference = first?.fp32 ? await first.fp32() : await sides[0]![1].check();
+    const row: Row = {
+      name: entry.name,
+      images: prepared.images,
+      python: median(times.python!),
+      native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
+      lossRelDiff: Math.abs(pyCheck.loss - reference.loss) / Math.abs(reference.loss),
+      gradRelDiff: pyGrad && reference.grad ? relativeError(pyGrad, reference.grad.data) : NaN,
+      threads: { python: loaded.threads, native: nativeThreads },
+    };
+    if (ctx.amp !== 'none' && first?.fp32) {
+      // Numerical distance of mixed precision from fp32, on both sides.
+      const amped = await first.check();
+      row.amp = {
+        nativeLoss: Math.abs(amped.loss - reference.loss) / Math.abs(reference.loss),
+        nativeGrad: amped.grad ? relativeError(amped.grad.data, reference.grad!.data) : NaN,
+        pythonLoss: row.lossRelDiff,
+        pythonGrad: row.gradRelDiff,
+      };
+    }
+    return row;
+  } finally {
+    await py.close();
+    prepared.dispose();
+  }
+}
+
+function readF32(path: string): Float32Array {
+  const buf = readFileSync(path);
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
+}
+
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '-');
+
+function printRows(rows: Row[], variants: string[]): void {
+  const head = ['step'.padEnd(30), 'python img/s'.padStart(12)];
+  for (const v of variants) head.push(`${v} img/s`.padStart(12), `${v} ratio`.padStart(11));
+  head.push('loss diff'.padStart(10), 'grad diff'.padStart(10));
+  console.log(head.join(' '));
+  for (const r of rows) {
+    const line = [r.name.padEnd(30), fmt(r.images / r.python).padStart(12)];
+    for (const v of variants) {
+      const t = r.native[v];
+      line.push((t ? fmt(r.images / t) : '-').padStart(12), (t ? fmt(r.python / t, 3) : '-').padStart(11));
+    }
+    line.push(sci(r.lossRelDiff).padStart(10), sci(r.gradRelDiff).padStart(10));
+    console.log(line.join(' '));
+  }
+  const foot = ['geometric mean of ratios'.padEnd(30), ''.padStart(12)];
+  for (const v of variants) {
+    const ratios = rows.filter((r) => r.native[v]).map((r) => r.python / r.native[v]!);
+    foot.push(''.padStart(12), (ratios.length ? fmt(geomean(ratios), 3) : '-').padStart(11));
+  }
+  console.log(foot.join(' '));
+  const amped = rows.filter((r) => r.amp);
+  if (amped.length) {
+    console.log('\nmixed precision: relative distance from the native fp32 step (loss, gradient)');
+    for (const r of amped) {
+      console.log(`${r.name.padEnd(30)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  const python = o.python ?? findPythonTorch()?.python;
+  if (!python) throw new Error('no Python with torch found: install python3-torchvision or pass --python');
+  const entries: BenchEntry[] = [];
+  if (!o.onlyBenchmarks) {
+    await ensureExports(o.models, o.networks);
+    for (const arch of o.networks) {
+      const layers = STUDY_NETWORKS[arch]!.layers;
+      entries.push(lossNetworkEntry(arch, o.allLayers ? [...layers] : [layers[3]]));
+    }
+  }
+  if (o.benchmarks) entries.push(...benchmarkEntries());
+  const workDir = mkdtempSync(join(tmpdir(), 'dpl-bench-'));
+  const ctx: BenchContext = {
+    batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,
+    modelsDir: o.models, workDir, variants: o.variants, pyModel: o.pyModel,
+  };
+  const info = native().info();
+  console.log(
+    `dpl-torch bench: LibTorch ${info.torchVersion}, python ${python}, device ${o.device}, amp ${o.amp}, ` +
+      `batch ${o.batch}, ${o.size}x${o.size}, ${o.reps} reps (medians), threads ${o.threads || 'default'}`,
+  );
+  const rows: Row[] = [];
+  try {
+    for (const entry of entries) {
+      const t = Date.now();
+      const row = await benchEntry(entry, ctx, python, o.reps, o.warmup);
+      rows.push(row);
+      const parts = Object.entries(row.native).map(([v, s]) => `${v} ${fmt(row.python / s, 3)}`);
+      console.log(
+        `  ${entry.name}: ratios ${parts.join(', ')} (threads py ${row.threads.python}, native ${row.threads.native}; ` +
+          `${((Date.now() - t) / 1000).toFixed(0)} s)`,
+      );
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  console.log('\nratio = Python step time / dpl-torch step time (> 1: dpl-torch faster); diffs: Python vs native fp32 step\n');
+  printRows(rows, o.variants.filter((v) => rows.some((r) => r.native[v])));
+  if (o.json) writeFileSync(o.json, JSON.stringify({ options: { ...o, python }, rows }, null, 2));
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+// Small numeric helpers for the bench.
+import type { FloatTensor } from '../dist/index.js';
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export const geomean = (xs: number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+/** Largest |a-b| over largest |b|: a relative error over the whole tensor. */
+export function relativeError(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / (scale + 1e-30);
+}
+
+/** A seeded [0,1) image batch (mulberry32): the same inputs on both sides, every run. */
+export function seededImages(shape: number[], seed: number): FloatTensor {
+  let s = seed >>> 0;
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    data[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return { data, shape };
+}

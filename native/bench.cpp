@@ -1,0 +1,153 @@
+#include "bench.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <chrono>
+
+#include "convert.h"
+#include "errors.h"
+#include "executor.h"
+#include "loss_network.h"
+
+namespace dpl {
+namespace {
+
+c10::optional<torch::ScalarType> ParseAmp(const std::string& amp) {
+  if (amp == "none") return c10::nullopt;
+  if (amp == "bf16") return torch::kBFloat16;
+  if (amp == "fp16") return torch::kHalf;
+  throw UserError("amp must be 'none', 'bf16' or 'fp16', got '" + amp + "'");
+}
+
+// Mixed precision for the scope, as torch.autocast(device, dtype) does in Python.
+class Autocast {
+ public:
+  Autocast(torch::Device device, c10::optional<torch::ScalarType> dtype) : type_(device.type()), on_(dtype.has_value()) {
+    if (!on_) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    was_enabled_ = at::autocast::is_autocast_enabled(type_);
+    was_dtype_ = at::autocast::get_autocast_dtype(type_);
+    at::autocast::set_autocast_enabled(type_, true);
+    at::autocast::set_autocast_dtype(type_, *dtype);
+#else
+    bool cuda = type_ == torch::kCUDA;
+    was_enabled_ = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    was_dtype_ = cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+    if (cuda) {
+      at::autocast::set_enabled(true);
+      at::autocast::set_autocast_gpu_dtype(*dtype);
+    } else {
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(*dtype);
+    }
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    at::autocast::set_autocast_enabled(type_, was_enabled_);
+    at::autocast::set_autocast_dtype(type_, was_dtype_);
+#else
+    if (type_ == torch::kCUDA) {
+      at::autocast::set_enabled(was_enabled_);
+      at::autocast::set_autocast_gpu_dtype(was_dtype_);
+    } else {
+      at::autocast::set_cpu_enabled(was_enabled_);
+      at::autocast::set_autocast_cpu_dtype(was_dtype_);
+    }
+#endif
+  }
+
+ private:
+  torch::DeviceType type_;
+  bool on_;
+  bool was_enabled_ = false;
+  torch::ScalarType was_dtype_ = torch::kFloat;
+};
+
+struct StepResult {
+  torch::Tensor loss, grad;
+};
+
+// The deep-perceptual-loss training step, as bench/reference_step.py's LossStep:
+// target features without grad, output features with grad, sum of MSEs (in fp32),
+// gradient with respect to the output image.
+StepResult LossStep(const LossNet& net, const torch::Tensor& a, const torch::Tensor& b,
+                    const std::vector<int64_t>& layers, c10::optional<torch::ScalarType> amp) {
+  std::vector<torch::Tensor> target;
+  {
+    torch::NoGradGuard no_grad;
+    Autocast ac(net.device, amp);
+    target = net.Features(b, layers);
+  }
+  torch::AutoGradMode grad_mode(true);
+  auto x = a.detach().requires_grad_(true);
+  std::vector<torch::Tensor> feats;
+  {
+    Autocast ac(net.device, amp);
+    feats = net.Features(x, layers);
+  }
+  torch::Tensor loss;
+  for (size_t i = 0; i < feats.size(); ++i) {
+    auto term = torch::mse_loss(feats[i].to(torch::kFloat), target[i].to(torch::kFloat));
+    loss = loss.defined() ? loss + term : term;
+  }
+  auto grad = torch::autograd::grad({loss}, {x})[0];
+  return {loss.detach(), grad};
+}
+
+Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
+  auto net = LossNetFromJs(info[0], "network");
+  auto a = FloatTensorFromJs(info[1], "a", 4);
+  auto b = FloatTensorFromJs(info[2], "b", 4);
+  CheckImageBatch(a, "a");
+  CheckImageBatch(b, "b");
+  Require(a.sizes() == b.sizes(), "a and b must have the same shape");
+  auto layers = IntListFromJs(info[3], "layers");
+  CheckLayers(layers, net->Size());
+  Require(info[4].IsObject(), "options must be an object {steps, amp, threads}");
+  auto o = info[4].As<Napi::Object>();
+  int64_t steps = o.Get("steps").IsNumber() ? o.Get("steps").As<Napi::Number>().Int64Value() : 1;
+  Require(steps >= 1, "steps must be at least 1");
+  auto amp = ParseAmp(o.Get("amp").IsString() ? o.Get("amp").As<Napi::String>().Utf8Value() : "none");
+  int threads = o.Get("threads").IsNumber() ? o.Get("threads").As<Napi::Number>().Int32Value() : 0;
+  return Schedule(info.Env(), [net, a, b, layers, steps, amp, threads]() -> Finisher {
+    // Thread settings are per OS thread under OpenMP: set them on the tensor thread.
+    if (threads > 0) at::set_num_threads(threads);
+    auto da = a.to(net->device), db = b.to(net->device);
+    std::vector<double> seconds;
+    StepResult r;
+    for (int64_t s = 0; s < steps; ++s) {
+      auto t0 = std::chrono::steady_clock::now();
+      r = LossStep(*net, da, db, layers, amp);
+      r.loss.item<double>();  // waits for the device, as Python's float(loss) does
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    double loss = r.loss.item<double>();
+    auto grad = r.grad.to(torch::kCPU, torch::kFloat).contiguous();
+    int used = at::get_num_threads();
+    return [seconds, loss, grad, used](Napi::Env env) -> Napi::Value {
+      auto out = Napi::Object::New(env);
+      auto arr = Napi::Array::New(env, seconds.size());
+      for (size_t i = 0; i < seconds.size(); ++i) arr.Set(i, seconds[i]);
+      out.Set("seconds", arr);
+      out.Set("loss", loss);
+      out.Set("grad", TensorToJs(env, grad));
+      out.Set("threads", used);
+      return out;
+    };
+  });
+}
+
+}  // namespace
+
+void InitBench(Napi::Env env, Napi::Object exports) {
+  exports.Set("benchLossStep", Napi::Function::New(env, BenchLossStepJs));
+}
+
+}  // namespace dpl

@@ -1,0 +1,13 @@
+// Native timing entries for `npm run bench`: a training step repeated on the
+// tensor thread with its inputs already on the device, so the timing holds the
+// step alone (no JS copies), like the Python side's loop.
+#pragma once
+#include <napi.h>
+
+namespace dpl {
+
+// benchLossStep(network, a, b, layers, {steps, amp: 'none'|'bf16'|'fp16', threads?})
+//   -> Promise<{seconds: number[], loss, grad, threads}>
+void InitBench(Napi::Env env, Napi::Object exports);
+
+}  // namespace dpl

@@ -1,0 +1,45 @@
+// The fast path of a frozen loss network: the children between the layers asked
+// for are joined into one TorchScript module per segment and frozen
+// (torch::jit::freeze), which folds each BatchNorm into the convolution before
+// it, also across children (VGG-BN keeps conv and BN in separate children), and
+// turns weights into constants. Gradients still flow to the input images.
+// Optionally runs in channels-last memory format. Built per layer set, on first use.
+#pragma once
+#include <napi.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace dpl {
+
+struct LossNet;
+
+struct FastOptions {
+  bool freeze = true;          // join children per segment and torch::jit::freeze them
+  bool channels_last = false;  // run the trunk in channels-last memory format
+};
+
+class FastPath {
+ public:
+  explicit FastPath(FastOptions options) : options_(options) {}
+  const FastOptions& options() const { return options_; }
+
+  // Same contract as LossNet::Features (images already normalised by the caller).
+  std::vector<torch::Tensor> Features(const LossNet& net, const torch::Tensor& normalized,
+                                      const std::vector<int64_t>& layers);
+
+ private:
+  // Frozen modules for segments ending at each of the sorted, unique layers.
+  const std::vector<torch::jit::Module>& Segments(const LossNet& net, const std::vector<int64_t>& ends);
+
+  FastOptions options_;
+  std::map<std::vector<int64_t>, std::vector<torch::jit::Module>> segments_;
+};
+
+// setFastPath(network, {freeze, channelsLast} | null) -> Promise<void>
+void InitFastPath(Napi::Env env, Napi::Object exports);
+
+}  // namespace dpl
