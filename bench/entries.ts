@@ -2,7 +2,7 @@
 // natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LossNetwork, perceptualLoss, type FloatTensor } from '../dist/index.js';
+import { LossNetwork, perceptualLoss, type FloatTensor, type LoadOptions } from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { seededImages } from './stats.js';
 
@@ -22,6 +22,8 @@ export interface BenchContext {
   variants: string[];
   /** Python's loss network: torchvision modules or the exported TorchScript module. */
   pyModel: 'torchvision' | 'torchscript';
+  /** CUDA TF32 on both sides (undefined: PyTorch's default). */
+  tf32?: boolean;
 }
 
 export interface StepTimes {
@@ -62,11 +64,11 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
   return {
     name: `${arch}@${layers.join(',')}`,
     async prepare(ctx) {
+      const load = (fast: LoadOptions['fast']) =>
+        LossNetwork.load(arch, { modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', fast });
       const shape = [ctx.batch, 3, ctx.size, ctx.size];
       const a = seededImages(shape, 1);
       const b = seededImages(shape, 2);
-      const load = (fast: boolean) =>
-        LossNetwork.load(arch, { modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', fast });
       const plain = await load(false);
       const nets = [plain];
       const loop = (net: LossNetwork): NativeSide => ({
@@ -77,10 +79,10 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       const sides: Record<string, NativeSide> = {};
       for (const v of ctx.variants) {
         if (v === 'plain') sides.plain = loop(plain);
-        else if (v === 'fast') {
-          const fast = await load(true);
+        else if (v === 'fast' || v === 'fast-cl' || v === 'fast-nchw') {
+          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' });
           nets.push(fast);
-          sides.fast = loop(fast);
+          sides[v] = loop(fast);
         } else if (v === 'api') {
           if (ctx.amp !== 'none') continue; // the public API has no mixed precision
           sides.api = {
@@ -96,7 +98,7 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
             },
             check: () => perceptualLoss(a, b, { network: plain, layers, grad: true }),
           };
-        } else throw new Error(`unknown native variant '${v}': use api, plain or fast`);
+        } else throw new Error(`unknown native variant '${v}': use api, plain, fast, fast-cl or fast-nchw`);
       }
       return {
         images: ctx.batch,

@@ -128,6 +128,9 @@ def main():
                 if req.get("threads"):
                     torch.set_num_threads(int(req["threads"]))
                 device = torch.device(req.get("device", "cpu"))
+                if "tf32" in req:  # CUDA fp32 convolutions/matmuls in TF32 (PyTorch's default: convolutions only)
+                    torch.backends.cudnn.allow_tf32 = bool(req["tf32"])
+                    torch.backends.cuda.matmul.allow_tf32 = bool(req["tf32"])
                 kind = KINDS.get(req.get("kind", "loss"))
                 if kind is None:
                     raise ValueError(f"unknown step kind {req.get('kind')!r}; known: {sorted(KINDS)}")

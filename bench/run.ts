@@ -21,6 +21,7 @@ const USAGE = `npm run bench -- [options]
   --device D          cpu | cuda | cuda:N (default cpu)
   --amp M             none | bf16 | fp16: autocast on both sides (default none)
   --threads N         intra-op threads on both sides (default: each side's own default)
+  --tf32 on|off       CUDA fp32 convolutions/matmuls in TF32 on both sides (default: PyTorch's default)
   --variants a,b      native variants: api (public perceptualLoss), plain, fast (default api,plain,fast)
   --py-model M        torchvision | torchscript (default torchvision)
   --python P          the Python with torch (default: found like export-networks)
@@ -52,6 +53,7 @@ function parse() {
       device: { type: 'string', default: 'cpu' },
       amp: { type: 'string', default: 'none' },
       threads: { type: 'string', default: '0' },
+      tf32: { type: 'string' },
       variants: { type: 'string', default: 'api,plain,fast' },
       'py-model': { type: 'string', default: 'torchvision' },
       python: { type: 'string' },
@@ -78,7 +80,9 @@ function parse() {
   for (const n of networks) {
     if (!STUDY_NETWORKS[n]) throw new Error(`--networks: '${n}' is not a study network (${STUDY_NETWORK_NAMES.join(', ')})`);
   }
+  if (values.tf32 !== undefined && !['on', 'off'].includes(values.tf32)) throw new Error("--tf32 must be 'on' or 'off'");
   return {
+    tf32: values.tf32 === undefined ? undefined : values.tf32 === 'on',
     networks,
     allLayers: values['all-layers'],
     benchmarks: values.benchmarks || values['only-benchmarks'],
@@ -112,6 +116,7 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
   try {
     const loaded = await py.request<{ threads: number }>({
       op: 'load', ...prepared.python, device: ctx.device, amp: ctx.amp, threads: ctx.threads || undefined, model: ctx.pyModel,
+      ...(ctx.tf32 === undefined ? {} : { tf32: ctx.tf32 }),
     });
     const sides = Object.entries(prepared.native);
     const pyTime = () => py.request<{ seconds: number[]; loss: number }>({ op: 'time', steps: 1 });
@@ -218,12 +223,14 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-bench-'));
   const ctx: BenchContext = {
     batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,
-    modelsDir: o.models, workDir, variants: o.variants, pyModel: o.pyModel,
+    modelsDir: o.models, workDir, variants: o.variants, pyModel: o.pyModel, tf32: o.tf32,
   };
+  if (o.tf32 !== undefined) await native().benchSetTf32(o.tf32);
   const info = native().info();
   console.log(
     `dpl-torch bench: LibTorch ${info.torchVersion}, python ${python}, device ${o.device}, amp ${o.amp}, ` +
-      `batch ${o.batch}, ${o.size}x${o.size}, ${o.reps} reps (medians), threads ${o.threads || 'default'}`,
+      `batch ${o.batch}, ${o.size}x${o.size}, ${o.reps} reps (medians), threads ${o.threads || 'default'}` +
+      (o.tf32 === undefined ? '' : `, tf32 ${o.tf32 ? 'on' : 'off'}`),
   );
   const rows: Row[] = [];
   try {

@@ -1,6 +1,7 @@
 #include "bench.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -144,10 +145,23 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// benchSetTf32(on): whether CUDA fp32 convolutions and matmuls may use TF32 (as
+// torch.backends.cudnn.allow_tf32 / torch.backends.cuda.matmul.allow_tf32).
+Napi::Value BenchSetTf32Js(const Napi::CallbackInfo& info) {
+  Require(info[0].IsBoolean(), "benchSetTf32 takes true or false");
+  bool on = info[0].As<Napi::Boolean>().Value();
+  return Schedule(info.Env(), [on]() -> Finisher {
+    at::globalContext().setAllowTF32CuDNN(on);
+    at::globalContext().setAllowTF32CuBLAS(on);
+    return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+  });
+}
+
 }  // namespace
 
 void InitBench(Napi::Env env, Napi::Object exports) {
   exports.Set("benchLossStep", Napi::Function::New(env, BenchLossStepJs));
+  exports.Set("benchSetTf32", Napi::Function::New(env, BenchSetTf32Js));
 }
 
 }  // namespace dpl

@@ -8,6 +8,7 @@ namespace dpl {
 
 // benchLossStep(network, a, b, layers, {steps, amp: 'none'|'bf16'|'fp16', threads?})
 //   -> Promise<{seconds: number[], loss, grad, threads}>
+// benchSetTf32(on) -> Promise<void>: TF32 for CUDA fp32 convolutions and matmuls
 void InitBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace dpl

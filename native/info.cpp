@@ -56,7 +56,15 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
 Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
   Require(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() > 0,
           "threads must be a positive integer");
-  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  int n = info[0].As<Napi::Number>().Int32Value();
+  at::set_num_threads(n);
+  // OpenMP thread counts are per OS thread, and the tensor thread reads the global
+  // count only before its first parallel work: set it there too. Queued, so every
+  // later job runs with it.
+  Schedule(info.Env(), [n]() -> Finisher {
+    at::set_num_threads(n);
+    return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+  });
   return info.Env().Undefined();
 }
 

@@ -47,6 +47,8 @@ export interface NativeAddon {
     layers: number[],
     options: { steps?: number; amp?: 'none' | 'bf16' | 'fp16'; threads?: number },
   ): Promise<{ seconds: number[]; loss: number; grad: FloatTensor; threads: number }>;
+  /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
+  benchSetTf32(on: boolean): Promise<void>;
   [name: string]: unknown;
 }
 
