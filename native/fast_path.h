@@ -26,6 +26,8 @@ class FastPath {
  public:
   explicit FastPath(FastOptions options) : options_(options) {}
   const FastOptions& options() const { return options_; }
+  // Drops the frozen segments (they hold copies of the weights); rebuilt on next use.
+  void Clear() { segments_.clear(); }
 
   // Same contract as LossNet::Features (images already normalised by the caller).
   std::vector<torch::Tensor> Features(const LossNet& net, const torch::Tensor& normalized,

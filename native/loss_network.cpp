@@ -49,6 +49,7 @@ std::shared_ptr<LossNet> LossNet::Load(const std::string& path, torch::Device de
 
 void LossNet::SetTrainable(bool on) {
   trainable = on;
+  if (fast) fast->Clear();  // its frozen copies would keep the weights of before training
   trunk.train(on);
   for (auto p : trunk.parameters()) p.set_requires_grad(on);
 }
