@@ -14,3 +14,12 @@ export { exportNetworks, type ExportOptions } from './export-networks.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
 export type { FloatTensor, ByteImage } from './tensor.js';
+export { resize, resizeImage, gaussianBlur, centerCrop, quantize, luma, psnr, ssim, type ResizeOptions, type MetricOptions } from './image-ops.js';
+export {
+  superResolution,
+  SuperResolutionOptions,
+  paperOptions as superResolutionPaperOptions,
+  quickOptions as superResolutionQuickOptions,
+} from './benchmarks/super-resolution.js';
+export { SuperResolutionTrainer, type SuperResolutionTrainerOptions } from './benchmarks/super-resolution-trainer.js';
+export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-sr.js';
