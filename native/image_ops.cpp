@@ -32,8 +32,9 @@ torch::Tensor SeparableValid(const torch::Tensor& x, const torch::Tensor& k) {
   int64_t c = x.size(1), taps = k.numel();
   auto kh = k.view({1, 1, taps, 1}).expand({c, 1, taps, 1}).contiguous();
   auto kw = k.view({1, 1, 1, taps}).expand({c, 1, 1, taps}).contiguous();
-  auto y = torch::conv2d(x, kh, {}, 1, 0, 1, c);
-  return torch::conv2d(y, kw, {}, 1, 0, 1, c);
+  namespace F = torch::nn::functional;
+  auto y = F::conv2d(x, kh, F::Conv2dFuncOptions().groups(c));
+  return F::conv2d(y, kw, F::Conv2dFuncOptions().groups(c));
 }
 
 torch::Tensor ShavedLuma(const torch::Tensor& rgb8, int64_t shave, const std::string& what) {

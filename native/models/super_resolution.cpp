@@ -16,26 +16,44 @@ namespace {
 
 enum class Act { None, Relu };
 
-nn::Sequential ConvBlock(int64_t in, int64_t out, int64_t k, Act act) {
-  nn::Sequential s(nn::ReflectionPad2d(k / 2), nn::Conv2d(nn::Conv2dOptions(in, out, k).bias(true)),
-                   nn::BatchNorm2d(out));
-  if (act == Act::Relu) s->push_back(nn::ReLU());
-  return s;
-}
+// Reflection pad k//2 -> Conv2d(k, stride 1, bias) -> BatchNorm2d -> optional ReLU.
+struct ConvBlockImpl : nn::Module {
+  ConvBlockImpl(int64_t in, int64_t out, int64_t k, Act act)
+      : pad(register_module("pad", nn::ReflectionPad2d(k / 2))),
+        conv(register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, k).bias(true)))),
+        bn(register_module("bn", nn::BatchNorm2d(out))),
+        relu(act == Act::Relu) {}
+  torch::Tensor forward(torch::Tensor x) {
+    x = bn->forward(conv->forward(pad->forward(x)));
+    return relu ? torch::relu(x) : x;
+  }
+  nn::ReflectionPad2d pad;
+  nn::Conv2d conv;
+  nn::BatchNorm2d bn;
+  bool relu;
+};
+TORCH_MODULE(ConvBlock);
 
+// ConvBlock(ReLU) -> ConvBlock(no activation), plus the input; no activation after the sum.
 struct ResidualImpl : nn::Module {
   explicit ResidualImpl(int64_t c)
-      : block(register_module("block", nn::Sequential(ConvBlock(c, c, 3, Act::Relu), ConvBlock(c, c, 3, Act::None)))) {}
-  torch::Tensor forward(torch::Tensor x) { return block->forward(x) + x; }
-  nn::Sequential block;
+      : a(register_module("a", ConvBlock(c, c, 3, Act::Relu))), b(register_module("b", ConvBlock(c, c, 3, Act::None))) {}
+  torch::Tensor forward(torch::Tensor x) { return b->forward(a->forward(x)) + x; }
+  ConvBlock a, b;
 };
 TORCH_MODULE(Residual);
 
-nn::Sequential UpBlock(int64_t in, int64_t out) {
-  return nn::Sequential(
-      nn::Upsample(nn::UpsampleOptions().scale_factor(std::vector<double>{2, 2}).mode(torch::kNearest)),
-      ConvBlock(in, out, 3, Act::Relu));
-}
+// Nearest-neighbour upsample x2, then ConvBlock(3x3, ReLU).
+struct UpBlockImpl : nn::Module {
+  UpBlockImpl(int64_t in, int64_t out) : conv(register_module("conv", ConvBlock(in, out, 3, Act::Relu))) {}
+  torch::Tensor forward(torch::Tensor x) {
+    namespace F = torch::nn::functional;
+    x = F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2, 2}).mode(torch::kNearest));
+    return conv->forward(x);
+  }
+  ConvBlock conv;
+};
+TORCH_MODULE(UpBlock);
 
 }  // namespace
 
