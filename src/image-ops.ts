@@ -25,10 +25,18 @@ export function resize(images: FloatTensor, size: [number, number], options: Res
   return native().resizeImages(images, h, w, o.mode, o.antialias);
 }
 
-/** Resizes an 8-bit image, rounding the result to 8 bits as PIL does. */
+/**
+ * Resizes an 8-bit image as PIL's Image.resize does: a horizontal pass, rounded
+ * and clamped to 8 bits, then a vertical pass, rounded again. (The intermediate
+ * rounding matters for bicubic, whose overshoot PIL clips between passes.)
+ */
 export async function resizeImage(image: ByteImage, size: [number, number], options: ResizeOptions = {}): Promise<ByteImage> {
   checkByteImage(image, 'image');
-  return fromFloatBatch(await resize(toFloatBatch([image]), size, options));
+  const [h, w] = parseOptions(Size, size, 'resize size [h, w]');
+  let out = image;
+  if (w !== out.shape[1]) out = fromFloatBatch(await resize(toFloatBatch([out]), [out.shape[0], w], options));
+  if (h !== out.shape[0]) out = fromFloatBatch(await resize(toFloatBatch([out]), [h, w], options));
+  return out;
 }
 
 const BlurOptions = z.object({ sigma: z.number().positive().default(1) });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { centerCrop, gaussianBlur, resize, resizeImage } from '../image-ops.js';
+import { centerCrop, gaussianBlur, resizeImage } from '../image-ops.js';
 import type { ByteImage, FloatTensor } from '../tensor.js';
 import { fromFloatBatch, readImage, toFloatBatch } from './image.js';
 
@@ -24,8 +24,8 @@ export interface SrPairOptions {
 /**
  * HR = shorter side resized to hrSize (bilinear, antialiased, long side truncated),
  * rounded to 8 bits as a PIL image would be, then centre-cropped square.
- * LR = Gaussian blur (sigma 1) of that HR crop, then antialiased bicubic
- * downscale by `factor`, rounded to 8 bits.
+ * LR = Gaussian blur (sigma 1) of that HR crop, rounded to 8 bits, then
+ * antialiased bicubic downscale by `factor` (PIL-style 8-bit passes).
  */
 export async function makeSrPair(image: ByteImage, o: SrPairOptions): Promise<SrPair> {
   const [h, w] = image.shape;
@@ -40,9 +40,9 @@ export async function makeSrPair(image: ByteImage, o: SrPairOptions): Promise<Sr
     if (ch < 5 * o.factor || cw < 5 * o.factor) throw new Error(`an image of ${h}x${w} is too small for x${o.factor}`);
     hr = centerCrop(image, ch, cw);
   }
-  const blurred = await gaussianBlur(toFloatBatch([hr]), { sigma: 1 });
-  const small = await resize(blurred, [hr.shape[0] / o.factor, hr.shape[1] / o.factor], { mode: 'bicubic' });
-  return { hr, lr: fromFloatBatch(small) };
+  const blurred = fromFloatBatch(await gaussianBlur(toFloatBatch([hr]), { sigma: 1 }));
+  const lr = await resizeImage(blurred, [hr.shape[0] / o.factor, hr.shape[1] / o.factor], { mode: 'bicubic' });
+  return { hr, lr };
 }
 
 export interface PrepareOptions extends SrPairOptions {
