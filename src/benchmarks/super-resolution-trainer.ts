@@ -43,26 +43,26 @@ export class SuperResolutionTrainer {
   }
 
   /** One training step on [0,1] batches lr [N,3,h,w] and hr [N,3,h*f,w*f]; resolves to the loss. */
-  step(lr: FloatTensor, hr: FloatTensor): Promise<number> {
+  async step(lr: FloatTensor, hr: FloatTensor): Promise<number> {
     checkFloatTensor(lr, 'lr', 4);
     checkFloatTensor(hr, 'hr', 4);
     return this.handle.step(lr, hr);
   }
 
   /** The network's output in eval mode, and with hr the per-image feature loss. */
-  evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }> {
+  async evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }> {
     checkFloatTensor(lr, 'lr', 4);
     if (hr !== undefined) checkFloatTensor(hr, 'hr', 4);
     return this.handle.evaluate(lr, hr);
   }
 
   /** Writes the network (and with `withOptimizer` Adam's state) to one file. */
-  save(path: string, withOptimizer = true): Promise<void> {
+  async save(path: string, withOptimizer = true): Promise<void> {
     return this.handle.save(path, withOptimizer);
   }
 
   /** Restores from a file written by save(); resolves true if it held Adam's state too. */
-  load(path: string): Promise<boolean> {
+  async load(path: string): Promise<boolean> {
     return this.handle.load(path);
   }
 
