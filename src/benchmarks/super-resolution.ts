@@ -37,7 +37,7 @@ export const SuperResolutionOptions = z.object({
   batchSize: int(1).default(4),
   lr: z.number().positive().default(1e-3),
   /** HR crop side; LR is hrSize / factor. */
-  hrSize: int(40).default(288),
+  hrSize: int(20).default(288),
   /** Loss network input: raw [0,1] RGB (the spec) or ImageNet-normalised. */
   normalization: z.enum(['none', 'imagenet']).default('none'),
   pixelWeight: z.number().nonnegative().default(0),
