@@ -63,6 +63,8 @@ export const paperOptions: Omit<SuperResolutionOptions, 'coco' | 'tests'> = {
   batchSize: 4,
   lr: 1e-3,
   hrSize: 288,
+  // The study's loss networks carry ImageNet weights; refuse a random-init export.
+  weights: 'imagenet',
 };
 
 /**
