@@ -138,7 +138,7 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
     factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
   });
   try {
-    const state = await train_(spec, ctx, o, factor, trainer, trainSet, valSet);
+    const state = await trainToEnd(spec, ctx, o, factor, trainer, trainSet, valSet);
     if (state.bestEpoch !== null) await trainer.load(join(ctx.dir, 'best.pt'));
     const metrics = await evaluateTests(ctx, o, factor, trainer, tests);
     if (state.bestPsnr !== null) metrics['val.psnr'] = state.bestPsnr;
@@ -159,7 +159,7 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
 type Options = z.output<typeof SuperResolutionOptions>;
 
 /** Trains from the latest checkpoint in ctx.dir to the last epoch; returns the final state. */
-async function train_(
+async function trainToEnd(
   spec: RunSpec, ctx: RunContext, o: Options, factor: number,
   trainer: SuperResolutionTrainer, trainSet: PreparedSrSet, valSet: PreparedSrSet,
 ): Promise<TrainState> {
