@@ -128,16 +128,19 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
       hrSize: o.hrSize, factor, cacheDir, signal: ctx.signal,
       onProgress: (d, t) => (d === t || d % Math.max(1, Math.floor(t / 10)) === 0) && ctx.log(`prepared ${d}/${t} ${what} pairs`),
     });
-  const trainSet = await prep(train, 'training');
-  const valSet = await prep(val, 'validation');
-
+  // The loss network first: a missing export fails before the (long) data preparation.
   const network = await LossNetwork.load(spec.network, {
     device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights,
   });
-  const trainer = await SuperResolutionTrainer.create(network, {
-    factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
-  });
+  let trainer: SuperResolutionTrainer | undefined;
+  let trainSet: PreparedSrSet | undefined;
+  let valSet: PreparedSrSet | undefined;
   try {
+    trainer = await SuperResolutionTrainer.create(network, {
+      factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
+    });
+    trainSet = await prep(train, 'training');
+    valSet = await prep(val, 'validation');
     const state = await trainToEnd(spec, ctx, o, factor, trainer, trainSet, valSet);
     if (state.bestEpoch !== null) await trainer.load(join(ctx.dir, 'best.pt'));
     const metrics = await evaluateTests(ctx, o, factor, trainer, tests);
@@ -149,10 +152,10 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
     const artifacts = existsSync(join(ctx.dir, 'samples')) ? readdirSync(join(ctx.dir, 'samples')).sort().map((f) => `samples/${f}`) : [];
     return { metrics, weightsId: network.weightsId, artifacts };
   } finally {
-    trainer.dispose();
+    trainer?.dispose();
     network.dispose();
-    await trainSet.close();
-    await valSet.close();
+    await trainSet?.close();
+    await valSet?.close();
   }
 }
 
