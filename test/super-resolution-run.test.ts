@@ -114,6 +114,7 @@ describe('super-resolution benchmark', () => {
       expect(result.metrics[`featureLoss.${set}`]).toBeGreaterThan(0);
     }
     expect(result.metrics['val.psnr']).toBeGreaterThan(5);
+    expect(result.metrics['bicubic.psnr.mean']).toBeGreaterThan(5);
     expect(result.weightsId).toMatch(/^random:/);
     expect(result.artifacts).toContain('samples/set5-0-sr.png');
     for (const f of result.artifacts!) expect(existsSync(join(dir, f))).toBe(true);
@@ -125,10 +126,16 @@ describe('super-resolution benchmark', () => {
     expect(again.metrics['psnr.mean']).toBeCloseTo(result.metrics['psnr.mean']!, 6);
   });
 
-  it('x8 runs, and bad options are refused with the field named', async () => {
+  it('x8 and the pixel baseline run, and bad options are refused with the field named', async () => {
     const s = { ...spec(), variant: 'x8', options: { ...options(), hrSize: 40, epochs: 1, stepsPerEpoch: 2 } };
     const r = await superResolution.run(s, context(join(root, 'run-x8'), new AbortController().signal).ctx);
     expect(r.metrics['psnr.set14']).toBeGreaterThan(5);
+    // The pixel-loss baseline: no loss network, so no feature loss.
+    const px = { ...spec(), network: 'pixel', layers: [], options: { ...options(), epochs: 1, stepsPerEpoch: 2 } };
+    const p = await superResolution.run(px, context(join(root, 'run-pixel'), new AbortController().signal).ctx);
+    expect(p.weightsId).toBe('pixel');
+    expect(p.metrics['psnr.mean']).toBeGreaterThan(5);
+    expect(p.metrics['featureLoss.mean']).toBeUndefined();
     const bad = (o: object, variant = 'x4') => superResolution.run({ ...spec(), variant, options: { ...options(), ...o } }, context(join(root, 'bad'), new AbortController().signal).ctx);
     await expect(bad({ epochs: 0 })).rejects.toThrow(/epochs/);
     await expect(bad({ hrSize: 42 })).rejects.toThrow(/multiple of 4/);
