@@ -3,8 +3,10 @@
 
 #include "bench.h"
 #include "fast_path.h"
+#include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
+#include "models/super_resolution.h"
 
 namespace {
 
@@ -13,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitLossNetwork(env, exports);
   dpl::InitFastPath(env, exports);
   dpl::InitBench(env, exports);
+  dpl::InitImageOps(env, exports);
+  dpl::InitSuperResolution(env, exports);
   return exports;
 }
 

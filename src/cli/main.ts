@@ -2,11 +2,13 @@
 // dpl-torch command line: one file per command under src/cli/.
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
   'export-networks': exportNetworksCommand,
+  'super-resolution': superResolutionCommand,
 };
 
 function usage(): string {
