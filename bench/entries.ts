@@ -2,7 +2,7 @@
 // natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LossNetwork, perceptualLoss, type FloatTensor, type LoadOptions } from '../dist/index.js';
+import { LossNetwork, perceptualLoss, SuperResolutionTrainer, type FloatTensor, type LoadOptions } from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { seededImages } from './stats.js';
 
@@ -44,6 +44,8 @@ export interface PreparedEntry {
   /** Images per step (for images/s). */
   images: number;
   native: Record<string, NativeSide>;
+  /** Whether both sides start from the same weights, so losses and gradients must agree. */
+  comparable?: boolean;
   /** The 'load' request for reference_step.py (op and common fields are added). */
   python: Record<string, unknown>;
   dispose(): void;
@@ -124,5 +126,69 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
  * here and one KINDS entry in reference_step.py. See bench/README.md for their state.
  */
 export function benchmarkEntries(): BenchEntry[] {
-  return [];
+  return [superResolutionEntry('vgg16', 8)];
+}
+
+/**
+ * super-resolution.md's training step at its sizes (batch 4, 72x72 -> 288x288, x4):
+ * SR network forward, feature MSE at one layer of a frozen loss network (raw [0,1]
+ * input), backward, Adam. Natively through SuperResolutionTrainer.step (the public
+ * API the benchmark runs); in Python, SrNet in reference_step.py written from the spec.
+ * The two sides initialise the SR network differently, so losses are not compared;
+ * the parameter counts are.
+ */
+export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 = 4): BenchEntry {
+  return {
+    name: `super-resolution x${factor} ${arch}@${layer}`,
+    async prepare(ctx) {
+      const hrSide = 288;
+      const lrShape = [4, 3, hrSide / factor, hrSide / factor];
+      const shape = [4, 3, hrSide, hrSide];
+      const lr = seededImages(lrShape, 3);
+      const hr = seededImages(shape, 4);
+      const nets: LossNetwork[] = [];
+      const trainers: SuperResolutionTrainer[] = [];
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
+        const net = await LossNetwork.load(arch, {
+          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
+        });
+        const trainer = await SuperResolutionTrainer.create(net, { factor, layer, seed: 0, lr: 1e-3 });
+        nets.push(net);
+        trainers.push(trainer);
+        const step = async () => {
+          const t = performance.now();
+          const loss = await trainer.step(lr, hr);
+          return { t: (performance.now() - t) / 1000, loss };
+        };
+        sides[v] = {
+          async time(steps) {
+            const seconds: number[] = [];
+            let loss = NaN;
+            for (let s = 0; s < steps; s++) ({ t: seconds[s], loss } = await step());
+            return { seconds, loss };
+          },
+          check: async () => ({ loss: (await step()).loss }),
+        };
+      }
+      if (!Object.keys(sides).length) throw new Error('the super-resolution step runs only with --amp none and a plain or fast variant');
+      return {
+        images: 4,
+        comparable: false,
+        native: sides,
+        python: {
+          kind: 'sr', arch, pt: nets[0]!.path, layers: [layer], factor, shape, lrShape,
+          input: writeF32(join(ctx.workDir, 'lr.f32'), lr),
+          target: writeF32(join(ctx.workDir, 'hr.f32'), hr),
+          expectParameters: trainers[0]!.parameterCount,
+        },
+        dispose: () => {
+          trainers.forEach((t) => t.dispose());
+          nets.forEach((n) => n.dispose());
+        },
+      };
+    },
+  };
 }

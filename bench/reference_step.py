@@ -106,9 +106,71 @@ class LossStep:
         return loss, grad
 
 
+class SrNet(torch.nn.Module):
+    """super-resolution.md's transformation network, written from the spec."""
+
+    @staticmethod
+    def conv_block(cin, cout, k, relu):
+        layers = [torch.nn.ReflectionPad2d(k // 2), torch.nn.Conv2d(cin, cout, k), torch.nn.BatchNorm2d(cout)]
+        return torch.nn.Sequential(*layers, *([torch.nn.ReLU()] if relu else []))
+
+    class Residual(torch.nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.a = SrNet.conv_block(c, c, 3, True)
+            self.b = SrNet.conv_block(c, c, 3, False)
+
+        def forward(self, x):
+            return self.b(self.a(x)) + x
+
+    def __init__(self, factor):
+        super().__init__()
+        blocks = [self.conv_block(3, 64, 9, True)] + [self.Residual(64) for _ in range(4)]
+        up = 1
+        while up < factor:
+            blocks += [torch.nn.Upsample(scale_factor=2, mode="nearest"), self.conv_block(64, 64, 3, True)]
+            up *= 2
+        self.body = torch.nn.Sequential(*blocks, self.conv_block(64, 3, 9, False))
+
+    def forward(self, x):
+        return (torch.tanh(self.body(x)) + 1) / 2
+
+
+class SrStep:
+    """One super-resolution training step: SR network forward (train mode), MSE
+    between loss-network features of output and HR at one layer (no input
+    normalisation), backward into the SR network, Adam (lr 1e-3) update."""
+
+    def __init__(self, req, device, amp):
+        self.children = loss_network(req, device)
+        self.layers = req["layers"]
+        torch.manual_seed(0)
+        self.net = SrNet(req["factor"]).to(device).train()
+        self.param_count = sum(p.numel() for p in self.net.parameters())
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"SrNet has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.lr = load_f32(req["input"], req["lrShape"], device)
+        self.hr = load_f32(req["target"], req["shape"], device)
+        self.device, self.amp = device, amp
+
+    def step(self):
+        ac = lambda: torch.autocast(self.device.type, dtype=self.amp, enabled=self.amp is not None)  # noqa: E731
+        with torch.no_grad(), ac():
+            target = features(self.children, self.hr, self.layers)
+        with ac():
+            out = self.net(self.lr)
+            feats = features(self.children, out, self.layers)
+        loss = sum(F.mse_loss(f.float(), t.float()) for f, t in zip(feats, target))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), None
+
+
 # Benchmark steps are one entry each: a class with __init__(req, device, amp) and
-# step() -> (loss, grad or None).
-KINDS = {"loss": LossStep}
+# step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
+KINDS = {"loss": LossStep, "sr": SrStep}
 
 
 def sync(device):
@@ -136,6 +198,8 @@ def main():
                     raise ValueError(f"unknown step kind {req.get('kind')!r}; known: {sorted(KINDS)}")
                 stepper = kind(req, device, AMP[req.get("amp", "none")])
                 answer = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+                if hasattr(stepper, "param_count"):
+                    answer["parameters"] = stepper.param_count
             elif op == "time":
                 seconds, loss = [], None
                 for _ in range(int(req.get("steps", 1))):

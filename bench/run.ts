@@ -141,6 +141,13 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
     }
     // Equal work: Python's loss and gradient against the native step's.
     const dir = ctx.workDir;
+    if (prepared.comparable === false) {
+      return {
+        name: entry.name, images: prepared.images, python: median(times.python!),
+        native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
+        lossRelDiff: NaN, gradRelDiff: NaN, threads: { python: loaded.threads, native: nativeThreads },
+      };
+    }
     const pyCheck = await py.request<{ loss: number; shape?: number[] }>({ op: 'check', out: dir });
     const pyGrad = pyCheck.shape ? readF32(join(dir, 'grad.f32')) : undefined;
     const reference = first?.fp32 ? await first.fp32() : await sides[0]![1].check();
