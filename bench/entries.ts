@@ -27,8 +27,25 @@ export interface BenchContext {
 }
 
 export interface StepTimes {
+  /** Wall seconds per step. */
   seconds: number[];
+  /** Process CPU seconds per step (all threads): robust to other work on a shared machine. */
+  cpu: number[];
   loss: number;
+}
+
+/** Times `steps` calls of `step` in JS: wall and process CPU time. */
+export async function timeSteps(steps: number, step: () => Promise<number>): Promise<StepTimes> {
+  const out: StepTimes = { seconds: [], cpu: [], loss: NaN };
+  for (let s = 0; s < steps; s++) {
+    const t = performance.now();
+    const c = process.cpuUsage();
+    out.loss = await step();
+    const dc = process.cpuUsage(c);
+    out.cpu.push((dc.user + dc.system) / 1e6);
+    out.seconds.push((performance.now() - t) / 1000);
+  }
+  return out;
 }
 
 /** One native way of running the step. */
@@ -82,22 +99,13 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       for (const v of ctx.variants) {
         if (v === 'plain') sides.plain = loop(plain);
         else if (v === 'fast' || v === 'fast-cl' || v === 'fast-nchw') {
-          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' });
+          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' });  // fast: channels-last 'auto'
           nets.push(fast);
           sides[v] = loop(fast);
         } else if (v === 'api') {
           if (ctx.amp !== 'none') continue; // the public API has no mixed precision
           sides.api = {
-            async time(steps) {
-              const seconds: number[] = [];
-              let loss = NaN;
-              for (let s = 0; s < steps; s++) {
-                const t = performance.now();
-                loss = (await perceptualLoss(a, b, { network: plain, layers, grad: true })).loss;
-                seconds.push((performance.now() - t) / 1000);
-              }
-              return { seconds, loss };
-            },
+            time: (steps) => timeSteps(steps, async () => (await perceptualLoss(a, b, { network: plain, layers, grad: true })).loss),
             check: () => perceptualLoss(a, b, { network: plain, layers, grad: true }),
           };
         } else throw new Error(`unknown native variant '${v}': use api, plain, fast, fast-cl or fast-nchw`);
@@ -158,19 +166,9 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
         const trainer = await SuperResolutionTrainer.create(net, { factor, layer, seed: 0, lr: 1e-3 });
         nets.push(net);
         trainers.push(trainer);
-        const step = async () => {
-          const t = performance.now();
-          const loss = await trainer.step(lr, hr);
-          return { t: (performance.now() - t) / 1000, loss };
-        };
         sides[v] = {
-          async time(steps) {
-            const seconds: number[] = [];
-            let loss = NaN;
-            for (let s = 0; s < steps; s++) ({ t: seconds[s], loss } = await step());
-            return { seconds, loss };
-          },
-          check: async () => ({ loss: (await step()).loss }),
+          time: (steps) => timeSteps(steps, () => trainer.step(lr, hr)),
+          check: async () => ({ loss: await trainer.step(lr, hr) }),
         };
       }
       if (!Object.keys(sides).length) throw new Error('the super-resolution step runs only with --amp none and a plain or fast variant');

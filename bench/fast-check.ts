@@ -1,13 +1,15 @@
 // The fast path against the plain path on a device (the GPU check runs this on CUDA):
 // features at the study layers and the deep-perceptual-loss gradient, as relative
-// errors. Exits 1 if one is over the tolerance (features 1e-5, gradient 1e-4, with
-// TF32 off so fp32 is fp32).
+// errors. Exits 1 if one is over the tolerance (features 1e-5 of the largest
+// element; gradient 1e-3 in norm: the gradient of a trunk with max-pools is not
+// continuous, and a random 1-ulp change of the input moved resnet50's by 3e-4 on
+// the plain path alone, see bench/README.md; TF32 off so fp32 is fp32).
 //   node dist-bench/fast-check.js --device cuda --networks a,b [--models DIR] [--size 64]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LossNetwork, perceptualLoss, STUDY_NETWORKS, type LoadOptions } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { relativeError, seededImages } from './stats.js';
+import { l2RelativeError, relativeError, seededImages } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,11 +38,13 @@ for (const arch of values.networks.split(',')) {
     const feat = Math.max(...ff.map((f, i) => relativeError(f.data, fp[i]!.data)));
     const lf = await perceptualLoss(a, b, { network: quick, layers, grad: true });
     const loss = Math.abs(lf.loss - lp.loss) / lp.loss;
-    const grad = relativeError(lf.grad!.data, lp.grad!.data);
-    const ok = feat < 1e-5 && loss < 1e-5 && grad < 1e-4;
+    const grad = l2RelativeError(lf.grad!.data, lp.grad!.data);
+    const gradMax = relativeError(lf.grad!.data, lp.grad!.data);
+    const ok = feat < 1e-5 && loss < 1e-5 && grad < 1e-3;
     failed ||= !ok;
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} ${values.device} ${arch} ${name}: features ${feat.toExponential(1)}, loss ${loss.toExponential(1)}, grad ${grad.toExponential(1)}`,
+      `${ok ? 'ok  ' : 'FAIL'} ${values.device} ${arch} ${name}: features ${feat.toExponential(1)}, loss ${loss.toExponential(1)}, ` +
+        `grad ${grad.toExponential(1)} (norm; largest element ${gradMax.toExponential(1)})`,
     );
     quick.dispose();
   }

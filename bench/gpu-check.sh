@@ -64,7 +64,7 @@ node dist-bench/fast-check.js --device cuda --networks "$NETS" --models "$MODELS
 for amp in none bf16 fp16; do
   say "bench on CUDA, amp $amp (bench-$amp.log)"
   node dist-bench/run.js --device cuda --amp "$amp" --networks "$NETS" --models "$MODELS" --reps "$REPS" --warmup 5 \
-    --variants api,plain,fast,fast-cl --batch "${BATCH:-16}" --size "${SIZE:-224}" --json "$OUT/bench-$amp.json" \
+    --variants api,plain,fast,fast-cl,fast-nchw --batch "${BATCH:-16}" --size "${SIZE:-224}" --json "$OUT/bench-$amp.json" \
     >"$OUT/bench-$amp.log" 2>&1 || { tail -5 "$OUT/bench-$amp.log"; status=1; }
   tail -n 12 "$OUT/bench-$amp.log" | tee -a "$OUT/summary.log"
 done

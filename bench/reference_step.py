@@ -7,7 +7,8 @@ request per line on stdin and answers one JSON line on stdout, so the harness ca
 keep a model loaded and alternate Python and native repetitions:
 
   {"op": "load", "kind": "loss", ...}   build the step (see KINDS), answer {"threads", "torch"}
-  {"op": "time", "steps": k}            run k steps, answer {"seconds": [...], "loss"}
+  {"op": "time", "steps": k}            run k steps, answer {"seconds": [...], "cpu": [...], "loss"}
+                                        (wall and process CPU seconds per step)
   {"op": "check", "out": dir}           one step; write dir/grad.f32, answer {"loss", "shape"}
   {"op": "quit"}
 
@@ -201,15 +202,16 @@ def main():
                 if hasattr(stepper, "param_count"):
                     answer["parameters"] = stepper.param_count
             elif op == "time":
-                seconds, loss = [], None
+                seconds, cpu, loss = [], [], None
                 for _ in range(int(req.get("steps", 1))):
                     sync(device)
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.process_time()
                     loss, _ = stepper.step()
                     loss = float(loss)  # the native step returns the loss value too
                     sync(device)
+                    cpu.append(time.process_time() - c)
                     seconds.append(time.perf_counter() - t)
-                answer = {"seconds": seconds, "loss": loss}
+                answer = {"seconds": seconds, "cpu": cpu, "loss": loss}
             elif op == "check":
                 loss, grad = stepper.step()
                 answer = {"loss": float(loss)}

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { exportNetworks, readManifest, STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { findPythonTorch } from '../dist/python.js';
-import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry } from './entries.js';
+import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
 import { PythonStep } from './python.js';
 import { geomean, median, relativeError } from './stats.js';
 
@@ -17,12 +17,14 @@ const USAGE = `npm run bench -- [options]
   --benchmarks        also time the benchmarks' training steps (those implemented)
   --only-benchmarks   only those
   --batch N --size S  images per step and their side (default 4, 128)
-  --reps N            timed repetitions per side, alternating (default 5); --warmup N (default 2)
+  --reps N            timed repetitions per side, alternating (default 3); --warmup N (default 4)
   --device D          cpu | cuda | cuda:N (default cpu)
   --amp M             none | bf16 | fp16: autocast on both sides (default none)
   --threads N         intra-op threads on both sides (default: each side's own default)
   --tf32 on|off       CUDA fp32 convolutions/matmuls in TF32 on both sides (default: PyTorch's default)
-  --variants a,b      native variants: api (public perceptualLoss), plain, fast (default api,plain,fast)
+  --variants a,b      native variants (default plain,fast): api (public perceptualLoss, fp32),
+                      plain, fast (frozen, channels-last where 1x1 convolutions), fast-cl (frozen,
+                      always channels-last), fast-nchw (frozen, never channels-last)
   --py-model M        torchvision | torchscript (default torchvision)
   --python P          the Python with torch (default: found like export-networks)
   --models DIR        exports folder (default .cache/bench-models; missing ones are exported, random init)
@@ -31,8 +33,12 @@ const USAGE = `npm run bench -- [options]
 interface Row {
   name: string;
   images: number;
+  /** Median wall seconds per step. */
   python: number;
   native: Record<string, number>;
+  /** Median process CPU seconds per step. */
+  pythonCpu: number;
+  nativeCpu: Record<string, number>;
   lossRelDiff: number;
   gradRelDiff: number;
   amp?: { nativeLoss: number; nativeGrad: number; pythonLoss: number; pythonGrad: number };
@@ -48,13 +54,13 @@ function parse() {
       'only-benchmarks': { type: 'boolean', default: false },
       batch: { type: 'string', default: '4' },
       size: { type: 'string', default: '128' },
-      reps: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '2' },
+      reps: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '4' },
       device: { type: 'string', default: 'cpu' },
       amp: { type: 'string', default: 'none' },
       threads: { type: 'string', default: '0' },
       tf32: { type: 'string' },
-      variants: { type: 'string', default: 'api,plain,fast' },
+      variants: { type: 'string', default: 'plain,fast' },
       'py-model': { type: 'string', default: 'torchvision' },
       python: { type: 'string' },
       models: { type: 'string', default: '.cache/bench-models' },
@@ -119,7 +125,7 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
       ...(ctx.tf32 === undefined ? {} : { tf32: ctx.tf32 }),
     });
     const sides = Object.entries(prepared.native);
-    const pyTime = () => py.request<{ seconds: number[]; loss: number }>({ op: 'time', steps: 1 });
+    const pyTime = () => py.request<StepTimes>({ op: 'time', steps: 1 });
     // Warm-up: TorchScript's profiling executor optimises on the first runs; Python allocator caches fill.
     let nativeThreads = 0;
     for (let w = 0; w < warmup; w++) {
@@ -129,36 +135,37 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
     const first = sides.find(([, s]) => s.fp32)?.[1];
     if (first?.fp32) nativeThreads = (await first.fp32()).threads ?? 0;
     const times: Record<string, number[]> = { python: [] };
-    for (const [name] of sides) times[name] = [];
+    const cpu: Record<string, number[]> = { python: [] };
+    for (const [name] of sides) [times[name], cpu[name]] = [[], []];
     for (let r = 0; r < reps; r++) {
       // Alternate which side goes first, so neither always runs on a warmer cache.
-      const order: [string, () => Promise<{ seconds: number[] }>][] = [
-        ...sides.map(([name, s]): [string, () => Promise<{ seconds: number[] }>] => [name, () => s.time(1)]),
+      const order: [string, () => Promise<StepTimes>][] = [
+        ...sides.map(([name, s]): [string, () => Promise<StepTimes>] => [name, () => s.time(1)]),
         ['python', pyTime],
       ];
       if (r % 2) order.reverse();
-      for (const [name, run] of order) times[name]!.push(...(await run()).seconds);
+      for (const [name, run] of order) {
+        const t = await run();
+        times[name]!.push(...t.seconds);
+        cpu[name]!.push(...t.cpu);
+      }
     }
     // Equal work: Python's loss and gradient against the native step's.
     const dir = ctx.workDir;
-    if (prepared.comparable === false) {
-      return {
-        name: entry.name, images: prepared.images, python: median(times.python!),
-        native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
-        lossRelDiff: NaN, gradRelDiff: NaN, threads: { python: loaded.threads, native: nativeThreads },
-      };
-    }
+    const timing = {
+      name: entry.name, images: prepared.images, python: median(times.python!), pythonCpu: median(cpu.python!),
+      native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
+      nativeCpu: Object.fromEntries(sides.map(([name]) => [name, median(cpu[name]!)])),
+      threads: { python: loaded.threads, native: nativeThreads },
+    };
+    if (prepared.comparable === false) return { ...timing, lossRelDiff: NaN, gradRelDiff: NaN };
     const pyCheck = await py.request<{ loss: number; shape?: number[] }>({ op: 'check', out: dir });
     const pyGrad = pyCheck.shape ? readF32(join(dir, 'grad.f32')) : undefined;
     const reference = first?.fp32 ? await first.fp32() : await sides[0]![1].check();
     const row: Row = {
-      name: entry.name,
-      images: prepared.images,
-      python: median(times.python!),
-      native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
+      ...timing,
       lossRelDiff: Math.abs(pyCheck.loss - reference.loss) / Math.abs(reference.loss),
       gradRelDiff: pyGrad && reference.grad ? relativeError(pyGrad, reference.grad.data) : NaN,
-      threads: { python: loaded.threads, native: nativeThreads },
     };
     if (ctx.amp !== 'none' && first?.fp32) {
       // Numerical distance of mixed precision from fp32, on both sides.
@@ -187,22 +194,23 @@ const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '-');
 
 function printRows(rows: Row[], variants: string[]): void {
   const head = ['step'.padEnd(30), 'python img/s'.padStart(12)];
-  for (const v of variants) head.push(`${v} img/s`.padStart(12), `${v} ratio`.padStart(11));
-  head.push('loss diff'.padStart(10), 'grad diff'.padStart(10));
+  for (const v of variants) head.push(`${v} img/s`.padStart(14), 'ratio'.padStart(6), 'cpu ratio'.padStart(9));
+  head.push('loss diff'.padStart(9), 'grad diff'.padStart(9));
   console.log(head.join(' '));
   for (const r of rows) {
     const line = [r.name.padEnd(30), fmt(r.images / r.python).padStart(12)];
     for (const v of variants) {
-      const t = r.native[v];
-      line.push((t ? fmt(r.images / t) : '-').padStart(12), (t ? fmt(r.python / t, 3) : '-').padStart(11));
+      const [t, c] = [r.native[v], r.nativeCpu[v]];
+      line.push((t ? fmt(r.images / t) : '-').padStart(14), (t ? fmt(r.python / t) : '-').padStart(6), (c ? fmt(r.pythonCpu / c) : '-').padStart(9));
     }
-    line.push(sci(r.lossRelDiff).padStart(10), sci(r.gradRelDiff).padStart(10));
+    line.push(sci(r.lossRelDiff).padStart(9), sci(r.gradRelDiff).padStart(9));
     console.log(line.join(' '));
   }
   const foot = ['geometric mean of ratios'.padEnd(30), ''.padStart(12)];
   for (const v of variants) {
-    const ratios = rows.filter((r) => r.native[v]).map((r) => r.python / r.native[v]!);
-    foot.push(''.padStart(12), (ratios.length ? fmt(geomean(ratios), 3) : '-').padStart(11));
+    const with_ = rows.filter((r) => r.native[v]);
+    const g = (xs: number[]) => (xs.length ? fmt(geomean(xs)) : '-');
+    foot.push(''.padStart(14), g(with_.map((r) => r.python / r.native[v]!)).padStart(6), g(with_.map((r) => r.pythonCpu / r.nativeCpu[v]!)).padStart(9));
   }
   console.log(foot.join(' '));
   const amped = rows.filter((r) => r.amp);
@@ -245,16 +253,19 @@ async function main(): Promise<void> {
       const t = Date.now();
       const row = await benchEntry(entry, ctx, python, o.reps, o.warmup);
       rows.push(row);
-      const parts = Object.entries(row.native).map(([v, s]) => `${v} ${fmt(row.python / s, 3)}`);
+      const parts = Object.entries(row.native).map(([v, s]) => `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)})`);
       console.log(
-        `  ${entry.name}: ratios ${parts.join(', ')} (threads py ${row.threads.python}, native ${row.threads.native}; ` +
+        `  ${entry.name}: ratios ${parts.join(', ')} (threads py ${row.threads.python}, native ${row.threads.native || 'n/a'}; ` +
           `${((Date.now() - t) / 1000).toFixed(0)} s)`,
       );
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  console.log('\nratio = Python step time / dpl-torch step time (> 1: dpl-torch faster); diffs: Python vs native fp32 step\n');
+  console.log(
+    '\nratio = Python wall time / dpl-torch wall time per step, cpu ratio = the same with process CPU time ' +
+      '(> 1: dpl-torch faster; medians); diffs: Python vs native fp32 step\n',
+  );
   printRows(rows, o.variants.filter((v) => rows.some((r) => r.native[v])));
   if (o.json) writeFileSync(o.json, JSON.stringify({ options: { ...o, python }, rows }, null, 2));
 }

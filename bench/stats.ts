@@ -21,6 +21,22 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / (scale + 1e-30);
 }
 
+/**
+ * ||a-b|| / ||b|| (Euclidean). For gradients: a float-rounding change can flip a
+ * max-pool argmax or a ReLU at 0 and move one pixel's share of the gradient, which
+ * the max-based error above magnifies; the norm weighs it by its size.
+ */
+export function l2RelativeError(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i]! - b[i]!) ** 2;
+    norm += b[i]! ** 2;
+  }
+  return Math.sqrt(diff) / (Math.sqrt(norm) + 1e-30);
+}
+
 /** A seeded [0,1) image batch (mulberry32): the same inputs on both sides, every run. */
 export function seededImages(shape: number[], seed: number): FloatTensor {
   let s = seed >>> 0;

@@ -28,6 +28,17 @@ torch::jit::Module JoinChildren(const LossNet& net, int64_t first, int64_t last)
 
 }  // namespace
 
+bool MostlyPointwise(const torch::jit::Module& trunk) {
+  int64_t convs = 0, pointwise = 0;
+  for (const auto& p : trunk.named_parameters()) {
+    const auto& w = p.value;
+    if (w.dim() != 4) continue;
+    ++convs;
+    pointwise += w.size(2) == 1 && w.size(3) == 1;
+  }
+  return convs > 0 && 4 * pointwise >= convs;
+}
+
 const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends) {
   auto found = segments_.find(ends);
   if (found != segments_.end()) return found->second;
@@ -89,7 +100,10 @@ Napi::Value SetFastPathJs(const Napi::CallbackInfo& info) {
     auto o = info[1].As<Napi::Object>();
     FastOptions opts;
     opts.freeze = BoolField(o, "freeze", opts.freeze);
-    opts.channels_last = BoolField(o, "channelsLast", opts.channels_last);
+    auto cl = o.Get("channelsLast");
+    bool auto_cl = cl.IsUndefined() || (cl.IsString() && cl.As<Napi::String>().Utf8Value() == "auto");
+    if (!auto_cl) opts.channels_last = BoolField(o, "channelsLast", false);
+    if (auto_cl) opts.channels_last = MostlyPointwise(net->trunk);
     fast = std::make_shared<FastPath>(opts);
   }
   // On the tensor thread, so no Features call sees a half-set path.

@@ -24,12 +24,16 @@ const LoadOptions = z.object({
   weights: z.enum(['any', 'imagenet', 'random']).default('any'),
   /**
    * The fast path (native/fast_path.h): children between the layers asked for are
-   * joined and frozen, folding BatchNorm into convolutions; `channelsLast` also runs
-   * the trunk in channels-last format. Same features and gradients within float
-   * rounding (bench/README.md has the figures). Ignored while the network is trainable.
+   * joined and frozen, folding BatchNorm into convolutions; `channelsLast` runs the
+   * trunk in channels-last format ('auto', the default: where at least a quarter
+   * of the convolutions are 1x1). Same features and gradients within float rounding (bench/README.md
+   * has the figures). Ignored while the network is trainable.
    */
   fast: z
-    .union([z.boolean(), z.object({ freeze: z.boolean().optional(), channelsLast: z.boolean().optional() }).strict()])
+    .union([
+      z.boolean(),
+      z.object({ freeze: z.boolean().optional(), channelsLast: z.union([z.boolean(), z.literal('auto')]).optional() }).strict(),
+    ])
     .default(false),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;

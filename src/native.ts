@@ -58,7 +58,7 @@ export interface NativeAddon {
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
   /** Turns the fast path of a frozen network on (options) or off (null); see native/fast_path.h. */
-  setFastPath(network: NativeLossNetwork, options: { freeze?: boolean; channelsLast?: boolean } | null): Promise<void>;
+  setFastPath(network: NativeLossNetwork, options: { freeze?: boolean; channelsLast?: boolean | 'auto' } | null): Promise<void>;
   /** Times `steps` deep-perceptual-loss training steps on the tensor thread (bench/). */
   benchLossStep(
     network: NativeLossNetwork,
@@ -66,7 +66,7 @@ export interface NativeAddon {
     b: FloatTensor,
     layers: number[],
     options: { steps?: number; amp?: 'none' | 'bf16' | 'fp16'; threads?: number },
-  ): Promise<{ seconds: number[]; loss: number; grad: FloatTensor; threads: number }>;
+  ): Promise<{ seconds: number[]; cpu: number[]; loss: number; grad: FloatTensor; threads: number }>;
   /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
   benchSetTf32(on: boolean): Promise<void>;
   [name: string]: unknown;
