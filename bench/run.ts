@@ -9,7 +9,7 @@ import { native } from '../dist/native.js';
 import { findPythonTorch } from '../dist/python.js';
 import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
 import { PythonStep } from './python.js';
-import { geomean, median, relativeError } from './stats.js';
+import { geomean, l2RelativeError, median, relativeError } from './stats.js';
 
 const USAGE = `npm run bench -- [options]
   --networks a,b      loss networks (default: the study's 14)
@@ -172,9 +172,9 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
       const amped = await first.check();
       row.amp = {
         nativeLoss: Math.abs(amped.loss - reference.loss) / Math.abs(reference.loss),
-        nativeGrad: amped.grad ? relativeError(amped.grad.data, reference.grad!.data) : NaN,
+        nativeGrad: amped.grad ? l2RelativeError(amped.grad.data, reference.grad!.data) : NaN,
         pythonLoss: row.lossRelDiff,
-        pythonGrad: row.gradRelDiff,
+        pythonGrad: pyGrad && reference.grad ? l2RelativeError(pyGrad, reference.grad.data) : NaN,
       };
     }
     return row;
@@ -215,7 +215,7 @@ function printRows(rows: Row[], variants: string[]): void {
   console.log(foot.join(' '));
   const amped = rows.filter((r) => r.amp);
   if (amped.length) {
-    console.log('\nmixed precision: relative distance from the native fp32 step (loss, gradient)');
+    console.log('\nmixed precision: relative distance from the native fp32 step (loss; gradient, in norm)');
     for (const r of amped) {
       console.log(`${r.name.padEnd(30)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
     }

@@ -29,8 +29,8 @@ describe.each(['vgg16_bn', 'resnet18', 'densenet121', 'efficientnet_b0', 'incept
   const layers = [...STUDY_NETWORKS[arch]!.layers];
 
   it.each([
-    ['frozen', true],
-    ['frozen, channels-last', { channelsLast: true }],
+    ['fast: true (frozen, channels-last where 1x1 convolutions dominate)', true],
+    ['frozen, always channels-last', { channelsLast: true }],
   ] as const)('%s: features and gradient equal the plain path', async (_name, fast) => {
     const plain = await open(arch);
     const quick = await open(arch, fast);
