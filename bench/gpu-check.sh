@@ -11,6 +11,7 @@
 #   2. build the addon (scripts/build-native.mjs) and the TypeScript (dist, dist-bench)
 #   3. export a few networks with --weights random (needs torchvision)
 #   4. fast path against plain path on CUDA (TF32 off): bench/fast-check.ts
+#      (and bench/cuda-check.mjs, CUDA against CPU, where it exists)
 #   5. the harness on CUDA: fp32, then autocast bf16 and fp16 (distance from fp32 printed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,12 @@ node dist/cli/main.js export-networks --arch "$NETS" --weights random --out "$MO
 status=0
 say "fast path vs plain path on CUDA (fast-check.log)"
 node dist-bench/fast-check.js --device cuda --networks "$NETS" --models "$MODELS" 2>&1 | tee "$OUT/fast-check.log" || status=1
+
+if [ -f bench/cuda-check.mjs ]; then
+  say "the lead's CUDA-vs-CPU check, bench/cuda-check.mjs (cuda-check.log)"
+  DPL_TORCH_MODELS=$MODELS node bench/cuda-check.mjs "$NETS" >"$OUT/cuda-check.log" 2>&1 || status=1
+  tail -n 5 "$OUT/cuda-check.log" | tee -a "$OUT/summary.log"
+fi
 
 for amp in none bf16 fp16; do
   say "bench on CUDA, amp $amp (bench-$amp.log)"
