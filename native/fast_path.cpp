@@ -28,15 +28,15 @@ torch::jit::Module JoinChildren(const LossNet& net, int64_t first, int64_t last)
 
 }  // namespace
 
-bool MostlyPointwise(const torch::jit::Module& trunk) {
-  int64_t convs = 0, pointwise = 0;
+bool PreferChannelsLast(const torch::jit::Module& trunk) {
+  int64_t convs = 0, pointwise = 0, stem_kernel = 0;
   for (const auto& p : trunk.named_parameters()) {
     const auto& w = p.value;
     if (w.dim() != 4) continue;
-    ++convs;
+    if (convs++ == 0) stem_kernel = w.size(3);
     pointwise += w.size(2) == 1 && w.size(3) == 1;
   }
-  return convs > 0 && 4 * pointwise >= convs;
+  return convs > 0 && (4 * pointwise >= convs || stem_kernel <= 3);
 }
 
 const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends) {
@@ -103,7 +103,7 @@ Napi::Value SetFastPathJs(const Napi::CallbackInfo& info) {
     auto cl = o.Get("channelsLast");
     bool auto_cl = cl.IsUndefined() || (cl.IsString() && cl.As<Napi::String>().Utf8Value() == "auto");
     if (!auto_cl) opts.channels_last = BoolField(o, "channelsLast", false);
-    if (auto_cl) opts.channels_last = MostlyPointwise(net->trunk);
+    if (auto_cl) opts.channels_last = PreferChannelsLast(net->trunk);
     fast = std::make_shared<FastPath>(opts);
   }
   // On the tensor thread, so no Features call sees a half-set path.

@@ -22,11 +22,13 @@ struct FastOptions {
   bool channels_last = false;  // run the trunk in channels-last memory format
 };
 
-// The channels-last choice of `fast: true` ('auto'): on for trunks where at least a
-// quarter of the convolutions are 1x1. Measured on CPU (bench/README.md): 1.12-1.45x
-// faster steps for densenet, resnet50, resnext, googlenet, inception_v3, squeezenet
-// and efficientnet; 0.90-0.93x for resnet18 (3 of 20 convolutions are 1x1) and alexnet.
-bool MostlyPointwise(const torch::jit::Module& trunk);
+// The channels-last choice of `fast: true` ('auto'): on where at least a quarter of
+// the convolutions are 1x1, or the stem convolution is 3x3 or smaller; off for
+// alexnet (11x11 stem) and resnet18 (7x7 stem, 3 of 20 convolutions 1x1). Measured
+// on CPU (bench/README.md): 1.12-1.45x for the 1x1-heavy networks, 1.00-1.08x for
+// VGG, 0.90-0.93x for alexnet and resnet18 (LibTorch 1.13 runs single-threaded
+// NCHW 1x1 convolutions outside oneDNN).
+bool PreferChannelsLast(const torch::jit::Module& trunk);
 
 class FastPath {
  public:

@@ -26,7 +26,8 @@ const LoadOptions = z.object({
    * The fast path (native/fast_path.h): children between the layers asked for are
    * joined and frozen, folding BatchNorm into convolutions; `channelsLast` runs the
    * trunk in channels-last format ('auto', the default: where at least a quarter
-   * of the convolutions are 1x1). Same features and gradients within float rounding (bench/README.md
+   * of the convolutions are 1x1 or the stem convolution is 3x3; not alexnet,
+   * resnet18). Same features and gradients within float rounding (bench/README.md
    * has the figures). Ignored while the network is trainable.
    */
   fast: z
