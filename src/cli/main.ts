@@ -2,11 +2,15 @@
 // dpl-torch command line: one file per command under src/cli/.
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
   'export-networks': exportNetworksCommand,
+  run: runCommand,
+  report: reportCommand,
 };
 
 function usage(): string {

@@ -1,0 +1,42 @@
+// The benchmarks the study can run, by name. A benchmark joins the study by
+// adding one entry here: its sequencer (the Benchmark contract) plus what the
+// study needs to lay out its grid and make its quick-preset data.
+import type { Benchmark, BenchmarkName } from '../benchmarks/benchmark.js';
+
+export interface StudyBenchmark {
+  benchmark: Benchmark;
+  /** 'together': one run per network with all its layers; 'single': one run per layer. */
+  layerMode: 'together' | 'single';
+  /** Variants in the paper preset and in the quick preset. */
+  variants: { paper: string[]; quick: string[] };
+  /** Variants that train nothing and so run once, whatever the repetitions (similarity 'baseline'). */
+  deterministicVariants?: string[];
+  /** Full-scale options; `data` is the data folder the config names, if any. */
+  paperOptions(data?: string): Record<string, unknown>;
+  /** Toy-scale options reading the synthetic data made by makeQuickData in `data`. */
+  quickOptions(data: string): Record<string, unknown>;
+  /** Extra option overrides for the tiny quick scale (tests). */
+  tinyOptions?: Record<string, unknown>;
+  /** Writes small synthetic data in the benchmark's real on-disk format into `data` (offline). */
+  makeQuickData(data: string, seed: number): Promise<void>;
+}
+
+export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
+
+/** The implemented benchmarks. Delineation and autoencoding join here when they exist. */
+export async function defaultRegistry(): Promise<Registry> {
+  return {};
+}
+
+/** The entry for `name`, or an error listing what is implemented. */
+export function requireBenchmark(registry: Registry, name: string): StudyBenchmark {
+  const entry = registry[name as BenchmarkName];
+  if (!entry) {
+    const have = Object.keys(registry);
+    throw new Error(
+      `benchmark '${name}' is not implemented in this dpl-torch` +
+        (have.length ? `; available: ${have.join(', ')}` : '; none is available yet'),
+    );
+  }
+  return entry;
+}
