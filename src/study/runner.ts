@@ -160,6 +160,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
       if (run.data && !made.has(run.data) && !existsSync(join(run.data, '.complete'))) {
         // Quick scales: the benchmark's synthetic data, made once per folder (it marks itself complete).
         opts.emit({ type: 'log', id: run.id, line: `making synthetic ${run.identity.benchmark} data in ${run.data}` });
+        mkdirSync(run.data, { recursive: true });
         await run.entry.makeQuickData(run.data, 0);
         writeFileSync(join(run.data, '.complete'), new Date().toISOString());
       }
