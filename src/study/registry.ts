@@ -11,6 +11,8 @@ export interface StudyBenchmark {
   variants: { paper: string[]; quick: string[] };
   /** Variants that train nothing and so run once, whatever the repetitions (similarity 'baseline'). */
   deterministicVariants?: string[];
+  /** Variants whose loss network is random-init by design (similarity 'scratch'): exempt from the ImageNet-only check. */
+  randomInitVariants?: string[];
   /** Full-scale options; `data` is the data folder the config names, if any. */
   paperOptions(data?: string): Record<string, unknown>;
   /** Toy-scale options reading the synthetic data made by makeQuickData in `data`. */

@@ -188,7 +188,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
       });
       if (opts.signal.aborted) throw new Error('aborted');
       const pretrained = run.identity.network === 'pixel' ? null : !result.weightsId.startsWith('random');
-      if (opts.weights === 'imagenet' && pretrained === false) {
+      if (opts.weights === 'imagenet' && pretrained === false && !run.entry.randomInitVariants?.includes(run.identity.variant)) {
         throw new Error(`the run used random weights (${result.weightsId}), and this study asks for ImageNet weights`);
       }
       store.finish(run.id, { metrics: result.metrics, weightsId: result.weightsId, pretrained, artifacts: result.artifacts ?? [], seconds: seconds() });
