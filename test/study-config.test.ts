@@ -78,7 +78,7 @@ describe('run plan', () => {
     layerMode,
     variants: { paper: name === 'similarity' ? ['baseline', 'lin'] : ['x4'], quick: ['x4'] },
     deterministicVariants: name === 'similarity' ? ['baseline'] : [],
-    paperOptions: (data) => ({ epochs: 80, root: data ?? '/default' }),
+    paperOptions: (data) => ({ epochs: 80, root: data }),
     quickOptions: (data) => ({ epochs: 1, root: data }),
     makeQuickData: async () => {},
   });

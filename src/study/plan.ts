@@ -7,7 +7,7 @@ import type { RunSpec } from '../benchmarks/benchmark.js';
 import { STUDY_NETWORKS } from '../networks.js';
 import { benchmarkConfigs, type StudyConfig } from './config.js';
 import type { Scale } from './presets.js';
-import { requireBenchmark, type Registry, type StudyBenchmark } from './registry.js';
+import { defaultDataDir, requireBenchmark, type Registry, type StudyBenchmark } from './registry.js';
 import type { RunIdentity } from './store.js';
 
 export interface PlannedRun {
@@ -16,8 +16,10 @@ export interface PlannedRun {
   configHash: string;
   spec: RunSpec;
   entry: StudyBenchmark;
-  /** The data folder this run reads (made by makeQuickData at quick scales). */
-  data: string | undefined;
+  /** The benchmark's data folder. */
+  data: string;
+  /** Whether the runner makes synthetic data there first (quick scales). */
+  quickData: boolean;
 }
 
 /** JSON with sorted keys, so equal objects hash equally. */
@@ -32,8 +34,7 @@ export function canonicalJson(value: unknown): string {
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** Replaces the data folder inside string options with a placeholder before hashing. */
-function withoutPaths(options: Record<string, unknown>, data: string | undefined): unknown {
-  if (!data) return options;
+function withoutPaths(options: Record<string, unknown>, data: string): unknown {
   return JSON.parse(JSON.stringify(options), (_k, v: unknown) => (typeof v === 'string' ? v.split(data).join('<data>') : v));
 }
 
@@ -48,9 +49,15 @@ export function planRuns(config: StudyConfig, registry: Registry, scale: Scale, 
   const networks = config.networks === 'paper' ? Object.keys(STUDY_NETWORKS) : config.networks;
   for (const [name, bc] of Object.entries(benchmarkConfigs(config))) {
     const entry = requireBenchmark(registry, name);
-    const data = bc!.data ? resolve(bc!.data) : scale === 'paper' ? undefined : join(resolve(out), 'data', name);
-    const base = scale === 'paper' ? entry.paperOptions(data) : entry.quickOptions(data!);
-    const options = { ...base, ...(scale === 'tiny' ? entry.tinyOptions : {}), ...bc!.options };
+    const data = bc!.data ? resolve(bc!.data) : scale === 'paper' ? defaultDataDir(name) : join(resolve(out), 'data', name);
+    const base = scale === 'paper' ? entry.paperOptions(data) : entry.quickOptions(data);
+    const quickData = scale !== 'paper' && !!entry.makeQuickData;
+    const options = {
+      ...base,
+      ...(scale === 'tiny' ? entry.tinyOptions : {}),
+      ...(entry.weightsOption ? { weights: config.weights } : {}),
+      ...bc!.options,
+    };
     const configHash = sha(canonicalJson({ options: withoutPaths(options, data), weights: config.weights })).slice(0, 16);
     const variants = bc!.variants ?? (scale === 'paper' ? entry.variants.paper : entry.variants.quick);
     const layerMode = bc!.layerMode ?? entry.layerMode;
@@ -64,11 +71,14 @@ export function planRuns(config: StudyConfig, registry: Registry, scale: Scale, 
             const seed = config.seeds?.[repetition] ?? config.seed + repetition;
             const identity: RunIdentity = { benchmark: name, network, layers, variant, repetition, seed };
             const spec: RunSpec = { ...identity, benchmark: entry.benchmark.name, options };
-            runs.push({ id: runId(identity, configHash), identity, configHash, spec, entry, data });
+            runs.push({ id: runId(identity, configHash), identity, configHash, spec, entry, data, quickData });
           }
         }
       }
     }
+  }
+  if (!Object.keys(benchmarkConfigs(config)).length) {
+    throw new Error(`no benchmark to run: this dpl-torch implements ${Object.keys(registry).join(', ') || 'none yet'}`);
   }
   const seen = new Set<string>();
   return runs.filter((r) => !seen.has(r.id) && seen.add(r.id));

@@ -1,7 +1,13 @@
 // The benchmarks the study can run, by name. A benchmark joins the study by
 // adding one entry here: its sequencer (the Benchmark contract) plus what the
 // study needs to lay out its grid and make its quick-preset data.
+import { join, resolve } from 'node:path';
 import type { Benchmark, BenchmarkName } from '../benchmarks/benchmark.js';
+
+/** Where full-scale data lives unless a study names a folder: DPL_TORCH_DATA, else ./data. */
+export function defaultDataDir(benchmark: string): string {
+  return join(resolve(process.env.DPL_TORCH_DATA ?? 'data'), benchmark);
+}
 
 export interface StudyBenchmark {
   benchmark: Benchmark;
@@ -13,14 +19,17 @@ export interface StudyBenchmark {
   deterministicVariants?: string[];
   /** Variants whose loss network is random-init by design (similarity 'scratch'): exempt from the ImageNet-only check. */
   randomInitVariants?: string[];
-  /** Full-scale options; `data` is the data folder the config names, if any. */
-  paperOptions(data?: string): Record<string, unknown>;
+  /** The benchmark takes a `weights` option ('imagenet' | 'any'): the study sets it from its own policy. */
+  weightsOption?: boolean;
+  /** Full-scale options reading (or downloading into) the data folder `data`. */
+  paperOptions(data: string): Record<string, unknown>;
   /** Toy-scale options reading the synthetic data made by makeQuickData in `data`. */
   quickOptions(data: string): Record<string, unknown>;
   /** Extra option overrides for the tiny quick scale (tests). */
   tinyOptions?: Record<string, unknown>;
-  /** Writes small synthetic data in the benchmark's real on-disk format into `data` (offline). */
-  makeQuickData(data: string, seed: number): Promise<void>;
+  /** Writes small synthetic data in the benchmark's real on-disk format into `data` (offline); absent when the
+   *  benchmark makes its own from its options. */
+  makeQuickData?(data: string, seed: number): Promise<void>;
 }
 
 export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;

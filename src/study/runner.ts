@@ -157,14 +157,14 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
     const seconds = () => (Date.now() - t0) / 1000;
     try {
       if (source instanceof Error) throw source;
-      if (run.data && !made.has(run.data) && !existsSync(join(run.data, '.complete'))) {
+      if (run.quickData && !made.has(run.data) && !existsSync(join(run.data, '.complete'))) {
         // Quick scales: the benchmark's synthetic data, made once per folder (it marks itself complete).
         opts.emit({ type: 'log', id: run.id, line: `making synthetic ${run.identity.benchmark} data in ${run.data}` });
         mkdirSync(run.data, { recursive: true });
-        await run.entry.makeQuickData(run.data, 0);
+        await run.entry.makeQuickData!(run.data, 0);
         writeFileSync(join(run.data, '.complete'), new Date().toISOString());
       }
-      if (run.data) made.add(run.data);
+      made.add(run.data);
       const dir = join(resolve(opts.out), 'runs', run.id);
       mkdirSync(dir, { recursive: true });
       let first: { t: number; done: number } | undefined;
