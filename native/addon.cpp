@@ -1,14 +1,18 @@
 // Module entry: each concern registers its own functions and classes.
 #include <napi.h>
 
+#include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
+#include "models/super_resolution.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitInfo(env, exports);
   dpl::InitLossNetwork(env, exports);
+  dpl::InitImageOps(env, exports);
+  dpl::InitSuperResolution(env, exports);
   return exports;
 }
 

@@ -21,3 +21,12 @@ export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js
 export { writeReport, type ReportFiles } from './study/report.js';
 export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';
 export type { Benchmark, RunSpec, RunContext, RunResult } from './benchmarks/benchmark.js';
+export { resize, resizeImage, gaussianBlur, centerCrop, quantize, luma, psnr, ssim, type ResizeOptions, type MetricOptions } from './image-ops.js';
+export {
+  superResolution,
+  SuperResolutionOptions,
+  paperOptions as superResolutionPaperOptions,
+  quickOptions as superResolutionQuickOptions,
+} from './benchmarks/super-resolution.js';
+export { SuperResolutionTrainer, type SuperResolutionTrainerOptions } from './benchmarks/super-resolution-trainer.js';
+export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-sr.js';

@@ -4,6 +4,7 @@ import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   run: runCommand,
   report: reportCommand,
+  'super-resolution': superResolutionCommand,
 };
 
 function usage(): string {

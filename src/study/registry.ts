@@ -36,7 +36,21 @@ export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
 
 /** The implemented benchmarks. Delineation and autoencoding join here when they exist. */
 export async function defaultRegistry(): Promise<Registry> {
-  return {};
+  // Loaded on demand, so the CLI's other commands and `report` do not load every benchmark.
+  const sr = await import('../benchmarks/super-resolution.js');
+  const { makeSyntheticSrData } = await import('../data/synthetic-sr.js');
+  return {
+    'super-resolution': {
+      benchmark: sr.superResolution,
+      layerMode: 'single',
+      variants: { paper: ['x4'], quick: ['x4'] },
+      weightsOption: true,
+      paperOptions: (data) => ({ ...sr.paperOptions, coco: join(data, 'coco'), tests: join(data, 'tests'), download: true }),
+      quickOptions: (data) => ({ ...sr.quickOptions(data) }),
+      tinyOptions: { trainImages: 8, valImages: 2, epochs: 1, stepsPerEpoch: 2, hrSize: 48 },
+      makeQuickData: async (data, seed) => void makeSyntheticSrData(data, { seed }),
+    },
+  };
 }
 
 /** The entry for `name`, or an error listing what is implemented. */
