@@ -65,7 +65,9 @@ const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg'
 function samplesHtml(out: string, runs: RunRecord[], limit = 6): string {
   const figures: string[] = [];
   for (const r of runs) {
-    const images = r.artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3);
+    // One sample's images in reading order: input (lr), output (sr/out), target (hr).
+    const order = (a: string) => (/lr\./.test(a) ? 0 : /(sr|out|output)\./.test(a) ? 1 : /hr\./.test(a) ? 2 : 3);
+    const images = r.artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
     const parts = images.flatMap((a) => {
       const path = join(out, 'runs', r.id, a);
       if (!existsSync(path) || statSync(path).size > 2_000_000) return [];
