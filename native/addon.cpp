@@ -1,14 +1,18 @@
 // Module entry: each concern registers its own functions and classes.
 #include <napi.h>
 
+#include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
+#include "models/similarity.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitInfo(env, exports);
   dpl::InitLossNetwork(env, exports);
+  dpl::InitSimilarity(env, exports);
+  dpl::InitResizeBilinear(env, exports);
   return exports;
 }
 

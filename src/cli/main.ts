@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { similarityCommand } from './similarity.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
   'export-networks': exportNetworksCommand,
+  similarity: similarityCommand,
+  distance: distanceCommand,
 };
 
 function usage(): string {
