@@ -4,7 +4,9 @@
 #include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
+#include "models/similarity.h"
 #include "models/super_resolution.h"
+#include "resize_bilinear.h"
 
 namespace {
 
@@ -13,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitLossNetwork(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
+  dpl::InitSimilarity(env, exports);
+  dpl::InitResizeBilinear(env, exports);
   return exports;
 }
 

@@ -30,3 +30,16 @@ export {
 } from './benchmarks/super-resolution.js';
 export { SuperResolutionTrainer, type SuperResolutionTrainerOptions } from './benchmarks/super-resolution-trainer.js';
 export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-sr.js';
+export {
+  PerceptualSimilarity,
+  Compare,
+  CHANNEL_NORM_EPS,
+  readSimilarityWeights,
+  type PerceptualSimilarityOptions,
+  type SimilarityWeightsFile,
+} from './similarity.js';
+export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
+export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
+export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';
+export { makeSyntheticBapps } from './data/synthetic-bapps.js';
+export { readNpy } from './data/npy.js';

@@ -44,6 +44,29 @@ export interface NativeSrTrainer {
   dispose(): void;
 }
 
+export interface NativeSimilarityOptions {
+  layers: number[];
+  compare: string;
+  channelNorm: boolean;
+  learned: boolean;
+  trainable: boolean;
+  seed: number;
+  probeSize: number;
+}
+
+export interface NativeSimilarity {
+  /** Channels at each layer (from the probe). */
+  readonly channels: number[];
+  distance(a: FloatTensor, b: FloatTensor): Promise<FloatTensor>;
+  evalTriplets(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor): Promise<{ d0: FloatTensor; d1: FloatTensor; prob?: FloatTensor }>;
+  trainStep(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor, judge: FloatTensor, lr: number): Promise<{ loss: number; gradNorm: number }>;
+  getWeights(): Promise<FloatTensor[]>;
+  setWeights(weights: FloatTensor[]): Promise<void>;
+  saveCheckpoint(path: string, meta: string): Promise<void>;
+  loadCheckpoint(path: string): Promise<string>;
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
@@ -57,6 +80,8 @@ export interface NativeAddon {
   ): Promise<NativeSrTrainer>;
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
+  createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
+  resizeBilinear(images: FloatTensor, size: number): Promise<FloatTensor>;
   [name: string]: unknown;
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { superResolutionCommand } from './super-resolution.js';
+import { similarityCommand } from './similarity.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -13,6 +15,8 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   report: reportCommand,
   'super-resolution': superResolutionCommand,
+  similarity: similarityCommand,
+  distance: distanceCommand,
 };
 
 function usage(): string {

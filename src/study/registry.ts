@@ -37,9 +37,22 @@ export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
 /** The implemented benchmarks. Delineation and autoencoding join here when they exist. */
 export async function defaultRegistry(): Promise<Registry> {
   // Loaded on demand, so the CLI's other commands and `report` do not load every benchmark.
+  const sim = await import('../benchmarks/similarity.js');
   const sr = await import('../benchmarks/super-resolution.js');
   const { makeSyntheticSrData } = await import('../data/synthetic-sr.js');
   return {
+    similarity: {
+      benchmark: sim.similarity,
+      layerMode: 'together',
+      variants: { paper: ['baseline', 'lin'], quick: ['baseline', 'lin'] },
+      deterministicVariants: ['baseline'],
+      randomInitVariants: ['scratch'],
+      weightsOption: true,
+      paperOptions: (data) => ({ ...sim.paperOptions, bappsDir: data }),
+      // The benchmark writes its synthetic BAPPS itself (options.synthetic), so no makeQuickData.
+      quickOptions: (data) => ({ ...sim.quickOptions(data) }),
+      tinyOptions: { epochs: 1, decayEpochs: 1, synthetic: { seed: 0, perSubset: 8, size: 64 }, batch: 8, evalBatch: 16 },
+    },
     'super-resolution': {
       benchmark: sr.superResolution,
       layerMode: 'single',
