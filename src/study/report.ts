@@ -21,7 +21,10 @@ export interface ReportFiles {
 const esc = (s: unknown): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: number | null | undefined, d = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '' : v.toFixed(d));
-const corr = (c: Correlation): string => (c.r === null ? `n/a (n = ${c.n})` : `${c.r.toFixed(3)} (p = ${c.p!.toPrecision(3)}, n = ${c.n})`);
+const corr = (c: Correlation): string =>
+  c.r === null
+    ? `n/a (${c.n < 3 ? `needs 3 networks, has ${c.n}` : `no variation, n = ${c.n}`})`
+    : `${c.r.toFixed(3)} (p = ${c.p!.toPrecision(3)}, n = ${c.n})`;
 const cellText = (c: Cell | null): string => (c ? `${num(c.mean)}${c.n > 1 ? ` ± ${num(c.std, 3)}` : ''} (rank ${num(c.rank, 1)})` : '');
 
 /** A sentence on the weights behind the results, loud when any used random weights. */
