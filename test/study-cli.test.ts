@@ -4,7 +4,7 @@
 // SIGKILL mid-run and a rerun give every run exactly once; Ctrl-C (SIGINT)
 // stops cleanly with exit code 130 and says how to resume.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,8 +28,8 @@ beforeAll(() => {
   }
 });
 
-function start(out: string): { child: ChildProcess; output: () => string; exit: Promise<number> } {
-  const child = spawn(process.execPath, [MAIN, 'run', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(out: string, extra: string[] = []): { child: ChildProcess; output: () => string; exit: Promise<number> } {
+  const child = spawn(process.execPath, [MAIN, 'run', ...extra, '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
@@ -110,6 +110,20 @@ describe('npx dpl-torch run (quick preset, tiny)', () => {
     // the same runs as the uninterrupted study, with their metrics
     expect(after.map((x) => x.id).sort()).toEqual(storeRuns(out).map((x) => x.id).sort());
     expect(after.every((x) => Object.keys(x.metrics).length > 0)).toBe(true);
+  });
+
+  it('runs a study file with --only and --networks, and `report DIR` rewrites the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpl-cli-file-'));
+    const file = join(dir, 'study.yaml');
+    writeFileSync(file, 'scale: tiny\nbenchmarks: [similarity, super-resolution]\nnetworks: [vgg11]\nlayers: { alexnet: [1] }\nweights: any\n');
+    const r = start(join(dir, 'out'), [file, '--only', 'super-resolution', '--networks', 'alexnet']);
+    expect(await r.exit, r.output()).toBe(0);
+    const runs = storeRuns(join(dir, 'out'));
+    expect(runs.map((x) => [x.benchmark, x.network, x.layers])).toEqual([['super-resolution', 'alexnet', [1]]]);
+    rmSync(join(dir, 'out', 'report.html'));
+    const report = execFileSync(process.execPath, [MAIN, 'report', join(dir, 'out')], { env, encoding: 'utf8' });
+    expect(report).toMatch(/report: .*report\.html/);
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('data-benchmark="super-resolution"');
   });
 
   it('stops on Ctrl-C with exit code 130 and says how to resume', async () => {

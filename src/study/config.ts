@@ -53,6 +53,8 @@ export const StudyConfig = z.strictObject({
     for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
     return z.NEVER;
   }),
+  /** Benchmark options start from the full-scale ('paper') or toy-scale ('quick', 'tiny') settings; default 'paper'. */
+  scale: z.enum(['paper', 'quick', 'tiny']).optional(),
   /** Loss networks; 'paper' for the study's 14. */
   networks: z.union([z.literal('paper'), z.array(Architecture).min(1, 'at least one network')]).default('paper'),
   /** 'paper' (each network's 4 study layers) or, per network, explicit layer indices. */

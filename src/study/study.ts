@@ -63,7 +63,7 @@ export class Study extends EventEmitter<StudyEvents> {
     let scale: Scale;
     if (o.config !== undefined) {
       input = typeof o.config === 'string' ? (readStudyConfig(o.config) as StudyConfigInput) : (o.config as StudyConfigInput);
-      scale = o.scale ?? (o.preset ? makePreset(o.preset, registry).scale : 'paper');
+      scale = o.scale ?? (input as { scale?: Scale }).scale ?? (o.preset ? makePreset(o.preset, registry).scale : 'paper');
     } else {
       const p = makePreset(o.preset ?? 'quick', registry);
       input = p.config;
