@@ -39,7 +39,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
         const label = `${e.done}/${e.total}${e.note ? ` ${e.note}` : ''}`;
         if (tty) {
           clear();
-          const cols = stream.columns ?? 100;
+          const cols = Math.max(stream.columns || 100, 72); // some ptys report 0 or a tiny width
           const rows = [
             `study ${bar(e.studyFraction)} ${(100 * e.studyFraction).toFixed(0)}%  ETA ${formatSeconds(e.studyEta)}`,
             `run   ${bar(e.total ? e.done / e.total : 0)} ${label}  ETA ${formatSeconds(e.runEta)}`,
