@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStudyConfig, readStudyConfig } from '../src/study/config.js';
 import { planRuns } from '../src/study/plan.js';
-import type { Registry, StudyBenchmark } from '../src/study/registry.js';
+import { preset } from '../src/study/presets.js';
+import { defaultRegistry, type Registry, type StudyBenchmark } from '../src/study/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpl-study-config-'));
 const file = (name: string, text: string) => {
@@ -111,5 +112,29 @@ describe('run plan', () => {
     expect(() => planRuns(parseStudyConfig({ benchmarks: ['delineation'] }), registry, 'paper', '/tmp/o')).toThrow(
       /benchmark 'delineation' is not implemented.*available: similarity, super-resolution/,
     );
+  });
+
+  it('lays out the paper preset with the real benchmarks: ImageNet weights only, the spec\'s grid', async () => {
+    const registry = await defaultRegistry();
+    const p = preset('paper', registry);
+    const config = parseStudyConfig(p.config);
+    expect(config).toMatchObject({ weights: 'imagenet', repetitions: 4, networks: expect.arrayContaining(['vgg16', 'efficientnet_b7']) });
+    const runs = planRuns(config, registry, p.scale, '/tmp/paper');
+    const count = (b: string, v: string) => runs.filter((r) => r.identity.benchmark === b && r.identity.variant === v).length;
+    expect(count('similarity', 'baseline')).toBe(14);
+    expect(count('similarity', 'lin')).toBe(14 * 4);
+    expect(count('super-resolution', 'x4')).toBe(56 * 4);
+    expect(runs.every((r) => r.spec.options.weights === 'imagenet')).toBe(true);
+    const sr = runs.find((r) => r.identity.benchmark === 'super-resolution')!;
+    expect(sr.spec.options).toMatchObject({ epochs: 80, stepsPerEpoch: 2500, batchSize: 4, hrSize: 288, download: true });
+  });
+
+  it('lays out the quick preset on a few networks with any weights', async () => {
+    const registry = await defaultRegistry();
+    const p = preset('quick', registry);
+    expect(p.config).toMatchObject({ weights: 'any', networks: ['alexnet', 'vgg11', 'squeezenet1_1', 'resnet18'] });
+    const runs = planRuns(parseStudyConfig(p.config), registry, p.scale, '/tmp/quick');
+    expect(runs.every((r) => r.spec.options.weights === 'any')).toBe(true);
+    expect(runs.filter((r) => r.identity.benchmark === 'super-resolution')).toHaveLength(4 * 3);
   });
 });

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { weightsStatement } from '../study/report.js';
 import { PRESET_NAMES, type PresetName } from '../study/presets.js';
 import { StudyInterrupted } from '../study/runner.js';
 import { Study } from '../study/study.js';
@@ -51,6 +52,8 @@ export const runCommand: Command = {
         const files = await study.report();
         console.error(`report: ${files.html}\nsummary: ${files.markdown}\nCSV: ${files.csv}`);
       }
+      const weights = weightsStatement(study.analysis());
+      if (weights.random) console.error(weights.text);
       if (s.failed) console.error(`${s.failed} run(s) failed (see the report); \`${again}\` retries them.`);
       return s.failed ? 1 : 0;
     } catch (e) {
