@@ -1,7 +1,8 @@
 // Image operations with exact numerics (native, on the tensor worker, so they
 // return Promises): antialiased resize as PIL, Gaussian blur, BT.601 luma, and
-// PSNR/SSIM as scikit-image computes them on the luma. Cropping and 8-bit
-// quantisation are plain indexing and rounding, done synchronously in TS.
+// PSNR/SSIM as scikit-image computes them on the luma. Bad arguments reject
+// the Promise. Cropping and 8-bit quantisation are plain indexing and rounding,
+// done synchronously in TS.
 import { z } from 'zod';
 import { fromFloatBatch, toFloatBatch } from './data/image.js';
 import { native } from './native.js';
@@ -18,17 +19,25 @@ export type ResizeOptions = z.input<typeof ResizeOptions>;
 const Size = z.tuple([z.number().int().positive(), z.number().int().positive()]);
 
 /** Resizes a [0,1] float batch [N, C, H, W] to [N, C, h, w]. */
-export function resize(images: FloatTensor, size: [number, number], options: ResizeOptions = {}): Promise<FloatTensor> {
+export async function resize(images: FloatTensor, size: [number, number], options: ResizeOptions = {}): Promise<FloatTensor> {
   checkFloatTensor(images, 'images', 4);
   const [h, w] = parseOptions(Size, size, 'resize size [h, w]');
   const o = parseOptions(ResizeOptions, options, 'resize options');
   return native().resizeImages(images, h, w, o.mode, o.antialias);
 }
 
-/** Resizes an 8-bit image, rounding the result to 8 bits as PIL does. */
+/**
+ * Resizes an 8-bit image as PIL's Image.resize does: a horizontal pass, rounded
+ * and clamped to 8 bits, then a vertical pass, rounded again. (The intermediate
+ * rounding matters for bicubic, whose overshoot PIL clips between passes.)
+ */
 export async function resizeImage(image: ByteImage, size: [number, number], options: ResizeOptions = {}): Promise<ByteImage> {
   checkByteImage(image, 'image');
-  return fromFloatBatch(await resize(toFloatBatch([image]), size, options));
+  const [h, w] = parseOptions(Size, size, 'resize size [h, w]');
+  let out = image;
+  if (w !== out.shape[1]) out = fromFloatBatch(await resize(toFloatBatch([out]), [out.shape[0], w], options));
+  if (h !== out.shape[0]) out = fromFloatBatch(await resize(toFloatBatch([out]), [h, w], options));
+  return out;
 }
 
 const BlurOptions = z.object({ sigma: z.number().positive().default(1) });
@@ -38,7 +47,7 @@ const BlurOptions = z.object({ sigma: z.number().positive().default(1) });
  * (9 taps for sigma 1, scipy's default truncation), reflection padding without
  * repeating the edge (torchvision's GaussianBlur, scipy mode 'mirror').
  */
-export function gaussianBlur(images: FloatTensor, options: z.input<typeof BlurOptions> = {}): Promise<FloatTensor> {
+export async function gaussianBlur(images: FloatTensor, options: z.input<typeof BlurOptions> = {}): Promise<FloatTensor> {
   checkFloatTensor(images, 'images', 4);
   return native().gaussianBlur(images, parseOptions(BlurOptions, options, 'gaussianBlur options').sigma);
 }
@@ -67,7 +76,7 @@ export function quantize(images: FloatTensor): ByteImage[] {
 }
 
 /** BT.601 luma as MATLAB's rgb2ycbcr (unrounded): Y = 16 + 65.481 R + 128.553 G + 24.966 B, RGB in [0,1]. */
-export function luma(image: ByteImage): Promise<FloatTensor> {
+export async function luma(image: ByteImage): Promise<FloatTensor> {
   checkByteImage(image, 'image');
   return native().luma(image);
 }
@@ -87,7 +96,7 @@ function checkPair(a: ByteImage, b: ByteImage): void {
 }
 
 /** PSNR (peak 255) between the lumas of two 8-bit RGB images; Infinity when equal. */
-export function psnr(a: ByteImage, b: ByteImage, options: MetricOptions = {}): Promise<number> {
+export async function psnr(a: ByteImage, b: ByteImage, options: MetricOptions = {}): Promise<number> {
   checkPair(a, b);
   return native().psnr(a, b, parseOptions(MetricOptions, options, 'psnr options').shave);
 }
@@ -98,7 +107,7 @@ export function psnr(a: ByteImage, b: ByteImage, options: MetricOptions = {}): P
  * skimage's structural_similarity(gaussian_weights=True, sigma=1.5,
  * use_sample_covariance=False, data_range=255).
  */
-export function ssim(a: ByteImage, b: ByteImage, options: MetricOptions = {}): Promise<number> {
+export async function ssim(a: ByteImage, b: ByteImage, options: MetricOptions = {}): Promise<number> {
   checkPair(a, b);
   return native().ssim(a, b, parseOptions(MetricOptions, options, 'ssim options').shave);
 }

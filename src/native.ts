@@ -75,8 +75,8 @@ export interface NativeAddon {
   psnr(a: ByteImage, b: ByteImage, shave: number): Promise<number>;
   ssim(a: ByteImage, b: ByteImage, shave: number): Promise<number>;
   createSuperResolutionTrainer(
-    lossNetwork: NativeLossNetwork,
-    options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number },
+    lossNetwork: NativeLossNetwork | null,
+    options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;

@@ -96,7 +96,7 @@ describe('bad input', () => {
     await expect(async () => psnr({ data: new Float32Array(12), shape: [2, 2, 3] } as never, good)).rejects.toThrow(/Uint8Array/);
     await expect(async () => ssim(good, good, { shave: 5 })).rejects.toThrow(/11x11/);
     await expect(async () => psnr(good, good, { shave: -1 })).rejects.toThrow(/shave/);
-    await expect(async () => resize({ data: new Float32Array(12), shape: [1, 3, 2, 3] }, [0, 2])).rejects.toThrow(/size/);
+    await expect(async () => resize({ data: new Float32Array(18), shape: [1, 3, 2, 3] }, [0, 2])).rejects.toThrow(/size/);
     await expect(async () => centerCrop(good, 30, 30)).rejects.toThrow(/cannot crop/);
     // Straight to the addon: the native checks hold too.
     const n = native();

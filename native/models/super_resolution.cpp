@@ -129,18 +129,23 @@ class SrTrainerWrap : public Napi::ObjectWrap<SrTrainerWrap> {
     CheckPairShapes(lr, hr, t->factor);
     return Schedule(info.Env(), [t, lr, hr]() -> Finisher {
       auto x = lr.to(t->device), y = hr.to(t->device);
-      auto target = t->loss_net->Features(y, {t->layer})[0];  // no grad (worker default)
+      torch::Tensor target;
+      if (t->loss_net) target = t->loss_net->Features(y, {t->layer})[0];  // no grad (worker default)
       torch::AutoGradMode grad(true);
       t->net->train();
       auto out = t->net->forward(x);
-      auto loss = torch::mse_loss(t->loss_net->Features(out, {t->layer})[0], target);
-      if (t->pixel_weight > 0) loss = loss + t->pixel_weight * torch::mse_loss(out, y);
+      // Without a loss network (the pixel baseline) the loss is the pixel MSE alone.
+      auto loss = t->loss_net ? torch::mse_loss(t->loss_net->Features(out, {t->layer})[0], target)
+                              : torch::mse_loss(out, y);
+      if (t->loss_net && t->pixel_weight > 0) loss = loss + t->pixel_weight * torch::mse_loss(out, y);
       if (t->tv_weight > 0) loss = loss + t->tv_weight * TotalVariation(out);
       t->optimizer->zero_grad();
       loss.backward();
       t->sr_with_grad = t->loss_with_grad = 0;
       for (const auto& p : t->net->parameters()) t->sr_with_grad += p.grad().defined();
-      for (const auto& p : t->loss_net->trunk.parameters()) t->loss_with_grad += p.grad().defined();
+      if (t->loss_net) {
+        for (const auto& p : t->loss_net->trunk.parameters()) t->loss_with_grad += p.grad().defined();
+      }
       t->optimizer->step();
       double value = loss.item<double>();
       Require(std::isfinite(value), "the training loss became " + std::to_string(value) +
@@ -164,7 +169,7 @@ class SrTrainerWrap : public Napi::ObjectWrap<SrTrainerWrap> {
       t->net->eval();
       auto out = t->net->forward(lr.to(t->device));
       std::vector<double> losses;
-      if (hr.defined()) {
+      if (hr.defined() && t->loss_net) {
         auto a = t->loss_net->Features(out, {t->layer})[0];
         auto b = t->loss_net->Features(hr.to(t->device), {t->layer})[0];
         auto per = (a - b).pow(2).flatten(1).mean(1).to(torch::kCPU).to(torch::kFloat64);
@@ -262,24 +267,31 @@ double NumberField(const Napi::Object& o, const char* key, double fallback) {
   return v;
 }
 
-// createSuperResolutionTrainer(lossNetwork, {factor, layer, seed, lr, pixelWeight, tvWeight})
-//   -> Promise<SuperResolutionTrainer>. The network is built on the loss network's device.
+// createSuperResolutionTrainer(lossNetwork | null, {factor, layer, seed, lr, pixelWeight, tvWeight, device})
+//   -> Promise<SuperResolutionTrainer>. The network is built on the loss network's device, or on
+//   options.device when lossNetwork is null (a pixel-loss baseline).
 Napi::Value CreateJs(const Napi::CallbackInfo& info) {
-  auto loss_net = LossNetFromJs(info[0], "lossNetwork");
+  std::shared_ptr<LossNet> loss_net;
+  if (!info[0].IsNull()) loss_net = LossNetFromJs(info[0], "lossNetwork");
   Require(info[1].IsObject(), "options must be an object");
   auto o = info[1].As<Napi::Object>();
   auto t = std::make_shared<SrTrainer>();
   t->factor = static_cast<int64_t>(NumberField(o, "factor", 4));
   Require(t->factor == 4 || t->factor == 8, "options.factor must be 4 or 8");
   t->layer = static_cast<int64_t>(NumberField(o, "layer", 0));
-  CheckLayers({t->layer}, loss_net->Size());
+  if (loss_net) CheckLayers({t->layer}, loss_net->Size());
   auto seed = static_cast<uint64_t>(NumberField(o, "seed", 0));
   double lr = NumberField(o, "lr", 1e-3);
   Require(lr > 0, "options.lr must be positive");
   t->pixel_weight = NumberField(o, "pixelWeight", 0);
   t->tv_weight = NumberField(o, "tvWeight", 0);
   t->loss_net = loss_net;
-  t->device = loss_net->device;
+  if (loss_net) {
+    t->device = loss_net->device;
+  } else {
+    Require(o.Has("device") && o.Get("device").IsString(), "options.device is needed without a loss network");
+    t->device = ParseDevice(o.Get("device").As<Napi::String>().Utf8Value());
+  }
   return Schedule(info.Env(), [t, seed, lr]() -> Finisher {
     torch::manual_seed(seed);  // on the worker thread, so the init is reproducible
     t->net = SrNet(t->factor);

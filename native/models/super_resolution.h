@@ -27,7 +27,7 @@ struct SrTrainer {
   torch::Device device{torch::kCPU};
   SrNet net{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
-  std::shared_ptr<LossNet> loss_net;
+  std::shared_ptr<LossNet> loss_net;  // null: pixel-loss baseline
   // Parameters with a gradient after the last step: SR network, loss network (must stay 0).
   int64_t sr_with_grad = 0, loss_with_grad = 0;
 };

@@ -10,7 +10,7 @@ import { readImage, toFloatBatch, writePng } from '../data/image.js';
 import { seededPermutation, mixSeed } from '../data/seeded.js';
 import { makeSrPair, PreparedSrSet } from '../data/sr-pairs.js';
 import { ensureTestSets, SR_TEST_SETS, type SrTestSet } from '../data/sr-test-sets.js';
-import { psnr, quantize, ssim } from '../image-ops.js';
+import { psnr, quantize, resizeImage, ssim } from '../image-ops.js';
 import { LossNetwork } from '../loss-network.js';
 import { parseOptions } from '../validate.js';
 import type { Benchmark, RunContext, RunResult, RunSpec } from './benchmark.js';
@@ -37,7 +37,7 @@ export const SuperResolutionOptions = z.object({
   batchSize: int(1).default(4),
   lr: z.number().positive().default(1e-3),
   /** HR crop side; LR is hrSize / factor. */
-  hrSize: int(40).default(288),
+  hrSize: int(20).default(288),
   /** Loss network input: raw [0,1] RGB (the spec) or ImageNet-normalised. */
   normalization: z.enum(['none', 'imagenet']).default('none'),
   pixelWeight: z.number().nonnegative().default(0),
@@ -63,6 +63,8 @@ export const paperOptions: Omit<SuperResolutionOptions, 'coco' | 'tests'> = {
   batchSize: 4,
   lr: 1e-3,
   hrSize: 288,
+  // The study's loss networks carry ImageNet weights; refuse a random-init export.
+  weights: 'imagenet',
 };
 
 /**
@@ -107,11 +109,13 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   const o = parseOptions(SuperResolutionOptions, spec.options, 'super-resolution options');
   const factor = spec.variant === 'x4' ? 4 : spec.variant === 'x8' ? 8 : NaN;
   if (Number.isNaN(factor)) throw new Error(`super-resolution variant must be 'x4' or 'x8', got '${spec.variant}'`);
-  if (spec.layers.length !== 1) throw new Error(`super-resolution trains on one layer, got [${spec.layers.join(', ')}]`);
+  // network 'pixel': the pixel-loss baseline (MSE on pixels, no loss network, layers ignored).
+  const pixel = spec.network === 'pixel';
+  if (!pixel && spec.layers.length !== 1) throw new Error(`super-resolution trains on one layer, got [${spec.layers.join(', ')}]`);
   if (o.hrSize % factor || o.hrSize / factor < 5) {
     throw new Error(`hrSize ${o.hrSize} must be a multiple of ${factor} with hrSize / ${factor} >= 5`);
   }
-  const layer = spec.layers[0]!;
+  const layer = spec.layers[0] ?? 0;
   mkdirSync(ctx.dir, { recursive: true });
   const fetchOpts = { signal: ctx.signal, onProgress: (line: string) => ctx.log(line) };
 
@@ -126,17 +130,20 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
       hrSize: o.hrSize, factor, cacheDir, signal: ctx.signal,
       onProgress: (d, t) => (d === t || d % Math.max(1, Math.floor(t / 10)) === 0) && ctx.log(`prepared ${d}/${t} ${what} pairs`),
     });
-  const trainSet = await prep(train, 'training');
-  const valSet = await prep(val, 'validation');
-
-  const network = await LossNetwork.load(spec.network, {
-    device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights,
-  });
-  const trainer = await SuperResolutionTrainer.create(network, {
-    factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
-  });
+  // The loss network first: a missing export fails before the (long) data preparation.
+  const network = pixel
+    ? null
+    : await LossNetwork.load(spec.network, { device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights });
+  let trainer: SuperResolutionTrainer | undefined;
+  let trainSet: PreparedSrSet | undefined;
+  let valSet: PreparedSrSet | undefined;
   try {
-    const state = await train_(spec, ctx, o, factor, trainer, trainSet, valSet);
+    trainer = await SuperResolutionTrainer.create(network, {
+      factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight, device: ctx.device,
+    });
+    trainSet = await prep(train, 'training');
+    valSet = await prep(val, 'validation');
+    const state = await trainToEnd(spec, ctx, o, factor, trainer, trainSet, valSet);
     if (state.bestEpoch !== null) await trainer.load(join(ctx.dir, 'best.pt'));
     const metrics = await evaluateTests(ctx, o, factor, trainer, tests);
     if (state.bestPsnr !== null) metrics['val.psnr'] = state.bestPsnr;
@@ -145,19 +152,19 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
     if (last) metrics['train.loss'] = last.trainLoss;
     writeJson(join(ctx.dir, 'metrics.json'), metrics);
     const artifacts = existsSync(join(ctx.dir, 'samples')) ? readdirSync(join(ctx.dir, 'samples')).sort().map((f) => `samples/${f}`) : [];
-    return { metrics, weightsId: network.weightsId, artifacts };
+    return { metrics, weightsId: network?.weightsId ?? 'pixel', artifacts };
   } finally {
-    trainer.dispose();
-    network.dispose();
-    await trainSet.close();
-    await valSet.close();
+    trainer?.dispose();
+    network?.dispose();
+    await trainSet?.close();
+    await valSet?.close();
   }
 }
 
 type Options = z.output<typeof SuperResolutionOptions>;
 
 /** Trains from the latest checkpoint in ctx.dir to the last epoch; returns the final state. */
-async function train_(
+async function trainToEnd(
   spec: RunSpec, ctx: RunContext, o: Options, factor: number,
   trainer: SuperResolutionTrainer, trainSet: PreparedSrSet, valSet: PreparedSrSet,
 ): Promise<TrainState> {
@@ -252,14 +259,18 @@ async function evaluateTests(
   const metrics: Record<string, number> = {};
   const samples = join(ctx.dir, 'samples');
   for (const set of SR_TEST_SETS) {
-    let [p, s, f] = [0, 0, 0];
+    let [p, s, f, bp, bs] = [0, 0, 0, 0, 0];
     for (const [i, path] of tests[set].entries()) {
       const pair = await makeSrPair(readImage(path), { hrSize: o.hrSize, factor, resolution: o.testResolution });
       const r = await trainer.evaluate(toFloatBatch([pair.lr]), toFloatBatch([pair.hr]));
       const out = quantize(r.output)[0]!;
       p += await psnr(out, pair.hr, { shave: factor });
       s += await ssim(out, pair.hr, { shave: factor });
-      f += r.featureLoss![0]!;
+      f += r.featureLoss?.[0] ?? NaN;
+      // Reference: plain bicubic upsampling of the same LR input.
+      const bicubic = await resizeImage(pair.lr, [pair.hr.shape[0], pair.hr.shape[1]], { mode: 'bicubic' });
+      bp += await psnr(bicubic, pair.hr, { shave: factor });
+      bs += await ssim(bicubic, pair.hr, { shave: factor });
       if (i < o.samples) {
         mkdirSync(samples, { recursive: true });
         const stem = `${set}-${i}`;
@@ -272,15 +283,24 @@ async function evaluateTests(
     const count = tests[set].length;
     metrics[`psnr.${set}`] = p / count;
     metrics[`ssim.${set}`] = s / count;
-    metrics[`featureLoss.${set}`] = f / count;
-    ctx.log(`${set}: PSNR ${(p / count).toFixed(2)} dB, SSIM ${(s / count).toFixed(4)}, feature loss ${(f / count).toPrecision(4)}`);
+    if (!Number.isNaN(f)) metrics[`featureLoss.${set}`] = f / count;
+    metrics[`bicubic.psnr.${set}`] = bp / count;
+    metrics[`bicubic.ssim.${set}`] = bs / count;
+    ctx.log(`${set}: PSNR ${(p / count).toFixed(2)} dB, SSIM ${(s / count).toFixed(4)}, feature loss ${(f / count).toPrecision(4)} (bicubic: ${(bp / count).toFixed(2)} dB, ${(bs / count).toFixed(4)})`);
   }
-  for (const m of ['psnr', 'ssim', 'featureLoss']) {
+  for (const m of ['psnr', 'ssim', 'featureLoss', 'bicubic.psnr', 'bicubic.ssim']) {
+    if (metrics[`${m}.set5`] === undefined) continue;
     metrics[`${m}.mean`] = SR_TEST_SETS.reduce((a, set) => a + metrics[`${m}.${set}`]!, 0) / SR_TEST_SETS.length;
   }
   return metrics;
 }
 
+/**
+ * Metrics: psnr|ssim|featureLoss .set5|.set14|.bsd100|.mean (mean of the set means),
+ * bicubic.psnr|bicubic.ssim .<set>|.mean (plain bicubic upsampling of the same LR,
+ * for reference), val.psnr and val.bestEpoch (the kept epoch), train.loss (last epoch).
+ * spec.network 'pixel' trains on the pixel MSE alone (no feature loss metrics).
+ */
 export const superResolution: Benchmark = {
   name: 'super-resolution',
   primaryMetric: 'psnr.mean',

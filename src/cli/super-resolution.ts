@@ -15,7 +15,7 @@ export const superResolutionCommand: Command = {
   usage:
     '--network ARCH --layer N --coco DIR --tests DIR [--factor 4|8] [--out DIR] [--epochs N] [--steps N] ' +
     '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device cpu|cuda] ' +
-    '[--normalization none|imagenet] [--models DIR] [--download]',
+    '[--normalization none|imagenet] [--checkpoint-every N] [--models DIR] [--download]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
       network: { type: 'string' }, layer: { type: 'string' }, factor: { type: 'string', default: '4' },
@@ -23,7 +23,7 @@ export const superResolutionCommand: Command = {
       epochs: { type: 'string' }, steps: { type: 'string' }, 'train-images': { type: 'string' },
       'val-images': { type: 'string' }, 'hr-size': { type: 'string' }, batch: { type: 'string' },
       seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' },
-      normalization: { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
+      normalization: { type: 'string' }, 'checkpoint-every': { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
     } });
     for (const need of ['network', 'layer', 'coco', 'tests'] as const) {
       if (!v[need]) throw new Error(`--${need} is required (see --help)`);
@@ -37,6 +37,7 @@ export const superResolutionCommand: Command = {
       trainImages: int(v['train-images'], '--train-images'), valImages: int(v['val-images'], '--val-images'),
       hrSize: int(v['hr-size'], '--hr-size'), batchSize: int(v.batch, '--batch'),
       normalization: v.normalization as SuperResolutionOptions['normalization'],
+      checkpointEvery: int(v['checkpoint-every'], '--checkpoint-every'),
     };
     const controller = new AbortController();
     const onSigint = () => {

@@ -1,10 +1,10 @@
 // Super-resolution pairs: the HR crop and its blurred, downscaled LR input,
 // made the same way for training, validation and test images (spec: Data).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { centerCrop, gaussianBlur, resize, resizeImage } from '../image-ops.js';
+import { centerCrop, gaussianBlur, resizeImage } from '../image-ops.js';
 import type { ByteImage, FloatTensor } from '../tensor.js';
 import { fromFloatBatch, readImage, toFloatBatch } from './image.js';
 
@@ -24,8 +24,8 @@ export interface SrPairOptions {
 /**
  * HR = shorter side resized to hrSize (bilinear, antialiased, long side truncated),
  * rounded to 8 bits as a PIL image would be, then centre-cropped square.
- * LR = Gaussian blur (sigma 1) of that HR crop, then antialiased bicubic
- * downscale by `factor`, rounded to 8 bits.
+ * LR = Gaussian blur (sigma 1) of that HR crop, rounded to 8 bits, then
+ * antialiased bicubic downscale by `factor` (PIL-style 8-bit passes).
  */
 export async function makeSrPair(image: ByteImage, o: SrPairOptions): Promise<SrPair> {
   const [h, w] = image.shape;
@@ -40,9 +40,9 @@ export async function makeSrPair(image: ByteImage, o: SrPairOptions): Promise<Sr
     if (ch < 5 * o.factor || cw < 5 * o.factor) throw new Error(`an image of ${h}x${w} is too small for x${o.factor}`);
     hr = centerCrop(image, ch, cw);
   }
-  const blurred = await gaussianBlur(toFloatBatch([hr]), { sigma: 1 });
-  const small = await resize(blurred, [hr.shape[0] / o.factor, hr.shape[1] / o.factor], { mode: 'bicubic' });
-  return { hr, lr: fromFloatBatch(small) };
+  const blurred = fromFloatBatch(await gaussianBlur(toFloatBatch([hr]), { sigma: 1 }));
+  const lr = await resizeImage(blurred, [hr.shape[0] / o.factor, hr.shape[1] / o.factor], { mode: 'bicubic' });
+  return { hr, lr };
 }
 
 export interface PrepareOptions extends SrPairOptions {
@@ -73,7 +73,10 @@ export class PreparedSrSet {
     const bin = join(o.cacheDir, `sr-${o.hrSize}-x${o.factor}-${key}.bin`);
     const meta = `${bin}.json`;
     if (!existsSync(meta) || !existsSync(bin) || JSON.parse(readFileSync(meta, 'utf8')).count !== paths.length) {
-      const part = await open(`${bin}.part`, 'w');
+      // A per-process part file: runs started together may prepare the same set; each
+      // writes its own and the (atomic, identical) renames leave one complete file.
+      const partPath = `${bin}.${process.pid}.part`;
+      const part = await open(partPath, 'w');
       try {
         for (let i = 0; i < paths.length; i++) {
           if (o.signal?.aborted) throw new Error('preparing the data was aborted');
@@ -82,11 +85,15 @@ export class PreparedSrSet {
           await part.write(pair.lr.data);
           o.onProgress?.(i + 1, paths.length);
         }
-      } finally {
+      } catch (e) {
         await part.close();
+        rmSync(partPath, { force: true });
+        throw e;
       }
-      renameSync(`${bin}.part`, bin);
-      writeFileSync(meta, JSON.stringify({ count: paths.length, hrSize: o.hrSize, factor: o.factor, paths }));
+      await part.close();
+      renameSync(partPath, bin);
+      writeFileSync(`${meta}.${process.pid}`, JSON.stringify({ count: paths.length, hrSize: o.hrSize, factor: o.factor, paths }));
+      renameSync(`${meta}.${process.pid}`, meta);
     }
     return new PreparedSrSet(await open(bin, 'r'), paths.length, o.hrSize, o.factor);
   }
