@@ -17,8 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// tune on resnet18 also covers BatchNorm buffers in the checkpoint.
+const NETWORKS: Record<string, [string, number[]]> = { lin: ['alexnet', [1, 4, 7]], tune: ['resnet18', [2, 4]] };
 const spec = (variant: string): RunSpec => ({
-  benchmark: 'similarity', network: 'alexnet', layers: [1, 4, 7], variant, repetition: 0, seed: 9,
+  benchmark: 'similarity', network: NETWORKS[variant]![0], layers: NETWORKS[variant]![1], variant, repetition: 0, seed: 9,
   options: { bappsDir: root, weights: 'any', epochs: 3, decayEpochs: 2, batch: 8, evalBatch: 32, checkpointSteps: 4 },
 });
 

@@ -204,10 +204,12 @@ std::pair<double, double> Similarity::TrainStep(const torch::Tensor& ref, const 
     auto loss = torch::binary_cross_entropy(Judge(d0, d1), target);
     optimizer->zero_grad();
     loss.backward();
-    double sq = 0;
+    // One device sync for the norm, not one per parameter.
+    std::vector<torch::Tensor> squares;
     for (auto& p : Parameters()) {
-      if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
+      if (p.grad().defined()) squares.push_back(p.grad().pow(2).sum().to(torch::kFloat64));
     }
+    double sq = squares.empty() ? 0.0 : torch::stack(squares).sum().item<double>();
     for (auto& group : optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer->step();
     {

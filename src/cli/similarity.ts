@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
+import { formatBytesProgress } from '../data/download.js';
 import { studyLayers } from '../networks.js';
 import { intList, type Command } from './command.js';
 
@@ -62,7 +63,10 @@ export const similarityCommand: Command = {
             lastLine = Date.now();
             const width = 24;
             const filled = Math.round((Math.min(1, done / Math.max(1, total))) * width);
-            process.stderr.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${note ?? ''}`.padEnd(100));
+            const line = note?.startsWith('downloading ')
+              ? formatBytesProgress(note.slice('downloading '.length), { url: '', received: done, total })
+              : `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${note ?? ''}`;
+            process.stderr.write(`\r${line}`.padEnd(100));
           },
         },
       );

@@ -13,8 +13,12 @@ export const TWOAFC_TRAIN = ['traditional', 'cnn', 'mix'] as const;
 export const TWOAFC_VAL = ['traditional', 'cnn', 'superres', 'deblur', 'color', 'frameinterp'] as const;
 export const JND_VAL = ['traditional', 'cnn'] as const;
 
-/** The LPIPS authors' tarballs. */
-export const BAPPS_BASE_URL = 'https://people.eecs.berkeley.edu/~rich.zhang/projects/2018_perceptual/dataset';
+/** The LPIPS authors' tarballs: where their download script fetches them now, then their older site. */
+export const BAPPS_BASE_URLS = [
+  'https://perceptual-similarity.s3.us-west-2.amazonaws.com/dataset',
+  'https://people.eecs.berkeley.edu/~rich.zhang/projects/2018_perceptual/dataset',
+];
+export const BAPPS_BASE_URL = BAPPS_BASE_URLS[0]!;
 
 export type BappsPart = 'train' | 'val' | 'jnd';
 
@@ -30,7 +34,7 @@ export interface EnsureBappsOptions {
   parts?: BappsPart[];
   /** Download missing parts (else a missing part is an error naming the remedy). */
   download?: boolean;
-  /** Where the tarballs are (default the authors' site; tests use 127.0.0.1). */
+  /** Where the tarballs are (default: the authors' S3 bucket, then their Berkeley site; tests use 127.0.0.1). */
   baseUrl?: string;
   /** Expected sha256 per tarball name, when known. */
   sha256?: Record<string, string>;
@@ -59,19 +63,28 @@ export async function ensureBapps(root: string, options: EnsureBappsOptions = {}
     const what = missing.map((p) => `${BAPPS_PARTS[p].folders.find((f) => !isDir(join(root, f)))} (${BAPPS_PARTS[p].tarball}, ${BAPPS_PARTS[p].size})`);
     throw new Error(`BAPPS data is missing in ${root}: ${what.join(', ')}. Pass --download (download: true) to fetch it, or point the bapps directory at a folder holding 2afc/ and jnd/`);
   }
-  const base = (options.baseUrl ?? BAPPS_BASE_URL).replace(/\/$/, '');
+  const bases = (options.baseUrl ? [options.baseUrl] : BAPPS_BASE_URLS).map((u) => u.replace(/\/$/, ''));
   for (const part of missing) {
     const { tarball, into } = BAPPS_PARTS[part];
     const file = join(root, 'downloads', tarball);
-    options.log?.(`BAPPS: fetching ${tarball} (${BAPPS_PARTS[part].size}) from ${base}`);
-    try {
-      await download(`${base}/${tarball}`, file, {
-        sha256: options.sha256?.[tarball],
-        onProgress: (p) => options.onProgress?.(tarball, p),
-        signal: options.signal,
-      });
-    } catch (e) {
-      throw new Error(`BAPPS ${part}: ${(e as Error).message}. A part-downloaded file resumes on the next try; or get ${tarball} elsewhere and unpack it into ${join(root, into)}`);
+    const errors: string[] = [];
+    for (const base of bases) {
+      options.log?.(`BAPPS: fetching ${tarball} (${BAPPS_PARTS[part].size}) from ${base}`);
+      try {
+        await download(`${base}/${tarball}`, file, {
+          sha256: options.sha256?.[tarball],
+          onProgress: (p) => options.onProgress?.(tarball, p),
+          signal: options.signal,
+        });
+        errors.length = 0;
+        break;
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        errors.push((e as Error).message);
+      }
+    }
+    if (errors.length) {
+      throw new Error(`BAPPS ${part}: ${errors.join('; ')}. A part-downloaded file resumes on the next try; or get ${tarball} elsewhere and unpack it into ${join(root, into)}`);
     }
     options.log?.(`BAPPS: unpacking ${tarball}`);
     await extract(file, join(root, into));
