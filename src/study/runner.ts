@@ -158,7 +158,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
     try {
       if (source instanceof Error) throw source;
       if (run.quickData && !made.has(run.data) && !existsSync(join(run.data, '.complete'))) {
-        // Quick scales: the benchmark's synthetic data, made once per folder (it marks itself complete).
+        // Quick scales: the benchmark's synthetic data, made once per folder; the marker says it is whole.
         opts.emit({ type: 'log', id: run.id, line: `making synthetic ${run.identity.benchmark} data in ${run.data}` });
         mkdirSync(run.data, { recursive: true });
         await run.entry.makeQuickData!(run.data, 0);
@@ -186,7 +186,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
         },
         log: (line) => opts.emit({ type: 'log', id: run.id, line }),
       });
-      if (opts.signal.aborted) throw new Error('aborted');
+      // A run that returned is complete (the contract says an aborted run throws): keep it even if Ctrl-C came late.
       const pretrained = run.identity.network === 'pixel' ? null : !result.weightsId.startsWith('random');
       if (opts.weights === 'imagenet' && pretrained === false && !run.entry.randomInitVariants?.includes(run.identity.variant)) {
         throw new Error(`the run used random weights (${result.weightsId}), and this study asks for ImageNet weights`);
