@@ -5,6 +5,7 @@
 #include "info.h"
 #include "loss_network.h"
 #include "models/similarity.h"
+#include "models/super_resolution.h"
 
 namespace {
 
@@ -12,7 +13,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitInfo(env, exports);
   dpl::InitLossNetwork(env, exports);
   dpl::InitSimilarity(env, exports);
-  dpl::InitResizeBilinear(env, exports);
+  dpl::InitImageOps(env, exports);
+  dpl::InitSuperResolution(env, exports);
   return exports;
 }
 

@@ -101,10 +101,11 @@ std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
     auto in_shape = c10::str(x.sizes());
     try {
       x = child.forward({x}).toTensor();
-    } catch (const c10::Error& e) {
+    } catch (const std::exception&) {
+      // TorchScript interpreter errors are not always c10::Error; take the message either way.
       throw UserError("layer " + std::to_string(i) + " of the loss network failed on a feature of shape " +
                       in_shape + " (input images " + c10::str(images.sizes()) +
-                      "; a larger image may be needed): " + LastLine(e.what_without_backtrace()));
+                      "; a larger image may be needed): " + LastLine(DescribeCurrentException()));
     }
     at[i] = x;
   }

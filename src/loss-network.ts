@@ -76,7 +76,7 @@ export class LossNetwork {
   }
 
   /** Features at `layers` (one pass) of [0,1] RGB images shaped [N, 3, H, W]. */
-  features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]> {
+  async features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]> {
     checkFloatTensor(images, 'images', 4);
     return this.handle.features(images, layers);
   }

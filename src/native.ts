@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
-import type { FloatTensor } from './tensor.js';
+import type { ByteImage, FloatTensor } from './tensor.js';
 
 export interface NativeInfo {
   torchVersion: string;
@@ -56,12 +56,31 @@ export interface NativeSimilarity {
   dispose(): void;
 }
 
+export interface NativeSrTrainer {
+  readonly parameterCount: number;
+  readonly factor: number;
+  step(lr: FloatTensor, hr: FloatTensor): Promise<number>;
+  evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  gradientReport(): { srParametersWithGrad: number; srParameters: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
+  resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
+  gaussianBlur(images: FloatTensor, sigma: number): Promise<FloatTensor>;
+  luma(image: ByteImage): Promise<FloatTensor>;
+  psnr(a: ByteImage, b: ByteImage, shave: number): Promise<number>;
+  ssim(a: ByteImage, b: ByteImage, shave: number): Promise<number>;
+  createSuperResolutionTrainer(
+    lossNetwork: NativeLossNetwork | null,
+    options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
+  ): Promise<NativeSrTrainer>;
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
   createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
-  resizeBilinear(images: FloatTensor, size: number): Promise<FloatTensor>;
   [name: string]: unknown;
 }
 

@@ -21,7 +21,7 @@ export interface PerceptualLossResult {
 }
 
 /** The perceptual loss between [0,1] image batches a and b ([N, 3, H, W]). */
-export function perceptualLoss(a: FloatTensor, b: FloatTensor, options: PerceptualLossOptions): Promise<PerceptualLossResult> {
+export async function perceptualLoss(a: FloatTensor, b: FloatTensor, options: PerceptualLossOptions): Promise<PerceptualLossResult> {
   const o = parseOptions(Options, options, 'perceptualLoss options');
   checkFloatTensor(a, 'a', 4);
   checkFloatTensor(b, 'b', 4);

@@ -4,6 +4,7 @@ import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
 import { similarityCommand } from './similarity.js';
+import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
+  'super-resolution': superResolutionCommand,
 };
 
 function usage(): string {
