@@ -6,17 +6,15 @@
 #include "loss_network.h"
 #include "models/similarity.h"
 #include "models/super_resolution.h"
-#include "resize_bilinear.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitInfo(env, exports);
   dpl::InitLossNetwork(env, exports);
+  dpl::InitSimilarity(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
-  dpl::InitSimilarity(env, exports);
-  dpl::InitResizeBilinear(env, exports);
   return exports;
 }
 

@@ -33,17 +33,6 @@ export interface NativeLossNetwork {
   dispose(): void;
 }
 
-export interface NativeSrTrainer {
-  readonly parameterCount: number;
-  readonly factor: number;
-  step(lr: FloatTensor, hr: FloatTensor): Promise<number>;
-  evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }>;
-  save(path: string, withOptimizer: boolean): Promise<void>;
-  load(path: string): Promise<boolean>;
-  gradientReport(): { srParametersWithGrad: number; srParameters: number; lossNetworkParametersWithGrad: number };
-  dispose(): void;
-}
-
 export interface NativeSimilarityOptions {
   layers: number[];
   compare: string;
@@ -67,6 +56,17 @@ export interface NativeSimilarity {
   dispose(): void;
 }
 
+export interface NativeSrTrainer {
+  readonly parameterCount: number;
+  readonly factor: number;
+  step(lr: FloatTensor, hr: FloatTensor): Promise<number>;
+  evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  gradientReport(): { srParametersWithGrad: number; srParameters: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
@@ -81,7 +81,6 @@ export interface NativeAddon {
   setThreads(n: number): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
   createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
-  resizeBilinear(images: FloatTensor, size: number): Promise<FloatTensor>;
   [name: string]: unknown;
 }
 

@@ -56,6 +56,10 @@ describe('training schedule', () => {
     expect(rates.map((r) => Number(r.toExponential(6)))).toEqual([1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 8e-4, 6e-4, 4e-4, 2e-4]);
   });
 
+  it('decays over all epochs when there are fewer than decayEpochs', () => {
+    expect([0, 1].map((e) => learningRate({ lr: 1e-3, epochs: 2, decayEpochs: 5 }, e))).toEqual([1e-3, 5e-4]);
+  });
+
   it('shuffles by seed and epoch, reproducibly', () => {
     const a = shuffleOrder(50, 1, 0);
     expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));

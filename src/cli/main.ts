@@ -5,8 +5,8 @@ import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
-import { superResolutionCommand } from './super-resolution.js';
 import { similarityCommand } from './similarity.js';
+import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
@@ -14,9 +14,9 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   run: runCommand,
   report: reportCommand,
-  'super-resolution': superResolutionCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
+  'super-resolution': superResolutionCommand,
 };
 
 function usage(): string {

@@ -11,7 +11,7 @@ export const similarityCommand: Command = {
   usage:
     '--network NAME --bapps DIR [--layers 3,8,15,29] [--variant baseline|lin|tune|scratch] [--download] [--base-url URL]\n' +
     '    [--out DIR] [--epochs N] [--batch N] [--compare spatial|mean|sort|spatial+mean|spatial+sort] [--no-channel-norm]\n' +
-    '    [--normalization imagenet|lpips] [--seed N] [--device cpu|cuda] [--models-dir DIR] [--allow-random-weights]',
+    '    [--normalization imagenet|lpips] [--seed N] [--device cpu|cuda] [--models-dir DIR] [--allow-random-weights] [--checkpoint-steps N]',
   async run(args) {
     const { values } = parseArgs({ args, strict: true, options: {
       network: { type: 'string' }, layers: { type: 'string' }, variant: { type: 'string', default: 'baseline' },
@@ -19,7 +19,7 @@ export const similarityCommand: Command = {
       out: { type: 'string', default: 'runs/similarity' }, epochs: { type: 'string' }, batch: { type: 'string' },
       compare: { type: 'string' }, 'no-channel-norm': { type: 'boolean' }, normalization: { type: 'string' },
       seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' }, 'models-dir': { type: 'string' },
-      'allow-random-weights': { type: 'boolean' },
+      'allow-random-weights': { type: 'boolean' }, 'checkpoint-steps': { type: 'string' },
     } });
     if (!values.network) throw new Error('--network is required (e.g. --network vgg16)');
     if (!values.bapps) throw new Error('--bapps DIR is required: a folder holding BAPPS (2afc/, jnd/), or where --download puts it');
@@ -38,7 +38,7 @@ export const similarityCommand: Command = {
       bappsDir: resolve(values.bapps), download: values.download ?? false, baseUrl: values['base-url'],
       epochs: num(values.epochs, 'epochs'), batch: num(values.batch, 'batch'), compare: values.compare,
       channelNorm: !values['no-channel-norm'], normalization: values.normalization,
-      weights: values['allow-random-weights'] ? 'any' : 'imagenet',
+      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: num(values['checkpoint-steps'], 'checkpoint-steps'),
     };
     for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
     const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;

@@ -1,15 +1,16 @@
-// Bringing decoded images to one square size for a float batch (bilinear, as
-// PyTorch's interpolate with align_corners=False; native code does the maths).
-import { native } from '../native.js';
+// Bringing decoded images to one square size for a float batch: plain bilinear
+// (PyTorch's interpolate, align_corners=False, no antialiasing), the similarity
+// spec's preprocessing, on the shared native resize (src/image-ops.ts).
+import { resize } from '../image-ops.js';
 import { checkFloatTensor, type ByteImage, type FloatTensor } from '../tensor.js';
 import { toFloatBatch } from './image.js';
 
-/** Bilinear resize of a [0,1] batch [N, 3, H, W] to size x size (a copy-free no-op at that size). */
+/** Bilinear resize of a [0,1] batch [N, 3, H, W] to size x size (returned as is at that size). */
 export async function resizeBilinear(images: FloatTensor, size: number): Promise<FloatTensor> {
   checkFloatTensor(images, 'images', 4);
   if (!Number.isInteger(size) || size < 1) throw new TypeError(`size must be a positive integer, got ${size}`);
   if (images.shape[2] === size && images.shape[3] === size) return images;
-  return native().resizeBilinear(images, size);
+  return resize(images, [size, size], { mode: 'bilinear', antialias: false });
 }
 
 /** 8-bit images of any sizes to one [0,1] batch [N, 3, size, size]. */
