@@ -12,7 +12,7 @@ import { parseOptions } from './validate.js';
 export const Compare = z.enum(['spatial', 'mean', 'sort', 'spatial+mean', 'spatial+sort']);
 export type Compare = z.infer<typeof Compare>;
 
-/** eps in y / sqrt(sum_c y^2 + eps) (native/models/similarity.h, docs/protocol-similarity.md). */
+/** eps in y / sqrt(sum_c y^2 + eps) (native/models/similarity.h, docs/protocol.md). */
 export const CHANNEL_NORM_EPS = 1e-10;
 
 const Options = z.object({
