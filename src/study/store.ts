@@ -178,7 +178,11 @@ export class ResultsStore {
   private metricsOf(ids: string[]): Map<string, Record<string, number>> {
     const out = new Map<string, Record<string, number>>();
     if (!ids.length) return out;
-    const rows = this.db.prepare('SELECT run_id, name, value FROM metrics ORDER BY run_id, name').all() as { run_id: string; name: string; value: number | null }[];
+    const rows = (
+      ids.length === 1
+        ? this.db.prepare('SELECT run_id, name, value FROM metrics WHERE run_id = ? ORDER BY name').all(ids[0])
+        : this.db.prepare('SELECT run_id, name, value FROM metrics ORDER BY run_id, name').all()
+    ) as { run_id: string; name: string; value: number | null }[];
     const wanted = new Set(ids);
     for (const r of rows) {
       if (!wanted.has(r.run_id)) continue;
