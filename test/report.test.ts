@@ -64,6 +64,13 @@ describe('study report', () => {
     expect(md).toMatch(/\| squeezenet1_1 \|.*\*\*RANDOM\*\* \|/);
     const tables = readFileSync(files.tablesCsv, 'utf8').trim().split('\n');
     expect(tables).toHaveLength(1 + 16 + 4);
+    const json = JSON.parse(readFileSync(files.json, 'utf8')) as { id: string; status: string; metrics: Record<string, number> }[];
+    expect(json).toHaveLength(21);
+    expect(json.filter((r) => r.status === 'done').every((r) => typeof r.metrics.extra === 'number')).toBe(true);
+    // the store is SQLite in WAL mode (crash-safe: a reader never sees half a transaction)
+    const store = new ResultsStore(join(out, 'results.sqlite'));
+    expect(store.journalMode()).toBe('wal');
+    store.close();
     const analysis = JSON.parse(readFileSync(files.analysisJson, 'utf8')) as { tables: unknown[] };
     expect(analysis.tables).toHaveLength(2);
   });

@@ -88,6 +88,11 @@ export class ResultsStore {
     this.db.exec(SCHEMA);
   }
 
+  /** SQLite's journal mode ('wal'). */
+  journalMode(): string {
+    return this.db.pragma('journal_mode', { simple: true }) as string;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
