@@ -6,6 +6,7 @@
 #include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
+#include "models/similarity.h"
 #include "models/super_resolution.h"
 
 namespace {
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitLossNetwork(env, exports);
   dpl::InitFastPath(env, exports);
   dpl::InitBench(env, exports);
+  dpl::InitSimilarity(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
   return exports;

@@ -14,6 +14,19 @@ export { exportNetworks, type ExportOptions } from './export-networks.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
 export type { FloatTensor, ByteImage } from './tensor.js';
+export {
+  PerceptualSimilarity,
+  Compare,
+  CHANNEL_NORM_EPS,
+  readSimilarityWeights,
+  type PerceptualSimilarityOptions,
+  type SimilarityWeightsFile,
+} from './similarity.js';
+export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
+export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
+export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';
+export { makeSyntheticBapps } from './data/synthetic-bapps.js';
+export { readNpy } from './data/npy.js';
 export { resize, resizeImage, gaussianBlur, centerCrop, quantize, luma, psnr, ssim, type ResizeOptions, type MetricOptions } from './image-ops.js';
 export {
   superResolution,
@@ -26,3 +39,10 @@ export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-s
 export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } from './data/coco.js';
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
+export { Study, readResults, type StudyOptions } from './study/study.js';
+export { parseStudyConfig, readStudyConfig, StudyConfig, type StudyConfigInput } from './study/config.js';
+export { analyse, type Analysis, type ScoreTable } from './study/analysis.js';
+export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js';
+export { writeReport, type ReportFiles } from './study/report.js';
+export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';
+export type { Benchmark, RunSpec, RunContext, RunResult } from './benchmarks/benchmark.js';

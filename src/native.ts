@@ -33,6 +33,29 @@ export interface NativeLossNetwork {
   dispose(): void;
 }
 
+export interface NativeSimilarityOptions {
+  layers: number[];
+  compare: string;
+  channelNorm: boolean;
+  learned: boolean;
+  trainable: boolean;
+  seed: number;
+  probeSize: number;
+}
+
+export interface NativeSimilarity {
+  /** Channels at each layer (from the probe). */
+  readonly channels: number[];
+  distance(a: FloatTensor, b: FloatTensor): Promise<FloatTensor>;
+  evalTriplets(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor): Promise<{ d0: FloatTensor; d1: FloatTensor; prob?: FloatTensor }>;
+  trainStep(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor, judge: FloatTensor, lr: number): Promise<{ loss: number; gradNorm: number }>;
+  getWeights(): Promise<FloatTensor[]>;
+  setWeights(weights: FloatTensor[]): Promise<void>;
+  saveCheckpoint(path: string, meta: string): Promise<void>;
+  loadCheckpoint(path: string): Promise<string>;
+  dispose(): void;
+}
+
 export interface NativeSrTrainer {
   readonly parameterCount: number;
   readonly factor: number;
@@ -69,6 +92,7 @@ export interface NativeAddon {
   ): Promise<{ seconds: number[]; cpu: number[]; loss: number; grad: FloatTensor; threads: number }>;
   /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
   benchSetTf32(on: boolean): Promise<void>;
+  createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
   [name: string]: unknown;
 }
 

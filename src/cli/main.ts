@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
+import { similarityCommand } from './similarity.js';
 import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, Command> = {
   doctor: doctorCommand,
   'export-networks': exportNetworksCommand,
+  run: runCommand,
+  report: reportCommand,
+  similarity: similarityCommand,
+  distance: distanceCommand,
   'super-resolution': superResolutionCommand,
 };
 

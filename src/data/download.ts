@@ -1,9 +1,8 @@
 // Downloads that resume, verify and report progress. Used by every dataset.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface DownloadProgress {
   url: string;
@@ -52,12 +51,19 @@ export async function download(url: string, dest: string, options: DownloadOptio
   const total = Number.isFinite(length) ? length + (resumed ? have : 0) : undefined;
   if (res.status !== 416 && res.body) {
     let received = resumed ? have : 0;
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    body.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      options.onProgress?.({ url, received, total });
-    });
-    await pipeline(body, createWriteStream(part, { flags: resumed ? 'a' : 'w' }), { signal: options.signal });
+    // Each chunk is on disk before the next is read, so a connection that breaks
+    // leaves every byte received in the part file for the next try to resume from.
+    const file = await open(part, resumed ? 'a' : 'w');
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        options.signal?.throwIfAborted();
+        await file.write(chunk);
+        received += chunk.length;
+        options.onProgress?.({ url, received, total });
+      }
+    } finally {
+      await file.close();
+    }
   }
   if (options.sha256) {
     const got = await sha256Of(part);

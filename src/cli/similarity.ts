@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
+import { formatBytesProgress } from '../data/download.js';
+import { studyLayers } from '../networks.js';
+import { intList, type Command } from './command.js';
+
+export const similarityCommand: Command = {
+  summary: 'train (lin, tune, scratch) and score a perceptual similarity metric on BAPPS (2AFC, JND)',
+  usage:
+    '--network NAME --bapps DIR [--layers 3,8,15,29] [--variant baseline|lin|tune|scratch] [--download] [--base-url URL]\n' +
+    '    [--out DIR] [--epochs N] [--batch N] [--compare spatial|mean|sort|spatial+mean|spatial+sort] [--no-channel-norm]\n' +
+    '    [--normalization imagenet|lpips] [--seed N] [--device cpu|cuda] [--models-dir DIR] [--allow-random-weights] [--checkpoint-steps N]',
+  async run(args) {
+    const { values } = parseArgs({ args, strict: true, options: {
+      network: { type: 'string' }, layers: { type: 'string' }, variant: { type: 'string', default: 'baseline' },
+      bapps: { type: 'string' }, download: { type: 'boolean' }, 'base-url': { type: 'string' },
+      out: { type: 'string', default: 'runs/similarity' }, epochs: { type: 'string' }, batch: { type: 'string' },
+      compare: { type: 'string' }, 'no-channel-norm': { type: 'boolean' }, normalization: { type: 'string' },
+      seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' }, 'models-dir': { type: 'string' },
+      'allow-random-weights': { type: 'boolean' }, 'checkpoint-steps': { type: 'string' },
+    } });
+    if (!values.network) throw new Error('--network is required (e.g. --network vgg16)');
+    if (!values.bapps) throw new Error('--bapps DIR is required: a folder holding BAPPS (2afc/, jnd/), or where --download puts it');
+    if (!(SIMILARITY_VARIANTS as readonly string[]).includes(values.variant)) {
+      throw new Error(`--variant must be one of ${SIMILARITY_VARIANTS.join(', ')}, got '${values.variant}'`);
+    }
+    const num = (v: string | undefined, name: string) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got '${v}'`);
+      return n;
+    };
+    const layers = intList(values.layers, '--layers') ?? studyLayers(values.network);
+    const seed = num(values.seed, 'seed')!;
+    const options: Record<string, unknown> = {
+      bappsDir: resolve(values.bapps), download: values.download ?? false, baseUrl: values['base-url'],
+      epochs: num(values.epochs, 'epochs'), batch: num(values.batch, 'batch'), compare: values.compare,
+      channelNorm: !values['no-channel-norm'], normalization: values.normalization,
+      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: num(values['checkpoint-steps'], 'checkpoint-steps'),
+    };
+    for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+    const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;
+    const out = resolve(values.out);
+    const dir = join(out, name);
+    const abort = new AbortController();
+    const onSigint = () => {
+      console.error('\nstopping at the next step (checkpoint saved); run the same command again to resume');
+      abort.abort();
+    };
+    process.once('SIGINT', onSigint);
+    const started = Date.now();
+    let lastLine = 0;
+    try {
+      const result = await similarity.run(
+        { benchmark: 'similarity', network: values.network, layers, variant: values.variant, repetition: 0, seed, options },
+        {
+          dir, device: values.device, modelsDir: values['models-dir'], signal: abort.signal,
+          log: (line) => console.error(line),
+          progress: (done, total, note) => {
+            if (!process.stderr.isTTY || Date.now() - lastLine < 200) return;
+            lastLine = Date.now();
+            const width = 24;
+            const filled = Math.round((Math.min(1, done / Math.max(1, total))) * width);
+            const line = note?.startsWith('downloading ')
+              ? formatBytesProgress(note.slice('downloading '.length), { url: '', received: done, total })
+              : `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${note ?? ''}`;
+            process.stderr.write(`\r${line}`.padEnd(100));
+          },
+        },
+      );
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      mkdirSync(out, { recursive: true });
+      const file = join(out, `${name}.json`);
+      const body = {
+        benchmark: 'similarity', network: values.network, layers, variant: values.variant, seed, options,
+        weightsId: result.weightsId, metrics: result.metrics, seconds: (Date.now() - started) / 1000, runDir: dir,
+      };
+      writeFileSync(file, JSON.stringify(body, null, 2));
+      for (const [k, v] of Object.entries(result.metrics)) console.log(`${k.padEnd(22)} ${v.toFixed(4)}`);
+      console.log(`results: ${file}`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,179 @@
+// A small BAPPS tree in the real layout, made from generated images with known
+// distortions, for the quick preset and tests. In each 2AFC triplet p0 and p1
+// carry the same kind of distortion (blur, noise or colour shift) at clearly
+// different strengths; the simulated people mostly choose the less distorted
+// one (85%), so a sensible metric scores above 0.5 but not 1. JND pairs are a
+// reference and a distorted copy, judged "same" more often when it is mild.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import type { ByteImage } from '../tensor.js';
+import { BAPPS_PARTS, JND_VAL, TWOAFC_TRAIN, TWOAFC_VAL } from './bapps.js';
+import { sha256Of } from './download.js';
+import { encodePng } from './image.js';
+import { encodeNpy } from './npy.js';
+
+export interface SyntheticBappsOptions {
+  seed?: number;
+  /** Triplets (pairs for JND) per subset. */
+  perSubset?: number;
+  /** Patch side in pixels. */
+  size?: number;
+  /** Also pack the three tarballs (as the authors publish them) into this folder. */
+  packInto?: string;
+}
+
+export interface SyntheticBapps {
+  root: string;
+  /** Tarball name -> path and sha256, when packed. */
+  tarballs?: Record<string, { path: string; sha256: string }>;
+}
+
+/** mulberry32: a small seeded PRNG. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Img = Float32Array; // HWC in [0,1]
+
+/** A texture (two sinusoids over a colour gradient) with a few rectangles and discs. */
+function makeRef(size: number, r: () => number): Img {
+  const img = new Float32Array(size * size * 3);
+  const c0 = [r(), r(), r()];
+  const c1 = [r(), r(), r()];
+  const f = [1 + r() * 6, 1 + r() * 6].map((x) => (x * 2 * Math.PI) / size);
+  const ph = r() * 6.28;
+  const amp = 0.1 + r() * 0.2;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const t = (x + y) / (2 * size);
+      const wave = amp * Math.sin(f[0]! * x + ph) * Math.cos(f[1]! * y);
+      for (let k = 0; k < 3; k++) img[(y * size + x) * 3 + k] = c0[k]! * (1 - t) + c1[k]! * t + wave;
+    }
+  }
+  const shapes = 2 + Math.floor(r() * 3);
+  for (let s = 0; s < shapes; s++) {
+    const col = [r(), r(), r()];
+    const cx = r() * size;
+    const cy = r() * size;
+    const rad = size * (0.08 + r() * 0.2);
+    const disc = r() < 0.5;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const inside = disc ? (x - cx) ** 2 + (y - cy) ** 2 < rad * rad : Math.abs(x - cx) < rad && Math.abs(y - cy) < rad * 0.7;
+        if (inside) for (let k = 0; k < 3; k++) img[(y * size + x) * 3 + k] = col[k]!;
+      }
+    }
+  }
+  return img;
+}
+
+const KINDS = ['blur', 'noise', 'colour'] as const;
+
+/** `img` distorted by `kind` at strength s in (0, 1]. */
+function distort(img: Img, size: number, kind: (typeof KINDS)[number], s: number, r: () => number): Img {
+  const out = new Float32Array(img);
+  if (kind === 'noise') {
+    for (let i = 0; i < out.length; i++) {
+      const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      out[i] = out[i]! + g * 0.2 * s;
+    }
+  } else if (kind === 'colour') {
+    const shift = [0, 1, 2].map(() => (r() < 0.5 ? -1 : 1) * 0.3 * s);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! + shift[i % 3]!;
+  } else {
+    const rad = Math.max(1, Math.round(s * 4));
+    for (const [dx, dy] of [[1, 0], [0, 1]] as const) {
+      const src = new Float32Array(out);
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          for (let k = 0; k < 3; k++) {
+            let sum = 0;
+            for (let d = -rad; d <= rad; d++) {
+              const xx = Math.min(size - 1, Math.max(0, x + d * dx));
+              const yy = Math.min(size - 1, Math.max(0, y + d * dy));
+              sum += src[(yy * size + xx) * 3 + k]!;
+            }
+            out[(y * size + x) * 3 + k] = sum / (2 * rad + 1);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function png(img: Img, size: number): Buffer {
+  const data = new Uint8Array(img.length);
+  for (let i = 0; i < img.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(img[i]! * 255)));
+  return encodePng({ data, shape: [size, size, 3] } satisfies ByteImage);
+}
+
+/** Fraction of n simulated people who say yes, each with probability q. */
+function votes(n: number, q: number, r: () => number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (r() < q) k++;
+  return k / n;
+}
+
+function write(dir: string, sub: string, id: string, ext: string, bytes: Buffer): void {
+  mkdirSync(join(dir, sub), { recursive: true });
+  writeFileSync(join(dir, sub, `${id}.${ext}`), bytes);
+}
+
+/** Writes the synthetic tree under `root` (2afc/{train,val}/<subset>, jnd/val/<subset>). */
+export async function makeSyntheticBapps(root: string, options: SyntheticBappsOptions = {}): Promise<SyntheticBapps> {
+  const seed = options.seed ?? 0;
+  const n = options.perSubset ?? 24;
+  const size = options.size ?? 64;
+  const r = rng(seed * 7919 + 17);
+  const twoAfc = (split: 'train' | 'val', subsets: readonly string[], people: number) => {
+    for (const subset of subsets) {
+      const dir = join(root, '2afc', split, subset);
+      for (let i = 0; i < n; i++) {
+        const id = String(i).padStart(6, '0');
+        const ref = makeRef(size, r);
+        const kind = KINDS[Math.floor(r() * KINDS.length)]!;
+        const mild = 0.1 + r() * 0.3;
+        const strong = mild + 0.3 + r() * 0.3;
+        const p1Milder = r() < 0.5;
+        write(dir, 'ref', id, 'png', png(ref, size));
+        write(dir, 'p0', id, 'png', png(distort(ref, size, kind, p1Milder ? strong : mild, r), size));
+        write(dir, 'p1', id, 'png', png(distort(ref, size, kind, p1Milder ? mild : strong, r), size));
+        write(dir, 'judge', id, 'npy', encodeNpy([votes(people, p1Milder ? 0.85 : 0.15, r)], 'float64'));
+      }
+    }
+  };
+  twoAfc('train', TWOAFC_TRAIN, 2);
+  twoAfc('val', TWOAFC_VAL, 5);
+  for (const subset of JND_VAL) {
+    const dir = join(root, 'jnd', 'val', subset);
+    for (let i = 0; i < n; i++) {
+      const id = String(i).padStart(6, '0');
+      const ref = makeRef(size, r);
+      const s = 0.05 + r() * 0.95;
+      write(dir, 'p0', id, 'png', png(ref, size));
+      write(dir, 'p1', id, 'png', png(distort(ref, size, KINDS[i % KINDS.length]!, s, r), size));
+      // float32 here (float64 in 2AFC): the reader must take both.
+      write(dir, 'same', id, 'npy', encodeNpy([votes(3, 1 - s, r)], 'float32'));
+    }
+  }
+  if (!options.packInto) return { root };
+  mkdirSync(options.packInto, { recursive: true });
+  const tarballs: Record<string, { path: string; sha256: string }> = {};
+  for (const part of Object.values(BAPPS_PARTS)) {
+    const path = join(options.packInto, part.tarball);
+    // Entries relative to the folder the LPIPS script unpacks into: train/..., val/..., jnd/...
+    const top = part.folders[0]!.split('/').slice(part.into === '.' ? 0 : 1)[0]!;
+    await tar.c({ gzip: true, file: path, cwd: join(root, part.into), portable: true, noMtime: true }, [top]);
+    tarballs[part.tarball] = { path, sha256: await sha256Of(path) };
+  }
+  return { root, tarballs };
+}

@@ -1,0 +1,142 @@
+// The Study API: a preset or config, a device and an output folder; run()
+// resumes where the last run stopped; results(), analysis() and report() read
+// the store in <out>/results.sqlite.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { Device } from '../loss-network.js';
+import { parseOptions } from '../validate.js';
+import { analyse, type Analysis } from './analysis.js';
+import { parseStudyConfig, readStudyConfig, type StudyConfig, type StudyConfigInput } from './config.js';
+import { planRuns, type PlannedRun } from './plan.js';
+import { preset as makePreset, PRESET_NAMES, type PresetName, type Scale } from './presets.js';
+import { defaultRegistry, type Registry } from './registry.js';
+import { writeReport, type ReportFiles } from './report.js';
+import { runPlanned, type RunSummary, type StudyEvent } from './runner.js';
+import { ResultsStore, type RunRecord } from './store.js';
+
+const StudyOptions = z.strictObject({
+  /** A ready-made study (default 'quick' when no config is given). */
+  preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]).optional(),
+  /** A config object or the path of a JSON/YAML file; it replaces the preset's grid. */
+  config: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  /** Benchmark options start from this scale with a config (default: the preset's, or 'paper'). */
+  scale: z.enum(['paper', 'quick', 'tiny']).optional(),
+  device: Device.optional(),
+  out: z.string().min(1).optional(),
+  /** Run only these benchmarks / networks of the grid. */
+  only: z.array(z.string()).min(1).optional(),
+  networks: z.array(z.string()).min(1).optional(),
+  /** The benchmarks (default: those implemented in this dpl-torch). */
+  registry: z.custom<Registry>((v) => typeof v === 'object' && v !== null).optional(),
+});
+export type StudyOptions = z.input<typeof StudyOptions>;
+
+export interface StudyEvents {
+  progress: [StudyEvent];
+}
+
+export class Study extends EventEmitter<StudyEvents> {
+  readonly out: string;
+  private readonly options: z.output<typeof StudyOptions>;
+  private resolved?: { config: StudyConfig; scale: Scale; registry: Registry };
+
+  constructor(options: StudyOptions = {}) {
+    super();
+    this.options = parseOptions(StudyOptions, options, 'Study options');
+    const fromFile = typeof this.options.config === 'string' ? readStudyConfig(this.options.config) : undefined;
+    const out = this.options.out ?? fromFile?.out ?? (this.options.config && typeof this.options.config === 'object' ? (this.options.config.out as string | undefined) : undefined);
+    this.out = resolve(out ?? join('runs', this.options.preset ?? (this.options.config ? 'study' : 'quick')));
+  }
+
+  get storePath(): string {
+    return join(this.out, 'results.sqlite');
+  }
+
+  /** The effective config (preset or file, then device/only/networks applied) and the options scale. */
+  async config(): Promise<{ config: StudyConfig; scale: Scale; registry: Registry }> {
+    if (this.resolved) return this.resolved;
+    const o = this.options;
+    const registry = o.registry ?? (await defaultRegistry());
+    let input: StudyConfigInput;
+    let scale: Scale;
+    if (o.config !== undefined) {
+      input = typeof o.config === 'string' ? (readStudyConfig(o.config) as StudyConfigInput) : (o.config as StudyConfigInput);
+      scale = o.scale ?? (input as { scale?: Scale }).scale ?? (o.preset ? makePreset(o.preset, registry).scale : 'paper');
+    } else {
+      const p = makePreset(o.preset ?? 'quick', registry);
+      input = p.config;
+      scale = o.scale ?? p.scale;
+    }
+    const config = parseStudyConfig({ ...input, ...(o.device ? { device: o.device } : {}) }, 'study config');
+    if (o.only) {
+      const all = Array.isArray(config.benchmarks) ? config.benchmarks : Object.keys(config.benchmarks);
+      const unknown = o.only.filter((b) => !all.includes(b as never));
+      if (unknown.length) throw new Error(`--only ${unknown.join(',')}: not in this study's benchmarks (${all.join(', ')})`);
+      config.benchmarks = Array.isArray(config.benchmarks)
+        ? config.benchmarks.filter((b) => o.only!.includes(b))
+        : Object.fromEntries(Object.entries(config.benchmarks).filter(([b]) => o.only!.includes(b)));
+    }
+    if (o.networks) config.networks = parseStudyConfig({ benchmarks: ['similarity'], networks: o.networks }, 'networks').networks;
+    this.resolved = { config, scale, registry };
+    return this.resolved;
+  }
+
+  /** The grid's runs, with their ids. */
+  async plan(): Promise<PlannedRun[]> {
+    const { config, scale, registry } = await this.config();
+    return planRuns(config, registry, scale, this.out);
+  }
+
+  /**
+   * Runs every run of the grid not yet done (failed and interrupted ones again).
+   * Rejects with StudyInterrupted when `signal` aborts; run() again to resume.
+   */
+  async run(options: { signal?: AbortSignal } = {}): Promise<RunSummary> {
+    const { config } = await this.config();
+    const plan = await this.plan();
+    const store = new ResultsStore(this.storePath);
+    try {
+      store.setMeta('config', config);
+      return await runPlanned(plan, {
+        store,
+        out: this.out,
+        device: config.device,
+        modelsDir: config.modelsDir,
+        weights: config.weights,
+        seed: config.seed,
+        signal: options.signal ?? new AbortController().signal,
+        emit: (e) => this.emit('progress', e),
+      });
+    } finally {
+      store.close();
+    }
+  }
+
+  /** Every run recorded in the store (all statuses). */
+  results(): RunRecord[] {
+    return readResults(this.out);
+  }
+
+  analysis(): Analysis {
+    return analyse(this.results());
+  }
+
+  /** Writes report.html, summary.md, results.csv/json and analysis.json into the output folder. */
+  async report(): Promise<ReportFiles> {
+    return writeReport(this.out);
+  }
+}
+
+/** The runs stored in a study folder, or an error naming the folder when there is no store. */
+export function readResults(out: string): RunRecord[] {
+  const path = join(resolve(out), 'results.sqlite');
+  if (!existsSync(path)) throw new Error(`no study results in ${resolve(out)} (no results.sqlite); run \`npx dpl-torch run --out ${out}\` first`);
+  const store = new ResultsStore(path);
+  try {
+    return store.runs();
+  } finally {
+    store.close();
+  }
+}
