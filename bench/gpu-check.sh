@@ -17,14 +17,18 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
-NETS=${NETS:-resnet50,vgg16_bn,efficientnet_b0,inception_v3}
-REPS=${REPS:-5}
+NETS=${NETS:-vgg16,vgg16_bn,resnet50,efficientnet_b0,inception_v3}
+REPS=${REPS:-3}
 say() { echo "[gpu-check $(date +%T)] $*" | tee -a "$OUT/summary.log"; }
 fail() { say "FAILED: $*"; exit 1; }
 
 if [ -f .device/node.xz ]; then
   mkdir -p /tmp/dpl-node && xz -dc .device/node.xz > /tmp/dpl-node/node && chmod +x /tmp/dpl-node/node
   export PATH=/tmp/dpl-node:$PATH
+fi
+# Production node_modules built on the CPU machine (same node binary), where none is here.
+if [ ! -d node_modules ] && [ -f .device/node_modules.tar.xz ]; then
+  tar xJf .device/node_modules.tar.xz
 fi
 command -v node >/dev/null || fail "no node: carry .device/node.xz (xz -c \"\$(command -v node)\" > .device/node.xz)"
 PY=${DPL_TORCH_PYTHON:-python3}
@@ -47,9 +51,17 @@ if [ -z "${CUDACXX:-}" ]; then
 fi
 
 say "building the addon against $Torch_DIR (log: build.log)"
-node scripts/build-native.mjs >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; fail "addon build"; }
-node node_modules/typescript/bin/tsc -p tsconfig.json >"$OUT/tsc.log" 2>&1 &&
-  node node_modules/typescript/bin/tsc -p bench/tsconfig.json >>"$OUT/tsc.log" 2>&1 || fail "TypeScript build (tsc.log)"
+if ! node scripts/build-native.mjs >"$OUT/build.log" 2>&1; then
+  # Collect every compile error, not just the first file's.
+  cmake --build build -- -k 0 >>"$OUT/build.log" 2>&1
+  grep -E "error" "$OUT/build.log" | head -40
+  fail "addon build (build.log)"
+fi
+# dist/ and dist-bench/ may be carried prebuilt (the GPU machine may lack TypeScript).
+if [ ! -f dist/index.js ] || [ ! -f dist-bench/run.js ]; then
+  node node_modules/typescript/bin/tsc -p tsconfig.json >"$OUT/tsc.log" 2>&1 &&
+    node node_modules/typescript/bin/tsc -p bench/tsconfig.json >>"$OUT/tsc.log" 2>&1 || fail "TypeScript build (tsc.log)"
+fi
 node -e "const i=require('./build/Release/dpl_torch.node').info(); console.log(JSON.stringify(i)); if(!i.cudaAvailable) process.exit(1)" \
   >"$OUT/addon-info.log" 2>&1 || { cat "$OUT/addon-info.log"; fail "the addon sees no CUDA (addon-info.log)"; }
 
