@@ -28,7 +28,7 @@ export class PythonStep {
     return new Promise((resolve, reject) => {
       this.answers.push((line) => {
         if (!line) return reject(this.exited ?? new Error('reference_step.py gave no answer'));
-        const answer = JSON.parse(line) as T & { error?: string };
+        const answer = JSON.parse(line, (k, v) => (k === 'loss' && v === null ? NaN : v)) as T & { error?: string };
         if (answer.error) reject(new Error(`reference_step.py (${String(req.op)}): ${answer.error}`));
         else resolve(answer);
       });

@@ -19,6 +19,7 @@ children rule as the export and loaded with the export's weights; "model":
 torchvision).
 """
 import json
+import math
 import os
 import sys
 import time
@@ -225,6 +226,8 @@ def main():
                 raise ValueError(f"unknown op {op!r}")
         except Exception as e:  # answer, so the harness can say which network failed
             answer = {"error": f"{type(e).__name__}: {e}"}
+        # fp16 can overflow to inf/NaN (e.g. random-init inception_v3); JSON has no NaN: send null.
+        answer = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in answer.items()}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
 

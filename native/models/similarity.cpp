@@ -1,5 +1,7 @@
 #include "models/similarity.h"
 
+#include <sstream>
+#include <type_traits>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -12,6 +14,22 @@
 #include "handle.h"
 
 namespace dpl {
+namespace {
+// torch::optim keys per-parameter state by the parameter's TensorImpl: as its
+// printed address in LibTorch 1.x, as the pointer itself in 2.x.
+template <typename Optimizer>
+auto AdamStateKey(Optimizer& optimizer, const torch::Tensor& p) {
+  using Key = typename std::decay_t<decltype(optimizer.state())>::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;
+    s << p.unsafeGetTensorImpl();
+    return Key(s.str());
+  } else {
+    return Key(p.unsafeGetTensorImpl());
+  }
+}
+}  // namespace
+
 
 std::vector<Branch> ParseCompare(const std::string& compare) {
   if (compare == "spatial") return {Branch::Spatial};
@@ -229,7 +247,7 @@ void Similarity::SaveCheckpoint(const std::string& path, const std::string& meta
   for (size_t i = 0; i < params.size(); ++i) {
     auto key = std::to_string(i);
     ar.write("param." + key, params[i].detach().cpu());
-    auto it = optimizer->state().find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+    auto it = optimizer->state().find(AdamStateKey(*optimizer, params[i]));
     if (it == optimizer->state().end()) continue;
     auto& st = static_cast<torch::optim::AdamParamState&>(*it->second);
     ar.write("adam." + key + ".step", torch::tensor(static_cast<int64_t>(st.step())));
@@ -270,7 +288,7 @@ std::string Similarity::LoadCheckpoint(const std::string& path) {
     if (t.sizes() != params[i].sizes()) throw mismatch("parameter " + key + " has shape " + c10::str(t.sizes()));
     params[i].copy_(t);
     torch::Tensor step;
-    auto id = c10::guts::to_string(params[i].unsafeGetTensorImpl());
+    auto id = AdamStateKey(*optimizer, params[i]);
     if (ar.try_read("adam." + key + ".step", step)) {
       auto st = std::make_unique<torch::optim::AdamParamState>();
       torch::Tensor m, v;
