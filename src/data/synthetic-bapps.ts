@@ -1,9 +1,11 @@
 // A small BAPPS tree in the real layout, made from generated images with known
-// distortions, for the quick preset and tests. In each 2AFC triplet p0 and p1
-// carry the same kind of distortion (blur, noise or colour shift) at clearly
-// different strengths; the simulated people mostly choose the less distorted
-// one (85%), so a sensible metric scores above 0.5 but not 1. JND pairs are a
-// reference and a distorted copy, judged "same" more often when it is mild.
+// distortions, for the quick preset and tests. In half of the 2AFC triplets p0
+// and p1 carry the same kind of distortion (blur, noise or colour shift) at
+// clearly different strengths, which any sensible metric orders right; in the
+// other half they carry different kinds, and the simulated people judge by how
+// much they mind each kind (BADNESS), so metrics, and loss networks, differ
+// there. JND pairs are a reference and a distorted copy, judged "same" more often
+// when it is mild.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
@@ -76,9 +78,27 @@ function makeRef(size: number, r: () => number): Img {
 }
 
 const KINDS = ['blur', 'noise', 'colour'] as const;
+type Kind = (typeof KINDS)[number];
+
+// How much the simulated people mind each distortion per unit strength. Noise
+// hurts most and a global colour shift least, while pixel distances rank them
+// otherwise: mixed-kind triplets are where loss networks differ from each other.
+const BADNESS: Record<Kind, number> = { noise: 1, blur: 0.7, colour: 0.35 };
+
+/** Distortions of p0 and p1: half the triplets one kind at clearly different strengths, half two kinds. */
+function distortionPair(r: () => number): [Kind, number, Kind, number] {
+  const pick = () => KINDS[Math.floor(r() * KINDS.length)]!;
+  if (r() < 0.5) {
+    const kind = pick();
+    const mild = 0.1 + r() * 0.3;
+    const strong = mild + 0.3 + r() * 0.3;
+    return r() < 0.5 ? [kind, strong, kind, mild] : [kind, mild, kind, strong];
+  }
+  return [pick(), 0.15 + r() * 0.7, pick(), 0.15 + r() * 0.7];
+}
 
 /** `img` distorted by `kind` at strength s in (0, 1]. */
-function distort(img: Img, size: number, kind: (typeof KINDS)[number], s: number, r: () => number): Img {
+function distort(img: Img, size: number, kind: Kind, s: number, r: () => number): Img {
   const out = new Float32Array(img);
   if (kind === 'noise') {
     for (let i = 0; i < out.length; i++) {
@@ -140,14 +160,13 @@ export async function makeSyntheticBapps(root: string, options: SyntheticBappsOp
       for (let i = 0; i < n; i++) {
         const id = String(i).padStart(6, '0');
         const ref = makeRef(size, r);
-        const kind = KINDS[Math.floor(r() * KINDS.length)]!;
-        const mild = 0.1 + r() * 0.3;
-        const strong = mild + 0.3 + r() * 0.3;
-        const p1Milder = r() < 0.5;
+        const [k0, s0, k1, s1] = distortionPair(r);
         write(dir, 'ref', id, 'png', png(ref, size));
-        write(dir, 'p0', id, 'png', png(distort(ref, size, kind, p1Milder ? strong : mild, r), size));
-        write(dir, 'p1', id, 'png', png(distort(ref, size, kind, p1Milder ? mild : strong, r), size));
-        write(dir, 'judge', id, 'npy', encodeNpy([votes(people, p1Milder ? 0.85 : 0.15, r)], 'float64'));
+        write(dir, 'p0', id, 'png', png(distort(ref, size, k0, s0, r), size));
+        write(dir, 'p1', id, 'png', png(distort(ref, size, k1, s1, r), size));
+        // People pick the patch they mind less: P(p1) rises with how much worse p0 looks.
+        const q = 1 / (1 + Math.exp(-8 * (BADNESS[k0] * s0 - BADNESS[k1] * s1)));
+        write(dir, 'judge', id, 'npy', encodeNpy([votes(people, Math.min(0.9, Math.max(0.1, q)), r)], 'float64'));
       }
     }
   };
