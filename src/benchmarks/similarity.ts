@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureBapps, listJnd, listTwoAfc, loadJndPairs, loadTriplets, missingBappsParts, type Triplet } from '../data/bapps.js';
+import { seededPermutation } from '../data/seeded.js';
 import { makeSyntheticBapps } from '../data/synthetic-bapps.js';
 import { exportNetworks } from '../export-networks.js';
 import { LossNetwork } from '../loss-network.js';
@@ -70,20 +71,7 @@ export function learningRate(o: { lr: number; epochs: number; decayEpochs: numbe
 
 /** The order of `n` training triplets in `epoch`: a seeded shuffle, the same on every resume. */
 export function shuffleOrder(n: number, seed: number, epoch: number): number[] {
-  let s = (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
+  return seededPermutation(n, (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
 }
 
 type Opts = z.output<typeof SimilarityOptions>;

@@ -14,6 +14,7 @@ import { BAPPS_PARTS, JND_VAL, TWOAFC_TRAIN, TWOAFC_VAL } from './bapps.js';
 import { sha256Of } from './download.js';
 import { encodePng } from './image.js';
 import { encodeNpy } from './npy.js';
+import { mulberry32 } from './seeded.js';
 
 export interface SyntheticBappsOptions {
   seed?: number;
@@ -31,17 +32,6 @@ export interface SyntheticBapps {
   tarballs?: Record<string, { path: string; sha256: string }>;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Img = Float32Array; // HWC in [0,1]
 
@@ -153,7 +143,7 @@ export async function makeSyntheticBapps(root: string, options: SyntheticBappsOp
   const seed = options.seed ?? 0;
   const n = options.perSubset ?? 24;
   const size = options.size ?? 64;
-  const r = rng(seed * 7919 + 17);
+  const r = mulberry32(seed * 7919 + 17);
   const twoAfc = (split: 'train' | 'val', subsets: readonly string[], people: number) => {
     for (const subset of subsets) {
       const dir = join(root, '2afc', split, subset);

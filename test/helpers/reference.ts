@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FloatTensor } from '../../src/tensor.js';
 import { findPythonTorch } from '../../src/python.js';
+import { mulberry32 } from '../../src/data/seeded.js';
 
 const SCRIPT = join(import.meta.dirname, 'torch_reference.py');
 
@@ -69,14 +70,7 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
 
 /** A seeded [0,1) image batch (mulberry32), so every run sees the same input. */
 export function randomImages(shape: number[], seed = 1): FloatTensor {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = next();
