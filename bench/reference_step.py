@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+from loss_networks import features  # noqa: E402  (shared with the export and the test reference)
 
 MEAN = {"imagenet": (0.485, 0.456, 0.406), "lpips": (-0.030, -0.088, -0.188)}
 STD = {"imagenet": (0.229, 0.224, 0.225), "lpips": (0.458, 0.448, 0.450)}
@@ -69,16 +70,6 @@ def loss_network(req, device):
     for p in seq.parameters():
         p.requires_grad_(False)
     return list(seq.children())
-
-
-def features(children, x, layers):
-    out, deepest = {}, max(layers)
-    for i, child in enumerate(children):
-        x = child(x)
-        out[i] = x
-        if i == deepest:
-            break
-    return [out[l] for l in layers]
 
 
 class LossStep:

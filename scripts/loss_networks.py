@@ -52,3 +52,14 @@ def trunk(arch, model):
     """The loss network as an nn.Sequential (indices = study layers), in eval mode."""
     seq = torch.nn.Sequential(*[m for _, m in children_of(arch, model)])
     return seq.eval()
+
+
+def features(children, x, layers):
+    """Outputs of the children at `layers` (in that order), running only up to the deepest."""
+    out, deepest = {}, max(layers)
+    for i, child in enumerate(children):
+        x = child(x)
+        out[i] = x
+        if i == deepest:
+            break
+    return [out[l] for l in layers]

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
-from loss_networks import build_model, trunk  # noqa: E402
+from loss_networks import build_model, features, trunk  # noqa: E402
 
 MEAN = {"imagenet": (0.485, 0.456, 0.406), "lpips": (-0.030, -0.088, -0.188)}
 STD = {"imagenet": (0.229, 0.224, 0.225), "lpips": (0.458, 0.448, 0.450)}
@@ -38,16 +38,6 @@ def normalize(x, how):
 
 def load(path, shape):
     return torch.from_numpy(np.fromfile(path, dtype="<f4").reshape(shape))
-
-
-def features(seq, x, layers):
-    out, deepest = {}, max(layers)
-    for i, child in enumerate(seq):
-        x = child(x)
-        out[i] = x
-        if i == deepest:
-            break
-    return [out[l] for l in layers]
 
 
 def main():
