@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LossNetwork, perceptualLoss, SuperResolutionTrainer, type FloatTensor, type LoadOptions } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { seededImages } from './stats.js';
+import { seededImages } from './images.js';
 
 export type Amp = 'none' | 'bf16' | 'fp16';
 

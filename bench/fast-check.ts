@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LossNetwork, perceptualLoss, STUDY_NETWORKS, type LoadOptions } from '../dist/index.js';
 import { native } from '../dist/native.js';
-import { l2RelativeError, relativeError, seededImages } from './stats.js';
+import { seededImages } from './images.js';
+import { l2RelativeError, relativeError } from './stats.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,4 @@
 // Small numeric helpers for the bench.
-import type { FloatTensor } from '../dist/index.js';
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,18 +34,4 @@ export function l2RelativeError(a: Float32Array, b: Float32Array): number {
     norm += b[i]! ** 2;
   }
   return Math.sqrt(diff) / (Math.sqrt(norm) + 1e-30);
-}
-
-/** A seeded [0,1) image batch (mulberry32): the same inputs on both sides, every run. */
-export function seededImages(shape: number[], seed: number): FloatTensor {
-  let s = seed >>> 0;
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    data[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return { data, shape };
 }

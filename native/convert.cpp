@@ -80,6 +80,12 @@ Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t) {
   return out;
 }
 
+Napi::Array TensorsToJs(Napi::Env env, const std::vector<torch::Tensor>& ts) {
+  auto arr = Napi::Array::New(env, ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) arr.Set(i, TensorToJs(env, ts[i]));
+  return arr;
+}
+
 std::vector<int64_t> IntListFromJs(const Napi::Value& value, const std::string& what) {
   Require(value.IsArray(), what + " must be an array of integers");
   auto arr = value.As<Napi::Array>();

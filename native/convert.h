@@ -23,6 +23,9 @@ void RequireFinite(const torch::Tensor& t, const std::string& what);
 // Copies a tensor (any device, float or uint8) out to `{ data, shape }`.
 Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t);
 
+// Copies a list of tensors out to a JS array of `{ data, shape }`.
+Napi::Array TensorsToJs(Napi::Env env, const std::vector<torch::Tensor>& ts);
+
 // Reads an array of non-negative integers (layer indices, shapes).
 std::vector<int64_t> IntListFromJs(const Napi::Value& value, const std::string& what);
 

@@ -152,11 +152,7 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
       auto feats = net->Features(images.to(net->device), layers);
       std::vector<torch::Tensor> cpu;
       for (auto& f : feats) cpu.push_back(f.to(torch::kCPU).contiguous());
-      return [cpu](Napi::Env env) -> Napi::Value {
-        auto arr = Napi::Array::New(env, cpu.size());
-        for (size_t i = 0; i < cpu.size(); ++i) arr.Set(i, TensorToJs(env, cpu[i]));
-        return arr;
-      };
+      return [cpu](Napi::Env env) -> Napi::Value { return TensorsToJs(env, cpu); };
     });
   }
 

@@ -444,11 +444,7 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
     return Schedule(info.Env(), [s]() -> Finisher {
       std::vector<torch::Tensor> ws;
       for (auto& w : s->weights) ws.push_back(w.detach().cpu().clone());
-      return [ws](Napi::Env env) -> Napi::Value {
-        auto arr = Napi::Array::New(env, ws.size());
-        for (size_t i = 0; i < ws.size(); ++i) arr.Set(i, TensorToJs(env, ws[i]));
-        return arr;
-      };
+      return [ws](Napi::Env env) -> Napi::Value { return TensorsToJs(env, ws); };
     });
   }
 

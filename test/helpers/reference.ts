@@ -56,17 +56,8 @@ export function reference(
   }
 }
 
-/** Largest |a-b| / (max|b| + tiny): a relative error over the whole tensor. */
-export function relativeError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale + 1e-12);
-}
+/** Largest |a-b| over largest |b|: the bench's measure, so tests and bench agree. */
+export { relativeError } from '../../bench/stats.js';
 
 /** A seeded [0,1) image batch (mulberry32), so every run sees the same input. */
 export function randomImages(shape: number[], seed = 1): FloatTensor {
