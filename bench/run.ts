@@ -9,7 +9,7 @@ import { native } from '../dist/native.js';
 import { findPythonTorch } from '../dist/python.js';
 import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
 import { PythonStep } from './python.js';
-import { geomean, l2RelativeError, median, relativeError } from './stats.js';
+import { geomean, l2RelativeError, median, relativeError, signTestP } from './stats.js';
 
 const USAGE = `npm run bench -- [options]
   --networks a,b      loss networks (default: the study's 14)
@@ -39,6 +39,9 @@ interface Row {
   /** Median process CPU seconds per step. */
   pythonCpu: number;
   nativeCpu: Record<string, number>;
+  /** Repetitions in which the native step took less process CPU time than Python's step next to it. */
+  cpuWins: Record<string, number>;
+  reps: number;
   lossRelDiff: number;
   gradRelDiff: number;
   amp?: { nativeLoss: number; nativeGrad: number; pythonLoss: number; pythonGrad: number };
@@ -156,6 +159,11 @@ async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, 
       name: entry.name, images: prepared.images, python: median(times.python!), pythonCpu: median(cpu.python!),
       native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
       nativeCpu: Object.fromEntries(sides.map(([name]) => [name, median(cpu[name]!)])),
+      // Paired: each repetition's native step against the Python step run beside it, so slow
+      // drifts of the machine's load cancel; a sign test on these says whether a ratio
+      // near 1.0 is a difference or noise.
+      cpuWins: Object.fromEntries(sides.map(([name]) => [name, cpu[name]!.filter((c, r) => c < cpu.python![r]!).length])),
+      reps,
       threads: { python: loaded.threads, native: nativeThreads },
     };
     if (prepared.comparable === false) return { ...timing, lossRelDiff: NaN, gradRelDiff: NaN };
@@ -194,14 +202,17 @@ const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '-');
 
 function printRows(rows: Row[], variants: string[]): void {
   const head = ['step'.padEnd(30), 'python img/s'.padStart(12)];
-  for (const v of variants) head.push(`${v} img/s`.padStart(14), 'ratio'.padStart(6), 'cpu ratio'.padStart(9));
+  for (const v of variants) head.push(`${v} img/s`.padStart(14), 'ratio'.padStart(6), 'cpu ratio'.padStart(9), 'wins'.padStart(6));
   head.push('loss diff'.padStart(9), 'grad diff'.padStart(9));
   console.log(head.join(' '));
   for (const r of rows) {
     const line = [r.name.padEnd(30), fmt(r.images / r.python).padStart(12)];
     for (const v of variants) {
       const [t, c] = [r.native[v], r.nativeCpu[v]];
-      line.push((t ? fmt(r.images / t) : '-').padStart(14), (t ? fmt(r.python / t) : '-').padStart(6), (c ? fmt(r.pythonCpu / c) : '-').padStart(9));
+      line.push(
+        (t ? fmt(r.images / t) : '-').padStart(14), (t ? fmt(r.python / t) : '-').padStart(6), (c ? fmt(r.pythonCpu / c) : '-').padStart(9),
+        (t ? `${r.cpuWins[v]}/${r.reps}` : '-').padStart(6),
+      );
     }
     line.push(sci(r.lossRelDiff).padStart(9), sci(r.gradRelDiff).padStart(9));
     console.log(line.join(' '));
@@ -210,7 +221,7 @@ function printRows(rows: Row[], variants: string[]): void {
   for (const v of variants) {
     const with_ = rows.filter((r) => r.native[v]);
     const g = (xs: number[]) => (xs.length ? fmt(geomean(xs)) : '-');
-    foot.push(''.padStart(14), g(with_.map((r) => r.python / r.native[v]!)).padStart(6), g(with_.map((r) => r.pythonCpu / r.nativeCpu[v]!)).padStart(9));
+    foot.push(''.padStart(14), g(with_.map((r) => r.python / r.native[v]!)).padStart(6), g(with_.map((r) => r.pythonCpu / r.nativeCpu[v]!)).padStart(9), ''.padStart(6));
   }
   console.log(foot.join(' '));
   const amped = rows.filter((r) => r.amp);
@@ -253,7 +264,9 @@ async function main(): Promise<void> {
       const t = Date.now();
       const row = await benchEntry(entry, ctx, python, o.reps, o.warmup);
       rows.push(row);
-      const parts = Object.entries(row.native).map(([v, s]) => `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)})`);
+      const parts = Object.entries(row.native).map(
+        ([v, s]) => `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)}, wins ${row.cpuWins[v]}/${row.reps}, p ${fmt(signTestP(row.cpuWins[v]!, row.reps), 3)})`,
+      );
       console.log(
         `  ${entry.name}: ratios ${parts.join(', ')} (threads py ${row.threads.python}, native ${row.threads.native || 'n/a'}; ` +
           `${((Date.now() - t) / 1000).toFixed(0)} s)`,
@@ -264,7 +277,8 @@ async function main(): Promise<void> {
   }
   console.log(
     '\nratio = Python wall time / dpl-torch wall time per step, cpu ratio = the same with process CPU time ' +
-      '(> 1: dpl-torch faster; medians); diffs: Python vs native fp32 step\n',
+      '(> 1: dpl-torch faster; medians); wins = repetitions in which the native step used less CPU time than ' +
+      'the Python step beside it (p: one-sided sign test that it is not faster); diffs: Python vs native fp32 step\n',
   );
   printRows(rows, o.variants.filter((v) => rows.some((r) => r.native[v])));
   if (o.json) writeFileSync(o.json, JSON.stringify({ options: { ...o, python }, rows }, null, 2));

@@ -35,3 +35,17 @@ export function l2RelativeError(a: Float32Array, b: Float32Array): number {
   }
   return Math.sqrt(diff) / (Math.sqrt(norm) + 1e-30);
 }
+
+/**
+ * One-sided sign test: the chance of at least `wins` wins in `n` paired trials if
+ * neither side were faster (each trial a fair coin).
+ */
+export function signTestP(wins: number, n: number): number {
+  let p = 0;
+  let c = 1; // C(n, k), built up from k = 0
+  for (let k = 0; k <= n; k++) {
+    if (k >= wins) p += c;
+    c = (c * (n - k)) / (k + 1);
+  }
+  return p / 2 ** n;
+}

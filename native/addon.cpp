@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "bench.h"
+#include "cpu_cache.h"
 #include "fast_path.h"
 #include "image_ops.h"
 #include "info.h"
@@ -12,6 +13,7 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dpl::InitCpuCache(env, exports);  // first: before any tensor is made
   dpl::InitInfo(env, exports);
   dpl::InitLossNetwork(env, exports);
   dpl::InitFastPath(env, exports);

@@ -1,4 +1,5 @@
 // What dpl-torch finds on this machine: LibTorch, devices, BLAS, Python, exports.
+import { cpuCacheEnvProblem, cpuCacheStats } from './cpu-cache.js';
 import { canRead, readManifest, weightsId } from './manifest.js';
 import { addonPath, native } from './native.js';
 import { modelsDir } from './paths.js';
@@ -9,6 +10,8 @@ export interface DoctorReport {
   libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number };
   cuda?: { available: boolean; devices: number };
   blas?: { libraries: string[]; openblas: boolean };
+  /** The CPU tensor cache's cap in bytes (0: off). */
+  cpuCacheLimit?: number;
   python: { python: string; torch: string; torchvision: string } | null;
   models: { dir: string; networks: { architecture: string; weights: string; torch: string; readable: boolean }[] };
   problems: string[];
@@ -26,6 +29,9 @@ export function doctor(): DoctorReport {
     const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
     report.blas = { libraries: info.blasLibraries, openblas };
     if (!openblas && info.blasLibraries.length) problems.push('LibTorch uses the reference BLAS: install libopenblas0-pthread (5-8x faster)');
+    report.cpuCacheLimit = cpuCacheStats().limitBytes;
+    const cacheProblem = cpuCacheEnvProblem();
+    if (cacheProblem) problems.push(cacheProblem);
   } catch (e) {
     problems.push((e as Error).message);
   }
@@ -49,6 +55,8 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push(`LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads}`);
     lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);
     lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}`);
+    const mib = (r.cpuCacheLimit ?? 0) / 2 ** 20;
+    lines.push(`CPU cache:   ${mib ? `up to ${mib} MiB of freed tensor memory kept for reuse` : 'off'} (DPL_TORCH_CPU_CACHE_MB)`);
   }
   lines.push(`Python:      ${r.python ? `${r.python.python} (torch ${r.python.torch}, torchvision ${r.python.torchvision})` : 'none with torch+torchvision'}`);
   lines.push(`models:      ${r.models.dir}`);

@@ -1,0 +1,173 @@
+#include "cpu_cache.h"
+
+#include <c10/core/CPUAllocator.h>
+#include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "errors.h"
+
+// LibTorch 2.3 made Allocator::allocate non-const and added a pure copy_data.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define DPL_ALLOCATE_CONST
+#else
+#define DPL_ALLOCATE_CONST const
+#endif
+
+namespace dpl {
+namespace {
+
+// Blocks below this size come from malloc's bins without page faults; caching them
+// would only add a lock.
+constexpr size_t kMinCached = 64 * 1024;
+// Each block starts with a header that records its size, so the deleter needs only
+// the data pointer: oneDNN (ideep) frees through the raw interface, which requires
+// the context to be the data pointer. 64 bytes keep the data as aligned as
+// LibTorch's own allocator does.
+constexpr size_t kHeader = 64;
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  explicit CachingCpuAllocator(size_t limit) : limit_(limit) {}
+
+  c10::DataPtr allocate(size_t n) DPL_ALLOCATE_CONST override {
+    const c10::Device cpu(c10::DeviceType::CPU);
+    if (n == 0) return {nullptr, nullptr, &Release, cpu};
+    void* base = n >= kMinCached ? Take(n) : nullptr;
+    if (!base) {
+      base = c10::alloc_cpu(n + kHeader);  // throws on out-of-memory
+      *static_cast<size_t*>(base) = n;
+    }
+    void* data = static_cast<char*>(base) + kHeader;
+    return {data, data, &Release, cpu};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &Release; }
+
+  // LibTorch 2.3+ declares this pure virtual; on 1.x it is an unused extra method.
+  void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
+
+  // The deleter is a plain function pointer: it reaches the one installed instance.
+  // It must not throw (it runs in destructors).
+  static void Release(void* data) noexcept {
+    if (!data) return;
+    void* base = static_cast<char*>(data) - kHeader;
+    size_t n = *static_cast<size_t*>(base);
+    if (n >= kMinCached && instance_->Keep(base, n)) return;
+    c10::free_cpu(base);
+  }
+
+  CpuCacheStats Stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {cached_, limit_, hits_, misses_};
+  }
+
+  void Empty() {
+    std::vector<void*> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto& [size, list] : free_) blocks.insert(blocks.end(), list.begin(), list.end());
+      free_.clear();
+      cached_ = 0;
+    }
+    for (auto* b : blocks) c10::free_cpu(b);
+  }
+
+  static CachingCpuAllocator* instance_;
+
+ private:
+  void* Take(size_t n) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(n);
+    if (it == free_.end() || it->second.empty()) {
+      ++misses_;
+      return nullptr;
+    }
+    void* base = it->second.back();
+    it->second.pop_back();
+    cached_ -= n;
+    ++hits_;
+    return base;
+  }
+
+  bool Keep(void* base, size_t n) noexcept {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + n > limit_) return false;
+      free_[n].push_back(base);
+      cached_ += n;
+      return true;
+    } catch (...) {  // out of memory for the list: free the block instead
+      return false;
+    }
+  }
+
+  const size_t limit_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<size_t, std::vector<void*>> free_;
+  mutable size_t cached_ = 0;
+  mutable size_t hits_ = 0;
+  mutable size_t misses_ = 0;
+};
+
+CachingCpuAllocator* CachingCpuAllocator::instance_ = nullptr;
+
+size_t LimitFromEnv() {
+  const char* v = std::getenv("DPL_TORCH_CPU_CACHE_MB");
+  if (!v || !*v) return size_t{2048} << 20;
+  char* end = nullptr;
+  long long mb = std::strtoll(v, &end, 10);
+  if (*end != '\0' || mb < 0) return size_t{2048} << 20;  // a bad value keeps the default (doctor shows it)
+  return static_cast<size_t>(mb) << 20;
+}
+
+Napi::Value StatsJs(const Napi::CallbackInfo& info) {
+  auto s = GetCpuCacheStats();
+  auto out = Napi::Object::New(info.Env());
+  out.Set("cachedBytes", static_cast<double>(s.cachedBytes));
+  out.Set("limitBytes", static_cast<double>(s.limitBytes));
+  out.Set("hits", static_cast<double>(s.hits));
+  out.Set("misses", static_cast<double>(s.misses));
+  return out;
+}
+
+Napi::Value EmptyJs(const Napi::CallbackInfo& info) {
+  EmptyCpuCache();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InstallCpuCache() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    size_t limit = LimitFromEnv();
+    if (limit == 0) return;
+    // Never deleted: tensors freed at process exit still reach it.
+    CachingCpuAllocator::instance_ = new CachingCpuAllocator(limit);
+    // Priority 1 wins over LibTorch's default CPU allocator (registered at 0).
+    c10::SetCPUAllocator(CachingCpuAllocator::instance_, 1);
+  });
+}
+
+CpuCacheStats GetCpuCacheStats() {
+  return CachingCpuAllocator::instance_ ? CachingCpuAllocator::instance_->Stats() : CpuCacheStats{};
+}
+
+void EmptyCpuCache() {
+  if (CachingCpuAllocator::instance_) CachingCpuAllocator::instance_->Empty();
+}
+
+void InitCpuCache(Napi::Env env, Napi::Object exports) {
+  InstallCpuCache();
+  exports.Set("cpuCacheStats", Napi::Function::New(env, StatsJs));
+  exports.Set("emptyCpuCache", Napi::Function::New(env, EmptyJs));
+}
+
+}  // namespace dpl

@@ -1,0 +1,25 @@
+// The native caching CPU allocator (native/cpu_cache.h): training loops allocate the
+// same large tensors every step, and reusing freed blocks saves the page faults that
+// fresh memory from the system costs. DPL_TORCH_CPU_CACHE_MB caps what it keeps.
+import { native } from './native.js';
+
+export interface CpuCacheStats {
+  /** Bytes of freed tensor memory kept for reuse. */
+  cachedBytes: number;
+  /** The cap (DPL_TORCH_CPU_CACHE_MB, default 2048 MiB); 0 when the cache is off. */
+  limitBytes: number;
+  /** Large allocations served from the cache, and those that went to the system. */
+  hits: number;
+  misses: number;
+}
+
+export const cpuCacheStats = (): CpuCacheStats => native().cpuCacheStats();
+
+/** Returns every cached block to the system (tensors in use are not touched). */
+export const emptyCpuCache = (): void => native().emptyCpuCache();
+
+/** What is wrong with DPL_TORCH_CPU_CACHE_MB, if anything (the native side then keeps the default). */
+export function cpuCacheEnvProblem(value = process.env.DPL_TORCH_CPU_CACHE_MB): string | undefined {
+  if (value === undefined || value === '' || /^\d+$/.test(value)) return undefined;
+  return `DPL_TORCH_CPU_CACHE_MB='${value}' is not a whole number of MiB (0 turns the CPU tensor cache off); the default 2048 is used`;
+}
