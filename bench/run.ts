@@ -26,6 +26,8 @@ const USAGE = `npm run bench -- [options]
                       plain, fast (frozen, channels-last where 1x1 convolutions), fast-cl (frozen,
                       always channels-last), fast-nchw (frozen, never channels-last)
   --py-model M        torchvision | torchscript (default torchvision)
+  --py-blas-threads N OpenBLAS threads for Python (OPENBLAS_NUM_THREADS; default: OpenBLAS's own,
+                      the core count, as a user's Python runs; dpl-torch keeps it at --threads)
   --python P          the Python with torch (default: found like export-networks)
   --models DIR        exports folder (default .cache/bench-models; missing ones are exported, random init)
   --json FILE         also write the results as JSON`;
@@ -65,6 +67,7 @@ function parse() {
       tf32: { type: 'string' },
       variants: { type: 'string', default: 'plain,fast' },
       'py-model': { type: 'string', default: 'torchvision' },
+      'py-blas-threads': { type: 'string', default: '0' },
       python: { type: 'string' },
       models: { type: 'string', default: '.cache/bench-models' },
       json: { type: 'string' },
@@ -105,6 +108,7 @@ function parse() {
     threads: int('threads', values.threads, 0),
     variants: values.variants.split(',').map((s) => s.trim()).filter(Boolean),
     pyModel,
+    pyBlasThreads: int('py-blas-threads', values['py-blas-threads'], 0),
     python: values.python,
     models: resolve(values.models),
     json: values.json,
@@ -119,9 +123,11 @@ async function ensureExports(dir: string, archs: string[]): Promise<void> {
   await exportNetworks({ architectures: missing, weights: 'random', seed: 0, out: dir });
 }
 
-async function benchEntry(entry: BenchEntry, ctx: BenchContext, python: string, reps: number, warmup: number): Promise<Row> {
+async function benchEntry(
+  entry: BenchEntry, ctx: BenchContext, python: string, pyEnv: Record<string, string>, reps: number, warmup: number,
+): Promise<Row> {
   const prepared = await entry.prepare(ctx);
-  const py = new PythonStep(python);
+  const py = new PythonStep(python, pyEnv);
   try {
     const loaded = await py.request<{ threads: number }>({
       op: 'load', ...prepared.python, device: ctx.device, amp: ctx.amp, threads: ctx.threads || undefined, model: ctx.pyModel,
@@ -256,13 +262,15 @@ async function main(): Promise<void> {
   console.log(
     `dpl-torch bench: LibTorch ${info.torchVersion}, python ${python}, device ${o.device}, amp ${o.amp}, ` +
       `batch ${o.batch}, ${o.size}x${o.size}, ${o.reps} reps (medians), threads ${o.threads || 'default'}` +
-      (o.tf32 === undefined ? '' : `, tf32 ${o.tf32 ? 'on' : 'off'}`),
+      (o.tf32 === undefined ? '' : `, tf32 ${o.tf32 ? 'on' : 'off'}`) +
+      `, OpenBLAS threads: native ${info.blasThreads || 'n/a'}, python ${o.pyBlasThreads || "OpenBLAS's default"}`,
   );
+  const pyEnv: Record<string, string> = o.pyBlasThreads ? { OPENBLAS_NUM_THREADS: String(o.pyBlasThreads) } : {};
   const rows: Row[] = [];
   try {
     for (const entry of entries) {
       const t = Date.now();
-      const row = await benchEntry(entry, ctx, python, o.reps, o.warmup);
+      const row = await benchEntry(entry, ctx, python, pyEnv, o.reps, o.warmup);
       rows.push(row);
       const parts = Object.entries(row.native).map(
         ([v, s]) => `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)}, wins ${row.cpuWins[v]}/${row.reps}, p ${fmt(signTestP(row.cpuWins[v]!, row.reps), 3)})`,

@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "convert.h"
+#include "blas_threads.h"
 #include "errors.h"
 #include "executor.h"
 #include "loss_network.h"
@@ -129,7 +130,10 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
   int threads = o.Get("threads").IsNumber() ? o.Get("threads").As<Napi::Number>().Int32Value() : 0;
   return Schedule(info.Env(), [net, a, b, layers, steps, amp, threads]() -> Finisher {
     // Thread settings are per OS thread under OpenMP: set them on the tensor thread.
-    if (threads > 0) at::set_num_threads(threads);
+    if (threads > 0) {
+      at::set_num_threads(threads);
+      SetBlasThreads(threads);
+    }
     auto da = a.to(net->device), db = b.to(net->device);
     std::vector<double> seconds, cpu;
     StepResult r;

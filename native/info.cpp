@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "blas_threads.h"
 #include "errors.h"
 #include "executor.h"
 
@@ -49,6 +50,7 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   out.Set("threads", Napi::Number::New(env, at::get_num_threads()));
   out.Set("parallelInfo", at::get_parallel_info());
   out.Set("blasLibraries", LoadedBlas(env));
+  out.Set("blasThreads", Napi::Number::New(env, BlasThreads()));
   out.Set("pendingJobs", Napi::Number::New(env, static_cast<double>(PendingJobs())));
   return out;
 }
@@ -58,6 +60,7 @@ Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
           "threads must be a positive integer");
   int n = info[0].As<Napi::Number>().Int32Value();
   at::set_num_threads(n);
+  SetBlasThreads(n);
   // OpenMP thread counts are per OS thread, and the tensor thread reads the global
   // count only before its first parallel work: set it there too. Queued, so every
   // later job runs with it.
@@ -71,6 +74,8 @@ Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitInfo(Napi::Env env, Napi::Object exports) {
+  // OpenBLAS follows LibTorch's default intra-op count from the start.
+  SetBlasThreads(at::get_num_threads());
   exports.Set("info", Napi::Function::New(env, InfoJs));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
 }

@@ -9,7 +9,7 @@ export interface DoctorReport {
   addon: string;
   libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number };
   cuda?: { available: boolean; devices: number };
-  blas?: { libraries: string[]; openblas: boolean };
+  blas?: { libraries: string[]; openblas: boolean; threads: number };
   /** The CPU tensor cache's cap in bytes (0: off). */
   cpuCacheLimit?: number;
   python: { python: string; torch: string; torchvision: string } | null;
@@ -27,7 +27,7 @@ export function doctor(): DoctorReport {
     report.libtorch = { version: info.torchVersion, cmakeDir: info.torchDir, builtWithCuda: info.builtWithCuda, mkldnn: info.mkldnn, threads: info.threads };
     report.cuda = { available: info.cudaAvailable, devices: info.cudaDevices };
     const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
-    report.blas = { libraries: info.blasLibraries, openblas };
+    report.blas = { libraries: info.blasLibraries, openblas, threads: info.blasThreads };
     if (!openblas && info.blasLibraries.length) problems.push('LibTorch uses the reference BLAS: install libopenblas0-pthread (5-8x faster)');
     report.cpuCacheLimit = cpuCacheStats().limitBytes;
     const cacheProblem = cpuCacheEnvProblem();
@@ -54,7 +54,7 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.libtorch) {
     lines.push(`LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads}`);
     lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);
-    lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}`);
+    lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}${r.blas?.threads ? ` (OpenBLAS threads: ${r.blas.threads})` : ''}`);
     const mib = (r.cpuCacheLimit ?? 0) / 2 ** 20;
     lines.push(`CPU cache:   ${mib ? `up to ${mib} MiB of freed tensor memory kept for reuse` : 'off'} (DPL_TORCH_CPU_CACHE_MB)`);
   }

@@ -15,6 +15,8 @@ export interface NativeInfo {
   threads: number;
   parallelInfo: string;
   blasLibraries: string[];
+  /** OpenBLAS's thread count (kept at `threads`), 0 when the BLAS is not OpenBLAS. */
+  blasThreads: number;
   pendingJobs: number;
 }
 
