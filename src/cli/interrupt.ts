@@ -15,9 +15,10 @@ export function onCtrlC(messages: { first: string; second: string }): CtrlC {
     if (controller.signal.aborted) {
       console.error(`\ndpl-torch: second Ctrl-C, exiting now (${messages.second})`);
       process.exit(130);
+    } else {
+      console.error(`\ndpl-torch: ${messages.first} (Ctrl-C again to quit at once)...`);
+      controller.abort();
     }
-    console.error(`\ndpl-torch: ${messages.first} (Ctrl-C again to quit at once)...`);
-    controller.abort();
   };
   process.on('SIGINT', handler);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
