@@ -1,9 +1,13 @@
-// The command line: doctor and export-networks, through the built bin.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+// The command line through the built bin: doctor, export-networks, and the
+// single-run commands' shared progress, metrics and Ctrl-C (src/cli/run-one.ts).
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { onCtrlC, sameCommand } from '../src/cli/interrupt.js';
+import { makeSyntheticBapps } from '../src/data/synthetic-bapps.js';
+import { makeSyntheticSrData } from '../src/data/synthetic-sr.js';
 import { packageRoot } from '../src/paths.js';
 import { findPythonTorch } from '../src/python.js';
 import { TEST_MODELS } from './helpers/models.js';
@@ -86,5 +90,103 @@ describe('export-networks', () => {
     expect(net.size).toBe(13);
     expect(net.weightsId).toBe('random:0');
     net.dispose();
+  });
+});
+
+describe('single-run commands (similarity, super-resolution)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'dpl-run-one-'));
+  const bapps = join(tmp, 'bapps');
+  let sr: { coco: string; tests: string };
+  beforeAll(async () => {
+    await makeSyntheticBapps(bapps, { seed: 3, perSubset: 12, size: 64 });
+    sr = makeSyntheticSrData(join(tmp, 'sr'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const similarityArgs = (out: string) => ['similarity', '--network', 'alexnet', '--layers', '1,4', '--variant', 'lin', '--bapps', bapps,
+    '--epochs', '1', '--batch', '12', '--allow-random-weights', '--models-dir', TEST_MODELS, '--out', out];
+  const srArgs = (out: string, epochs: number, steps: number) => ['super-resolution', '--network', 'alexnet', '--layer', '1', '--coco', sr.coco,
+    '--tests', sr.tests, '--out', out, '--epochs', String(epochs), '--steps', String(steps), '--train-images', '8', '--val-images', '2',
+    '--hr-size', '32', '--batch', '2', '--models', TEST_MODELS];
+
+  it('both print progress on stderr and the metrics on stdout in one format', () => {
+    const runs = [
+      { id: 'similarity-alexnet-1_4-lin-seed0', args: similarityArgs(join(tmp, 'sim')), dir: join(tmp, 'sim', 'similarity-alexnet-1_4-lin-seed0'), metric: '2afc.mean' },
+      { id: 'sr', args: srArgs(join(tmp, 'sr-run'), 1, 4), dir: join(tmp, 'sr-run'), metric: 'psnr.mean' },
+    ];
+    for (const run of runs) {
+      const r = cli(run.args);
+      expect(r.status, r.stderr).toBe(0);
+      const id = run.dir.split('/').at(-1)!;
+      const err = r.stderr.split('\n');
+      // Not a TTY: plain lines, no escape codes; the run's header, its log indented, a progress line at the start, every 5 s and at each phase's end, and its end.
+      expect(r.stderr).not.toContain('\x1b');
+      expect(err[0]).toBe(`[1/1] ${id}`);
+      const progress = err.filter((l) => l.startsWith(`  ${id}: `));
+      expect(progress.length).toBeGreaterThan(0);
+      for (const l of progress) expect(l).toMatch(new RegExp(`^  ${id}: \\d+/\\d+ .+ \\(run ETA (\\d+:\\d\\d|--:--)\\)$`));
+      expect(progress.some((l) => / epoch 1\/1 /.test(l))).toBe(true);
+      expect(err).toContainEqual(expect.stringMatching(/^  done in \d+:\d\d$/));
+      const out = r.stdout.trim().split('\n');
+      expect(out[0]).toBe('weights: random:0');
+      expect(out).toContainEqual(expect.stringMatching(new RegExp(`^${run.metric.replace('.', '\\.')} +\\d+\\.\\d{4}$`)));
+      expect(out).toContain(`run folder: ${run.dir}`);
+      expect(r.stdout).not.toMatch(/epoch|ETA/);
+    }
+  });
+
+  it('super-resolution stops on Ctrl-C with exit code 130 and says how to resume; the same command resumes', async () => {
+    const out = join(tmp, 'sr-sigint');
+    const args = srArgs(out, 2, 100);
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exit = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    const end = Date.now() + 120_000;
+    while (!/: 1\/200 epoch 1\/2/.test(stderr)) {
+      if (child.exitCode !== null || Date.now() > end) throw new Error(`no first step: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    expect(await exit, stderr).toBe(130);
+    expect(stderr).toContain('dpl-torch: stopping at the next step, after saving a checkpoint (Ctrl-C again to quit at once)...');
+    expect(stderr).toMatch(/^  interrupted in \d+:\d\d$/m);
+    expect(stderr).toContain(`To resume, run the same command again: npx dpl-torch ${args.join(' ')}`);
+    const stopped = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).globalStep;
+    expect(stopped).toBeGreaterThan(0);
+    expect(stopped).toBeLessThan(200);
+
+    const again = cli(args);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`resumed at step ${stopped} (epoch`);
+    expect(again.stdout).toMatch(/^psnr\.mean +\d+\.\d{4}$/m);
+    expect(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).globalStep).toBe(200);
+  });
+
+  it('a second Ctrl-C exits at once with 130 and says the checkpoint may be older', () => {
+    const before = process.listeners('SIGINT');
+    const ctrlC = onCtrlC({ first: 'stopping', second: 'the last checkpoint saved resumes' });
+    const [handler] = process.listeners('SIGINT').filter((l) => !before.includes(l));
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      (handler as () => void)();
+      expect(ctrlC.signal.aborted).toBe(true);
+      expect(exit).not.toHaveBeenCalled();
+      (handler as () => void)();
+      expect(exit).toHaveBeenCalledWith(130);
+      expect(err.mock.calls.map((c) => String(c[0]).trim())).toEqual([
+        'dpl-torch: stopping (Ctrl-C again to quit at once)...',
+        'dpl-torch: second Ctrl-C, exiting now (the last checkpoint saved resumes)',
+      ]);
+    } finally {
+      exit.mockRestore();
+      err.mockRestore();
+      ctrlC.dispose();
+    }
+    expect(process.listeners('SIGINT')).toEqual(before);
+  });
+
+  it('quotes the command that resumes a run', () => {
+    expect(sameCommand('similarity', ['--bapps', '/data/my bapps', '--network', 'vgg16'])).toBe("npx dpl-torch similarity --bapps '/data/my bapps' --network vgg16");
   });
 });

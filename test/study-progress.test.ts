@@ -39,6 +39,22 @@ describe('study progress display', () => {
     expect(text()).toContain('  r1: 10/10 (run ETA 0:00, study 50%, ETA 1:40)\n'); // the last step is always shown
   });
 
+  it('shows only the run for a session of one run (the single-run commands), and downloads in MB', () => {
+    const one: StudyEvent[] = [
+      { type: 'run-start', id: 'r1', run, index: 0, of: 1 },
+      { type: 'run-progress', id: 'r1', run, index: 0, of: 1, done: 2.5e6, total: 1e7, note: 'downloading jnd.tar.gz', runEta: null, studyEta: null, studyFraction: 0.25 },
+      { type: 'run-progress', id: 'r1', run, index: 0, of: 1, done: 10, total: 10, note: 'epoch 1/1', runEta: 0, studyEta: 0, studyFraction: 1 },
+    ];
+    const tty = fakeStream(true);
+    one.forEach(progressPrinter(tty.stream));
+    expect(tty.text()).toContain('[1/1] r1\nrun   [######..................] downloading jnd.tar.gz 2.5/10.0 MB  ETA --:--\n');
+    expect(tty.text()).not.toContain('study');
+    expect(tty.text().match(/\x1b\[1A\x1b\[0J/g)).toHaveLength(1);
+    const plain = fakeStream(false);
+    one.forEach(progressPrinter(plain.stream));
+    expect(plain.text()).toBe('[1/1] r1\n  r1: downloading jnd.tar.gz 2.5/10.0 MB (run ETA --:--)\n  r1: 10/10 epoch 1/1 (run ETA 0:00)\n');
+  });
+
   it('formats durations', () => {
     expect([formatSeconds(null), formatSeconds(59.6), formatSeconds(3600)]).toEqual(['--:--', '1:00', '1:00:00']);
   });

@@ -53,11 +53,11 @@ it('resumes after SIGKILL mid-epoch and completes', async () => {
   expect(existsSync(join(root, 'run', 'best.pt'))).toBe(true);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  const resumed = Number(/resumed at step (\d+)/.exec(r.stdout)?.[1]);
+  const resumed = Number(/resumed at step (\d+)/.exec(r.stderr)?.[1]); // the run's log is on stderr, its metrics on stdout
   expect(resumed).toBeGreaterThanOrEqual(killedAt);
   expect(resumed).toBeLessThan(60);
-  expect(r.stdout).not.toMatch(/epoch 1\/3:/); // epoch 1 is not trained or validated again
-  expect(r.stdout).toMatch(/epoch 3\/3: train loss/);
+  expect(r.stderr).not.toMatch(/epoch 1\/3:/); // epoch 1 is not trained or validated again
+  expect(r.stderr).toMatch(/epoch 3\/3: train loss/);
   expect(r.stdout).toMatch(/psnr\.mean\s+\d+\.\d+/);
   const state = JSON.parse(readFileSync(statePath, 'utf8'));
   expect(state.globalStep).toBe(60);

@@ -4,6 +4,7 @@ import { PRESET_NAMES, type PresetName } from '../study/presets.js';
 import { StudyInterrupted } from '../study/runner.js';
 import { Study } from '../study/study.js';
 import { list, type Command } from './command.js';
+import { onCtrlC, sameCommand } from './interrupt.js';
 import { progressPrinter } from './study-progress.js';
 
 export const runCommand: Command = {
@@ -34,19 +35,13 @@ export const runCommand: Command = {
       out: values.out,
     });
     study.on('progress', progressPrinter());
-    const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) {
-        console.error('\ndpl-torch: second Ctrl-C, exiting now (the current run resumes from its last checkpoint)');
-        process.exit(130);
-      }
-      console.error('\ndpl-torch: stopping after the current run saves its checkpoint (Ctrl-C again to quit at once)...');
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    const again = `npx dpl-torch run ${args.join(' ')}`.trim();
+    const ctrlC = onCtrlC({
+      first: 'stopping after the current run saves its checkpoint',
+      second: 'the current run resumes from its last checkpoint',
+    });
+    const again = sameCommand('run', args);
     try {
-      const s = await study.run({ signal: controller.signal });
+      const s = await study.run({ signal: ctrlC.signal });
       console.error(`study: ${s.done} runs done now, ${s.skipped} were done before, ${s.failed} failed; results in ${study.storePath}`);
       if (!values['no-report']) {
         const files = await study.report();
@@ -63,7 +58,7 @@ export const runCommand: Command = {
       }
       throw e;
     } finally {
-      process.off('SIGINT', onSigint);
+      ctrlC.dispose();
     }
   },
 };

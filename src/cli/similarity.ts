@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
-import { formatBytesProgress } from '../data/download.js';
 import { studyLayers } from '../networks.js';
 import { intList, type Command } from './command.js';
+import { runOneFromCli } from './run-one.js';
 
 export const similarityCommand: Command = {
   summary: 'train (lin, tune, scratch) and score a perceptual similarity metric on BAPPS (2AFC, JND)',
@@ -44,45 +44,17 @@ export const similarityCommand: Command = {
     const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;
     const out = resolve(values.out);
     const dir = join(out, name);
-    const abort = new AbortController();
-    const onSigint = () => {
-      console.error('\nstopping at the next step (checkpoint saved); run the same command again to resume');
-      abort.abort();
+    const spec = { benchmark: 'similarity' as const, network: values.network, layers, variant: values.variant, repetition: 0, seed, options };
+    const run = await runOneFromCli(similarity, spec, { dir, device: values.device, modelsDir: values['models-dir'], command: 'similarity', args });
+    if (!run) return 130;
+    mkdirSync(out, { recursive: true });
+    const file = join(out, `${name}.json`);
+    const body = {
+      benchmark: 'similarity', network: values.network, layers, variant: values.variant, seed, options,
+      weightsId: run.result.weightsId, metrics: run.result.metrics, seconds: run.seconds, runDir: dir,
     };
-    process.once('SIGINT', onSigint);
-    const started = Date.now();
-    let lastLine = 0;
-    try {
-      const result = await similarity.run(
-        { benchmark: 'similarity', network: values.network, layers, variant: values.variant, repetition: 0, seed, options },
-        {
-          dir, device: values.device, modelsDir: values['models-dir'], signal: abort.signal,
-          log: (line) => console.error(line),
-          progress: (done, total, note) => {
-            if (!process.stderr.isTTY || Date.now() - lastLine < 200) return;
-            lastLine = Date.now();
-            const width = 24;
-            const filled = Math.round((Math.min(1, done / Math.max(1, total))) * width);
-            const line = note?.startsWith('downloading ')
-              ? formatBytesProgress(note.slice('downloading '.length), { url: '', received: done, total })
-              : `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} ${note ?? ''}`;
-            process.stderr.write(`\r${line}`.padEnd(100));
-          },
-        },
-      );
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      mkdirSync(out, { recursive: true });
-      const file = join(out, `${name}.json`);
-      const body = {
-        benchmark: 'similarity', network: values.network, layers, variant: values.variant, seed, options,
-        weightsId: result.weightsId, metrics: result.metrics, seconds: (Date.now() - started) / 1000, runDir: dir,
-      };
-      writeFileSync(file, JSON.stringify(body, null, 2));
-      for (const [k, v] of Object.entries(result.metrics)) console.log(`${k.padEnd(22)} ${v.toFixed(4)}`);
-      console.log(`results: ${file}`);
-      return 0;
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    writeFileSync(file, JSON.stringify(body, null, 2));
+    console.log(`results: ${file}`);
+    return 0;
   },
 };

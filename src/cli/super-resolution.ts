@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { superResolution, type SuperResolutionOptions } from '../benchmarks/super-resolution.js';
 import { type Command } from './command.js';
+import { runOneFromCli } from './run-one.js';
 
 function int(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
@@ -39,36 +40,8 @@ export const superResolutionCommand: Command = {
       normalization: v.normalization as SuperResolutionOptions['normalization'],
       checkpointEvery: int(v['checkpoint-every'], '--checkpoint-every'),
     };
-    const controller = new AbortController();
-    const onSigint = () => {
-      console.error('\nstopping at the next step (a checkpoint is saved); Ctrl-C again to quit at once');
-      if (controller.signal.aborted) process.exit(130);
-      controller.abort();
-    };
-    process.on('SIGINT', onSigint);
-    const started = Date.now();
-    let lastPrint = 0;
-    try {
-      const result = await superResolution.run(
-        { benchmark: 'super-resolution', network: v.network!, layers: [layer], variant: `x${v.factor}`, repetition: 0, seed: int(v.seed, '--seed')!, options },
-        {
-          dir: out, device: v.device!, modelsDir: v.models, signal: controller.signal,
-          progress: (done, total, note) => {
-            // One line per 2% of the steps and at the end, with an ETA.
-            if (done !== total && done - lastPrint < Math.max(1, total / 50)) return;
-            lastPrint = done;
-            const eta = ((Date.now() - started) / done) * (total - done) / 1000;
-            console.log(`step ${done}/${total} ${note ?? ''} (ETA ${eta.toFixed(0)} s)`);
-          },
-          log: (line) => console.log(line),
-        },
-      );
-      console.log(`\nweights: ${result.weightsId}`);
-      for (const [k, val] of Object.entries(result.metrics)) console.log(`${k.padEnd(22)} ${val.toFixed(4)}`);
-      console.log(`run folder: ${out}`);
-      return 0;
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
+    const spec = { benchmark: 'super-resolution' as const, network: v.network!, layers: [layer], variant: `x${v.factor}`, repetition: 0, seed: int(v.seed, '--seed')!, options };
+    const run = await runOneFromCli(superResolution, spec, { dir: out, device: v.device!, modelsDir: v.models, command: 'super-resolution', args });
+    return run ? 0 : 130;
   },
 };

@@ -10,15 +10,19 @@ import { modelsDir as defaultModelsDir, packageRoot } from '../paths.js';
 import type { PlannedRun } from './plan.js';
 import type { ResultsStore, RunIdentity } from './store.js';
 
+/** Which run an event is about, and where it stands in this session's pending runs. */
+export interface RunPlace {
+  id: string;
+  run: RunIdentity;
+  index: number;
+  of: number;
+}
+
 export type StudyEvent =
   | { type: 'plan'; total: number; pending: number; skipped: number }
-  | { type: 'run-start'; id: string; run: RunIdentity; index: number; of: number }
-  | {
+  | ({ type: 'run-start' } & RunPlace)
+  | ({
       type: 'run-progress';
-      id: string;
-      run: RunIdentity;
-      index: number;
-      of: number;
       done: number;
       total: number;
       note?: string;
@@ -27,8 +31,8 @@ export type StudyEvent =
       studyEta: number | null;
       /** Fraction of this session's pending work done, 0..1. */
       studyFraction: number;
-    }
-  | { type: 'run-end'; id: string; run: RunIdentity; index: number; of: number; status: 'done' | 'failed' | 'interrupted'; seconds: number; error?: string }
+    } & RunPlace)
+  | ({ type: 'run-end'; status: 'done' | 'failed' | 'interrupted'; seconds: number; error?: string } & RunPlace)
   | { type: 'log'; id?: string; line: string };
 
 export interface RunnerOptions {
@@ -121,6 +125,27 @@ async function resolveModels(networks: string[], opts: RunnerOptions): Promise<M
   return found;
 }
 
+/**
+ * A RunContext.progress that emits 'run-progress' events with ETAs. The run's
+ * rate counts from the start of its current phase (a new total, e.g. training
+ * after a download), so one phase's units do not skew the next one's ETA.
+ * `started`: when the session began, for the study's ETA.
+ */
+export function progressEvents(place: RunPlace, started: number, emit: (e: StudyEvent) => void): (done: number, total: number, note?: string) => void {
+  let first: { t: number; done: number; total: number } | undefined;
+  return (done, total, note) => {
+    const now = Date.now();
+    if (!first || first.total !== total || done < first.done) first = { t: now, done, total };
+    const rate = done > first.done ? (done - first.done) / (now - first.t) : 0;
+    const runEta = rate > 0 ? (total - done) / rate / 1000 : null;
+    const runFraction = total > 0 ? Math.min(1, done / total) : 0;
+    const studyFraction = (place.index + runFraction) / place.of;
+    const elapsed = (now - started) / 1000;
+    const studyEta = studyFraction > 0.01 ? (elapsed / studyFraction) * (1 - studyFraction) : null;
+    emit({ type: 'run-progress', ...place, done, total, note, runEta, studyEta, studyFraction });
+  };
+}
+
 export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promise<RunSummary> {
   const { store } = opts;
   const pending = plan.filter((r) => store.get(r.id)?.status !== 'done');
@@ -151,7 +176,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
       versions: { ...versions, torchvision: entry?.torchvision ?? null },
       device: opts.device,
     });
-    const base = { id: run.id, run: run.identity, index, of: pending.length };
+    const base: RunPlace = { id: run.id, run: run.identity, index, of: pending.length };
     opts.emit({ type: 'run-start', ...base });
     const t0 = Date.now();
     const seconds = () => (Date.now() - t0) / 1000;
@@ -167,23 +192,12 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
       made.add(run.data);
       const dir = join(resolve(opts.out), 'runs', run.id);
       mkdirSync(dir, { recursive: true });
-      let first: { t: number; done: number } | undefined;
       const result = await run.entry.benchmark.run(run.spec, {
         dir,
         device: opts.device,
         modelsDir: source?.dir,
         signal: opts.signal,
-        progress: (done, total, note) => {
-          const now = Date.now();
-          first ??= { t: now, done };
-          const rate = done > first.done ? (done - first.done) / (now - first.t) : 0;
-          const runEta = rate > 0 ? (total - done) / rate / 1000 : null;
-          const runFraction = total > 0 ? Math.min(1, done / total) : 0;
-          const studyFraction = (index + runFraction) / pending.length;
-          const elapsed = (now - started) / 1000;
-          const studyEta = studyFraction > 0.01 ? (elapsed / studyFraction) * (1 - studyFraction) : null;
-          opts.emit({ type: 'run-progress', ...base, done, total, note, runEta, studyEta, studyFraction });
-        },
+        progress: progressEvents(base, started, opts.emit),
         log: (line) => opts.emit({ type: 'log', id: run.id, line }),
       });
       // A run that returned is complete (the contract says an aborted run throws): keep it even if Ctrl-C came late.
