@@ -25,10 +25,11 @@ const LoadOptions = z.object({
   /**
    * The fast path (native/fast_path.h): children between the layers asked for are
    * joined and frozen, folding BatchNorm into convolutions; `channelsLast` runs the
-   * trunk in channels-last format ('auto', the default: where at least a quarter
-   * of the convolutions are 1x1 or the stem convolution is 3x3; not alexnet,
-   * resnet18). Same features and gradients within float rounding (bench/README.md
-   * has the figures). Ignored while the network is trainable.
+   * trunk in channels-last format ('auto', the default: on CPU the format measured
+   * faster for each study network, CPU_CHANNELS_LAST; elsewhere, or for other
+   * networks, where at least a quarter of the convolutions are 1x1 or the stem
+   * convolution is 3x3). Same features and gradients within float rounding
+   * (bench/README.md has the figures). Ignored while the network is trainable.
    */
   fast: z
     .union([
@@ -38,6 +39,27 @@ const LoadOptions = z.object({
     .default(false),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
+
+/**
+ * `fast: true`'s memory format on CPU for the study networks: the faster of the
+ * frozen NCHW and channels-last paths in the bench (LibTorch 1.13, one thread,
+ * batch 4, 128x128; bench/README.md). ResNets run their 1x1 convolutions as GEMMs
+ * faster in NCHW; the inception-style, dense and depthwise networks gain 1.1-1.5x
+ * from channels-last.
+ */
+export const CPU_CHANNELS_LAST: Readonly<Record<string, boolean>> = {
+  alexnet: false, vgg11: true, vgg16: true, vgg16_bn: true, vgg19: false, densenet121: true,
+  resnet18: false, resnet50: false, resnext50_32x4d: false, googlenet: true, inception_v3: true,
+  squeezenet1_1: true, efficientnet_b0: true, efficientnet_b7: true,
+};
+
+/** The options sent to the native fast path: the measured CPU format for "auto" where there is one. */
+export function fastOptions(fast: true | { freeze?: boolean; channelsLast?: boolean | 'auto' }, arch: string, device: string) {
+  const o = fast === true ? {} : fast;
+  const auto = o.channelsLast === undefined || o.channelsLast === 'auto';
+  const measured = CPU_CHANNELS_LAST[arch];
+  return auto && device === 'cpu' && measured !== undefined ? { ...o, channelsLast: measured } : o;
+}
 
 export class LossNetwork {
   private constructor(
@@ -71,7 +93,7 @@ export class LossNetwork {
     }
     await checkExport(path, entry, opts.weights);
     const handle = await native().loadLossNetwork(path, opts.device, opts.normalization);
-    if (opts.fast) await native().setFastPath(handle, opts.fast === true ? {} : opts.fast);
+    if (opts.fast) await native().setFastPath(handle, fastOptions(opts.fast, entry.architecture, handle.device));
     return new LossNetwork(handle, entry.architecture, entry, opts.normalization, path);
   }
 

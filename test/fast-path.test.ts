@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LossNetwork } from '../src/loss-network.js';
+import { CPU_CHANNELS_LAST, fastOptions, LossNetwork } from '../src/loss-network.js';
 import { native } from '../src/native.js';
-import { STUDY_NETWORKS } from '../src/networks.js';
+import { STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../src/networks.js';
 import { perceptualLoss } from '../src/perceptual-loss.js';
 import { PythonStep } from '../bench/python.js';
 import { TEST_MODELS } from './helpers/models.js';
@@ -57,6 +57,15 @@ describe('fast path', () => {
       const [fp, ff] = [await plain.features(a, layers), await quick.features(a, layers)];
       ff.forEach((f, i) => expect(relativeError(f.data, fp[i]!.data)).toBeLessThan(1e-5));
     }
+  });
+
+  it("'auto' takes the memory format measured on CPU for each study network, and leaves others to the native rule", () => {
+    expect(Object.keys(CPU_CHANNELS_LAST).sort()).toEqual([...STUDY_NETWORK_NAMES].sort());
+    expect(fastOptions(true, 'resnet50', 'cpu')).toEqual({ channelsLast: false });
+    expect(fastOptions({ freeze: true, channelsLast: 'auto' }, 'googlenet', 'cpu')).toEqual({ freeze: true, channelsLast: true });
+    expect(fastOptions({ channelsLast: true }, 'resnet50', 'cpu')).toEqual({ channelsLast: true }); // an explicit choice stands
+    expect(fastOptions(true, 'resnet50', 'cuda:0')).toEqual({}); // measured on CPU only
+    expect(fastOptions(true, 'mobilenet_v2', 'cpu')).toEqual({});
   });
 
   it('rejects unknown options, naming the field', async () => {
