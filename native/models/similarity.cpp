@@ -357,7 +357,8 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
                         InstanceMethod("saveCheckpoint", &SimilarityWrap::SaveCheckpointJs),
                         InstanceMethod("loadCheckpoint", &SimilarityWrap::LoadCheckpointJs),
                         InstanceMethod("dispose", &SimilarityWrap::DisposeJs),
-                        InstanceAccessor("channels", &SimilarityWrap::ChannelsJs, nullptr)});
+                        InstanceAccessor("channels", &SimilarityWrap::ChannelsJs, nullptr),
+                        InstanceAccessor("parameterCount", &SimilarityWrap::ParameterCountJs, nullptr)});
   }
 
   explicit SimilarityWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SimilarityWrap>(info), owned_("similarity") {
@@ -499,6 +500,15 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
     auto arr = Napi::Array::New(info.Env(), s->channels.size());
     for (size_t i = 0; i < s->channels.size(); ++i) arr.Set(i, Napi::Number::New(info.Env(), static_cast<double>(s->channels[i])));
     return arr;
+  }
+
+  // Elements the optimiser trains (channel weights, judge, and the trunk when
+  // trainable): shapes only, so reading them here does not race the tensor thread.
+  Napi::Value ParameterCountJs(const Napi::CallbackInfo& info) {
+    auto s = owned_.Get();
+    int64_t n = 0;
+    for (const auto& p : s->Parameters()) n += p.numel();
+    return Napi::Number::New(info.Env(), static_cast<double>(n));
   }
 
   Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
