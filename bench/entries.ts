@@ -225,7 +225,7 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
  */
 export function similarityEntry(arch: string, layers: number[], triplets = 64): BenchEntry {
   return {
-    name: `similarity lin ${arch}@${layers.join(',')} x${triplets}`,
+    name: `similarity lin ${arch}@${layers.join(',')}, ${triplets} triplets`,
     async prepare(ctx) {
       const shape = [triplets, 3, 64, 64];
       const [ref, p0, p1] = [5, 6, 7].map((seed) => seededImages(shape, seed)) as [FloatTensor, FloatTensor, FloatTensor];

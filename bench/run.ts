@@ -207,12 +207,13 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '-');
 
 function printRows(rows: Row[], variants: string[]): void {
-  const head = ['step'.padEnd(30), 'python img/s'.padStart(12)];
+  const w = Math.max(30, ...rows.map((r) => r.name.length));
+  const head = ['step'.padEnd(w), 'python img/s'.padStart(12)];
   for (const v of variants) head.push(`${v} img/s`.padStart(14), 'ratio'.padStart(6), 'cpu ratio'.padStart(9));
   head.push('loss diff'.padStart(9), 'grad diff'.padStart(9));
   console.log(head.join(' '));
   for (const r of rows) {
-    const line = [r.name.padEnd(30), fmt(r.images / r.python).padStart(12)];
+    const line = [r.name.padEnd(w), fmt(r.images / r.python).padStart(12)];
     for (const v of variants) {
       const [t, c] = [r.native[v], r.nativeCpu[v]];
       line.push((t ? fmt(r.images / t) : '-').padStart(14), (t ? fmt(r.python / t) : '-').padStart(6), (c ? fmt(r.pythonCpu / c) : '-').padStart(9));
@@ -220,7 +221,7 @@ function printRows(rows: Row[], variants: string[]): void {
     line.push(sci(r.lossRelDiff).padStart(9), sci(r.gradRelDiff).padStart(9));
     console.log(line.join(' '));
   }
-  const foot = ['geometric mean of ratios'.padEnd(30), ''.padStart(12)];
+  const foot = ['geometric mean of ratios'.padEnd(w), ''.padStart(12)];
   for (const v of variants) {
     const with_ = rows.filter((r) => r.native[v]);
     const g = (xs: number[]) => (xs.length ? fmt(geomean(xs)) : '-');
@@ -231,7 +232,7 @@ function printRows(rows: Row[], variants: string[]): void {
   if (amped.length) {
     console.log('\nmixed precision: relative distance from the native fp32 step (loss; gradient, in norm)');
     for (const r of amped) {
-      console.log(`${r.name.padEnd(30)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
+      console.log(`${r.name.padEnd(w)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
     }
   }
 }
