@@ -2,7 +2,10 @@
 // natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LossNetwork, perceptualLoss, SuperResolutionTrainer, type FloatTensor, type LoadOptions } from '../dist/index.js';
+import {
+  LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer, type FloatTensor, type LoadOptions,
+} from '../dist/index.js';
+import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
 import { seededImages } from './images.js';
 
@@ -129,12 +132,32 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
   };
 }
 
+export interface BenchmarkStepOptions {
+  /** Which steps (default all): 'super-resolution', 'similarity'. */
+  steps?: string[];
+  /** The similarity step's loss network (at its 4 study layers) and triplets per step. */
+  similarityNetwork?: string;
+  similarityBatch?: number;
+}
+
+export const BENCHMARK_STEPS = ['super-resolution', 'similarity'] as const;
+
 /**
  * The benchmarks' training steps (super-resolution, similarity). Each is one entry
  * here and one KINDS entry in reference_step.py. See bench/README.md for their state.
  */
-export function benchmarkEntries(): BenchEntry[] {
-  return [superResolutionEntry('vgg16', 8)];
+export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
+  const steps = o.steps ?? [...BENCHMARK_STEPS];
+  const arch = o.similarityNetwork ?? 'alexnet';
+  const all: Record<string, () => BenchEntry> = {
+    'super-resolution': () => superResolutionEntry('vgg16', 8),
+    similarity: () => similarityEntry(arch, [...STUDY_NETWORKS[arch]!.layers], o.similarityBatch ?? 64),
+  };
+  return steps.map((s) => {
+    const make = all[s];
+    if (!make) throw new Error(`unknown benchmark step '${s}': use ${BENCHMARK_STEPS.join(', ')}`);
+    return make();
+  });
 }
 
 /**
@@ -184,6 +207,61 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
         },
         dispose: () => {
           trainers.forEach((t) => t.dispose());
+          nets.forEach((n) => n.dispose());
+        },
+      };
+    },
+  };
+}
+
+/**
+ * similarity.md's training step of the 'lin' variant: a frozen loss network,
+ * channel weights and judge trained with BCE on a batch of 2AFC triplets of 64x64
+ * patches (ImageNet normalisation), Adam lr 1e-3, betas (0.5, 0.999), weights
+ * clamped >= 0 after the step. Natively through the public PerceptualSimilarity
+ * (the model the benchmark trains, trainStep); in Python, SimStep in
+ * reference_step.py written from the spec. The initialisations differ, so losses
+ * are not compared; the trainable parameter counts are.
+ */
+export function similarityEntry(arch: string, layers: number[], triplets = 64): BenchEntry {
+  return {
+    name: `similarity lin ${arch}@${layers.join(',')}, ${triplets} triplets`,
+    async prepare(ctx) {
+      const shape = [triplets, 3, 64, 64];
+      const [ref, p0, p1] = [5, 6, 7].map((seed) => seededImages(shape, seed)) as [FloatTensor, FloatTensor, FloatTensor];
+      const next = mulberry32(8);
+      const judge: FloatTensor = { data: Float32Array.from({ length: triplets }, () => next()), shape: [triplets] };
+      const nets: LossNetwork[] = [];
+      const sims: PerceptualSimilarity[] = [];
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+        if (ctx.amp !== 'none') continue; // the similarity trainer has no mixed precision
+        const net = await LossNetwork.load(arch, {
+          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
+        });
+        nets.push(net);
+        const sim = new PerceptualSimilarity({ network: net, layers, learned: true, seed: 0 });
+        sims.push(sim);
+        const model = await sim.model();
+        sides[v] = {
+          time: (steps) => timeSteps(steps, async () => (await model.trainStep(ref, p0, p1, judge, 1e-3)).loss),
+          check: async () => ({ loss: (await model.trainStep(ref, p0, p1, judge, 1e-3)).loss }),
+        };
+      }
+      if (!Object.keys(sides).length) throw new Error('the similarity step runs only with --amp none and a plain or fast variant');
+      const write = (name: string, t: FloatTensor) => writeF32(join(ctx.workDir, `${name}.f32`), t);
+      return {
+        images: 3 * triplets,
+        comparable: false,
+        native: sides,
+        python: {
+          kind: 'similarity', arch, pt: nets[0]!.path, layers, normalization: 'imagenet', shape,
+          ref: write('ref', ref), p0: write('p0', p0), p1: write('p1', p1), judge: write('judge', judge),
+          expectParameters: (await sims[0]!.model()).parameterCount,
+        },
+        dispose: () => {
+          sims.forEach((s) => s.dispose());
           nets.forEach((n) => n.dispose());
         },
       };

@@ -161,9 +161,77 @@ class SrStep:
         return loss.detach(), None
 
 
+class SimStep:
+    """One training step of similarity.md's 'lin' variant, written from the spec:
+    a frozen loss network (eval mode, no grad) gives features of ref, p0 and p1 at
+    the layers (three passes, as the LPIPS code does); per layer, channel
+    unit-normalisation y / sqrt(sum_c y^2 + eps), squared difference, dropout 0.5
+    and a 1x1 convolution C->1 without bias, spatial mean; sum over layers gives
+    d0 = D(ref, p0) and d1 = D(ref, p1); the judge MLP 5->32->32->1 (LeakyReLU 0.2,
+    sigmoid) predicts the chance that p1 was chosen; BCE against the judge values;
+    Adam (lr 1e-3, betas (0.5, 0.999)) on channel weights and judge; channel weights
+    clamped to >= 0 after the step."""
+
+    EPS = 1e-10  # src/similarity.ts CHANNEL_NORM_EPS: inside the square root
+
+    def __init__(self, req, device, amp):
+        if amp is not None:
+            raise ValueError("the similarity step has no mixed precision (the native trainer is fp32)")
+        self.children = loss_network(req, device)
+        self.layers = req["layers"]
+        self.norm = Normalize(req.get("normalization", "imagenet"), device)
+        shape = req["shape"]
+        self.ref, self.p0, self.p1 = (load_f32(req[k], shape, device) for k in ("ref", "p0", "p1"))
+        self.judge = load_f32(req["judge"], [shape[0]], device)
+        with torch.no_grad():  # channel counts from one eval-mode probe
+            probe = torch.zeros(1, 3, shape[2], shape[3], device=device)
+            channels = [f.shape[1] for f in features(self.children, self.norm(probe), self.layers)]
+        torch.manual_seed(0)
+        self.lins = torch.nn.ModuleList(
+            torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Conv2d(c, 1, 1, bias=False)) for c in channels
+        )
+        with torch.no_grad():
+            for lin in self.lins:
+                lin[1].weight.clamp_(min=0)
+        self.g = torch.nn.Sequential(
+            torch.nn.Linear(5, 32), torch.nn.LeakyReLU(0.2),
+            torch.nn.Linear(32, 32), torch.nn.LeakyReLU(0.2),
+            torch.nn.Linear(32, 1), torch.nn.Sigmoid(),
+        )
+        self.lins.to(device).train()
+        self.g.to(device).train()
+        params = list(self.lins.parameters()) + list(self.g.parameters())
+        self.param_count = sum(p.numel() for p in params)
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"SimStep has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999))
+
+    def distance(self, fa, fb):
+        total = 0
+        for lin, ya, yb in zip(self.lins, fa, fb):
+            ya = ya / torch.sqrt(ya.pow(2).sum(1, keepdim=True) + self.EPS)
+            yb = yb / torch.sqrt(yb.pow(2).sum(1, keepdim=True) + self.EPS)
+            total = total + lin((ya - yb) ** 2).mean((2, 3)).view(-1)
+        return total
+
+    def step(self):
+        with torch.no_grad():
+            fr, f0, f1 = (features(self.children, self.norm(x), self.layers) for x in (self.ref, self.p0, self.p1))
+        d0, d1 = self.distance(fr, f0), self.distance(fr, f1)
+        prob = self.g(torch.stack([d0, d1, d0 - d1, d0 / (d1 + 0.1), d1 / (d0 + 0.1)], 1)).view(-1)
+        loss = F.binary_cross_entropy(prob, self.judge)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            for lin in self.lins:
+                lin[1].weight.clamp_(min=0)
+        return loss.detach(), None
+
+
 # Benchmark steps are one entry each: a class with __init__(req, device, amp) and
 # step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
-KINDS = {"loss": LossStep, "sr": SrStep}
+KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep}
 
 
 def sync(device):

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { exportNetworks, readManifest, STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { findPythonTorch } from '../dist/python.js';
-import { benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
+import { BENCHMARK_STEPS, benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
 import { PythonStep } from './python.js';
 import { geomean, l2RelativeError, median, relativeError, signTestP } from './stats.js';
 
@@ -16,6 +16,9 @@ const USAGE = `npm run bench -- [options]
   --all-layers        each network at all 4 study layers in one step (default: the deepest)
   --benchmarks        also time the benchmarks' training steps (those implemented)
   --only-benchmarks   only those
+  --steps a,b         which benchmark steps (default all): super-resolution, similarity
+  --sim-network A     the similarity step's loss network, at its 4 study layers (default alexnet)
+  --sim-batch N       2AFC triplets per similarity step (default 64; the spec trains with 256)
   --batch N --size S  images per step and their side (default 4, 128)
   --reps N            timed repetitions per side, alternating (default 3); --warmup N (default 4)
   --device D          cpu | cuda | cuda:N (default cpu)
@@ -57,6 +60,9 @@ function parse() {
       'all-layers': { type: 'boolean', default: false },
       benchmarks: { type: 'boolean', default: false },
       'only-benchmarks': { type: 'boolean', default: false },
+      steps: { type: 'string' },
+      'sim-network': { type: 'string', default: 'alexnet' },
+      'sim-batch': { type: 'string', default: '64' },
       batch: { type: 'string', default: '4' },
       size: { type: 'string', default: '128' },
       reps: { type: 'string', default: '3' },
@@ -92,6 +98,11 @@ function parse() {
   for (const n of networks) {
     if (!STUDY_NETWORKS[n]) throw new Error(`--networks: '${n}' is not a study network (${STUDY_NETWORK_NAMES.join(', ')})`);
   }
+  if (!STUDY_NETWORKS[values['sim-network']]) throw new Error(`--sim-network: '${values['sim-network']}' is not a study network`);
+  const steps = values.steps?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of steps ?? []) {
+    if (!(BENCHMARK_STEPS as readonly string[]).includes(s)) throw new Error(`--steps: '${s}' is not a benchmark step (${BENCHMARK_STEPS.join(', ')})`);
+  }
   if (values.tf32 !== undefined && !['on', 'off'].includes(values.tf32)) throw new Error("--tf32 must be 'on' or 'off'");
   return {
     tf32: values.tf32 === undefined ? undefined : values.tf32 === 'on',
@@ -99,6 +110,9 @@ function parse() {
     allLayers: values['all-layers'],
     benchmarks: values.benchmarks || values['only-benchmarks'],
     onlyBenchmarks: values['only-benchmarks'],
+    steps,
+    simNetwork: values['sim-network'],
+    simBatch: int('sim-batch', values['sim-batch'], 1),
     batch: int('batch', values.batch, 1),
     size: int('size', values.size, 32),
     reps: int('reps', values.reps, 1),
@@ -207,12 +221,13 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(1) : '-');
 
 function printRows(rows: Row[], variants: string[]): void {
-  const head = ['step'.padEnd(30), 'python img/s'.padStart(12)];
+  const w = Math.max(30, ...rows.map((r) => r.name.length));
+  const head = ['step'.padEnd(w), 'python img/s'.padStart(12)];
   for (const v of variants) head.push(`${v} img/s`.padStart(14), 'ratio'.padStart(6), 'cpu ratio'.padStart(9), 'wins'.padStart(6));
   head.push('loss diff'.padStart(9), 'grad diff'.padStart(9));
   console.log(head.join(' '));
   for (const r of rows) {
-    const line = [r.name.padEnd(30), fmt(r.images / r.python).padStart(12)];
+    const line = [r.name.padEnd(w), fmt(r.images / r.python).padStart(12)];
     for (const v of variants) {
       const [t, c] = [r.native[v], r.nativeCpu[v]];
       line.push(
@@ -223,7 +238,7 @@ function printRows(rows: Row[], variants: string[]): void {
     line.push(sci(r.lossRelDiff).padStart(9), sci(r.gradRelDiff).padStart(9));
     console.log(line.join(' '));
   }
-  const foot = ['geometric mean of ratios'.padEnd(30), ''.padStart(12)];
+  const foot = ['geometric mean of ratios'.padEnd(w), ''.padStart(12)];
   for (const v of variants) {
     const with_ = rows.filter((r) => r.native[v]);
     const g = (xs: number[]) => (xs.length ? fmt(geomean(xs)) : '-');
@@ -234,7 +249,7 @@ function printRows(rows: Row[], variants: string[]): void {
   if (amped.length) {
     console.log('\nmixed precision: relative distance from the native fp32 step (loss; gradient, in norm)');
     for (const r of amped) {
-      console.log(`${r.name.padEnd(30)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
+      console.log(`${r.name.padEnd(w)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
     }
   }
 }
@@ -251,7 +266,12 @@ async function main(): Promise<void> {
       entries.push(lossNetworkEntry(arch, o.allLayers ? [...layers] : [layers[3]]));
     }
   }
-  if (o.benchmarks) entries.push(...benchmarkEntries());
+  if (o.benchmarks) {
+    const steps = o.steps ?? [...BENCHMARK_STEPS];
+    const archs = { 'super-resolution': 'vgg16', similarity: o.simNetwork } as Record<string, string>;
+    await ensureExports(o.models, [...new Set(steps.map((s) => archs[s]!))]);
+    entries.push(...benchmarkEntries({ steps, similarityNetwork: o.simNetwork, similarityBatch: o.simBatch }));
+  }
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-bench-'));
   const ctx: BenchContext = {
     batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,

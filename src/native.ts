@@ -48,6 +48,8 @@ export interface NativeSimilarityOptions {
 export interface NativeSimilarity {
   /** Channels at each layer (from the probe). */
   readonly channels: number[];
+  /** Elements the optimiser trains (channel weights, judge, trunk when trainable). */
+  readonly parameterCount: number;
   distance(a: FloatTensor, b: FloatTensor): Promise<FloatTensor>;
   evalTriplets(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor): Promise<{ d0: FloatTensor; d1: FloatTensor; prob?: FloatTensor }>;
   trainStep(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor, judge: FloatTensor, lr: number): Promise<{ loss: number; gradNorm: number }>;

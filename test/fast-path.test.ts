@@ -8,6 +8,7 @@ import { CPU_CHANNELS_LAST, fastOptions, LossNetwork } from '../src/loss-network
 import { native } from '../src/native.js';
 import { STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../src/networks.js';
 import { perceptualLoss } from '../src/perceptual-loss.js';
+import { PerceptualSimilarity } from '../src/similarity.js';
 import { PythonStep } from '../bench/python.js';
 import { TEST_MODELS } from './helpers/models.js';
 import { randomImages, referencePython, relativeError } from './helpers/reference.js';
@@ -106,6 +107,41 @@ describe('bench/reference_step.py', () => {
       expect(relativeError(api.grad!.data, step.grad.data)).toBeLessThan(1e-5);
     } finally {
       await py.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bench/reference_step.py similarity step', () => {
+  const python = referencePython();
+  it.skipIf(!python)('trains the same number of parameters as the native lin step and runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpl-bench-sim-'));
+    const net = await open('alexnet');
+    const layers = [1, 4];
+    const sim = new PerceptualSimilarity({ network: net, layers, learned: true });
+    const shape = [3, 3, 64, 64];
+    const files = Object.fromEntries(['ref', 'p0', 'p1'].map((k, i) => {
+      writeFileSync(join(dir, `${k}.f32`), randomImages(shape, 20 + i).data);
+      return [k, join(dir, `${k}.f32`)];
+    }));
+    writeFileSync(join(dir, 'judge.f32'), new Float32Array([0, 0.5, 1]));
+    const load = { op: 'load', kind: 'similarity', arch: 'alexnet', pt: net.path, layers, normalization: 'imagenet', shape, ...files, judge: join(dir, 'judge.f32'), device: 'cpu', amp: 'none' };
+    const expected = (await sim.model()).parameterCount;
+    expect(expected).toBe(64 + 192 + 1281);
+    const py = new PythonStep(python!);
+    const wrong = new PythonStep(python!);
+    try {
+      const loaded = await py.request<{ parameters: number }>({ ...load, expectParameters: expected });
+      expect(loaded.parameters).toBe(expected);
+      const timed = await py.request<{ seconds: number[]; loss: number }>({ op: 'time', steps: 2 });
+      expect(timed.seconds).toHaveLength(2);
+      expect(timed.loss).toBeGreaterThan(0); // a BCE against judges 0, 0.5 and 1
+      expect(timed.loss).toBeLessThan(5);
+      await expect(wrong.request({ ...load, expectParameters: expected + 1 })).rejects.toThrow(/SimStep has 1537 parameters, the native one 1538/);
+    } finally {
+      await py.close();
+      await wrong.close();
+      sim.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });

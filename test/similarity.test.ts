@@ -99,6 +99,7 @@ describe('PerceptualSimilarity', () => {
     const [a, b] = pair(2);
     const sim = new PerceptualSimilarity({ network: alex, layers: [1, 4] });
     expect(await sim.channels()).toEqual([64, 192]);
+    expect((await sim.model()).parameterCount).toBe(0); // nothing learned
     const same = await sim.distance(a, a);
     const ab = await sim.distance(a, b);
     const ba = await sim.distance(b, a);
@@ -111,6 +112,8 @@ describe('PerceptualSimilarity', () => {
   it('saves learned weights and loads them into a matching similarity only', async () => {
     const [a, b] = pair(2);
     const learned = new PerceptualSimilarity({ network: alex, layers: [1, 4], compare: 'spatial+mean', learned: true, seed: 3 });
+    // One weight per channel and branch, plus the judge 5->32->32->1 with biases.
+    expect((await learned.model()).parameterCount).toBe(2 * (64 + 192) + (5 * 32 + 32) + (32 * 32 + 32) + (32 + 1));
     const file = join(dir, 'learned.json');
     await learned.saveWeights(file);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
