@@ -3,7 +3,7 @@
 // A training loop allocates the same large tensors every step. glibc serves large
 // blocks with mmap (or returns freed heap tops to the kernel), so every step pays
 // a page fault for each fresh 4 KiB page: 10-35k faults per VGG16 step at batch 4,
-// 128x128 here, a few per cent of the step. This allocator keeps freed large blocks
+// 128x128 here, a few per cent of the step. This allocator keeps freed large blocks (4 MiB and up)
 // by exact size and hands them out again, as PyTorch's CUDA allocator does on the
 // GPU. DPL_TORCH_CPU_CACHE_MB caps what it keeps (default 2048; 0 turns it off).
 #pragma once

@@ -39,9 +39,11 @@ bool PreferChannelsLast(const torch::jit::Module& trunk) {
   return convs > 0 && (4 * pointwise >= convs || stem_kernel <= 3);
 }
 
-const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends) {
-  auto found = segments_.find(ends);
-  if (found != segments_.end()) return found->second;
+const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends,
+                                                          bool inference) {
+  auto& cache = inference ? inference_ : segments_;
+  auto found = cache.find(ends);
+  if (found != cache.end()) return found->second;
   std::vector<torch::jit::Module> segs;
   int64_t first = 0;
   for (auto last : ends) {
@@ -53,9 +55,19 @@ const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, co
                       std::to_string(last) + " of this network (" + e.what_without_backtrace() +
                       "); load it without { fast: true }");
     }
+    if (inference) {
+      // optimize_for_inference rewrites the frozen graph in place (it is a fresh
+      // copy here) into prepacked oneDNN convolutions fused with their ReLUs; those
+      // have no backward, so only passes without grad use it. If a network has
+      // something the pass cannot take, the frozen segment serves.
+      try {
+        segs.back() = torch::jit::optimize_for_inference(segs.back());
+      } catch (const c10::Error&) {
+      }
+    }
     first = last + 1;
   }
-  return segments_.emplace(ends, std::move(segs)).first->second;
+  return cache.emplace(ends, std::move(segs)).first->second;
 }
 
 std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::Tensor& normalized,
@@ -63,17 +75,20 @@ std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::T
   std::vector<int64_t> ends(layers);
   std::sort(ends.begin(), ends.end());
   ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
-  const auto& segs = Segments(net, ends);
-  torch::Tensor x = options_.channels_last ? normalized.contiguous(torch::MemoryFormat::ChannelsLast) : normalized;
+  // Without grad (target features, evaluation) on CPU: the inference segments, which
+  // take NCHW input and convert to oneDNN's own layout themselves.
+  bool inference = options_.freeze && !at::GradMode::is_enabled() && net.device.is_cpu();
+  const auto& segs = Segments(net, ends, inference);
+  torch::Tensor x = options_.channels_last && !inference ? normalized.contiguous(torch::MemoryFormat::ChannelsLast)
+                                                          : normalized;
   std::map<int64_t, torch::Tensor> at;
   for (size_t s = 0; s < segs.size(); ++s) {
     auto seg = segs[s];  // a handle; forward() is non-const
-    auto in_shape = c10::str(x.sizes());
     try {
       x = seg.forward({x}).toTensor();
-    } catch (const c10::Error& e) {
+    } catch (const c10::Error& e) {  // x is still this segment's input
       throw UserError("layers up to " + std::to_string(ends[s]) + " of the loss network failed on a feature of shape " +
-                      in_shape + " (a larger image may be needed): " + e.what_without_backtrace());
+                      c10::str(x.sizes()) + " (a larger image may be needed): " + e.what_without_backtrace());
     }
     at[ends[s]] = x;
   }

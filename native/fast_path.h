@@ -3,7 +3,10 @@
 // (torch::jit::freeze), which folds each BatchNorm into the convolution before
 // it, also across children (VGG-BN keeps conv and BN in separate children), and
 // turns weights into constants. Gradients still flow to the input images.
-// Optionally runs in channels-last memory format. Built per layer set, on first use.
+// Optionally runs in channels-last memory format. Passes without grad on CPU (target
+// features, evaluation) use a second copy run through torch::jit::optimize_for_inference:
+// prepacked oneDNN convolutions fused with their ReLUs, 15-45% faster forward here,
+// features equal within 1.4e-6, no backward. Built per layer set, on first use.
 #pragma once
 #include <napi.h>
 #include <torch/script.h>
@@ -35,18 +38,24 @@ class FastPath {
   explicit FastPath(FastOptions options) : options_(options) {}
   const FastOptions& options() const { return options_; }
   // Drops the frozen segments (they hold copies of the weights); rebuilt on next use.
-  void Clear() { segments_.clear(); }
+  void Clear() {
+    segments_.clear();
+    inference_.clear();
+  }
 
   // Same contract as LossNet::Features (images already normalised by the caller).
   std::vector<torch::Tensor> Features(const LossNet& net, const torch::Tensor& normalized,
                                       const std::vector<int64_t>& layers);
 
  private:
-  // Frozen modules for segments ending at each of the sorted, unique layers.
-  const std::vector<torch::jit::Module>& Segments(const LossNet& net, const std::vector<int64_t>& ends);
+  // Frozen modules for segments ending at each of the sorted, unique layers; with
+  // `inference`, also optimized for inference (no backward).
+  const std::vector<torch::jit::Module>& Segments(const LossNet& net, const std::vector<int64_t>& ends,
+                                                  bool inference);
 
   FastOptions options_;
   std::map<std::vector<int64_t>, std::vector<torch::jit::Module>> segments_;
+  std::map<std::vector<int64_t>, std::vector<torch::jit::Module>> inference_;
 };
 
 // setFastPath(network, {freeze, channelsLast: true|false|'auto'} | null) -> Promise<void>

@@ -96,24 +96,26 @@ std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
   CheckLayers(layers, Size());
   if (fast && !trainable) return fast->Features(*this, Normalize(images), layers);
   int64_t deepest = *std::max_element(layers.begin(), layers.end());
-  std::vector<torch::Tensor> at(deepest + 1);
+  // Only the outputs asked for are kept: without grad every other activation is
+  // freed as soon as the next child has read it, so its memory is reused while
+  // still in cache.
+  std::vector<torch::Tensor> out(layers.size());
   torch::Tensor x = Normalize(images);
   for (int64_t i = 0; i <= deepest; ++i) {
     torch::jit::Module child = children[i];  // a handle; forward() is non-const
-    auto in_shape = c10::str(x.sizes());
     try {
       x = child.forward({x}).toTensor();
     } catch (const std::exception&) {
-      // TorchScript interpreter errors are not always c10::Error; take the message either way.
+      // x is still this child's input. TorchScript interpreter errors are not always
+      // c10::Error; take the message either way.
       throw UserError("layer " + std::to_string(i) + " of the loss network failed on a feature of shape " +
-                      in_shape + " (input images " + c10::str(images.sizes()) +
+                      c10::str(x.sizes()) + " (input images " + c10::str(images.sizes()) +
                       "; a larger image may be needed): " + LastLine(DescribeCurrentException()));
     }
-    at[i] = x;
+    for (size_t j = 0; j < layers.size(); ++j) {
+      if (layers[j] == i) out[j] = x;
+    }
   }
-  std::vector<torch::Tensor> out;
-  out.reserve(layers.size());
-  for (auto l : layers) out.push_back(at[l]);
   return out;
 }
 

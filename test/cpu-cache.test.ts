@@ -14,7 +14,8 @@ import { randomImages } from './helpers/reference.js';
 const dir = mkdtempSync(join(tmpdir(), 'dpl-cpu-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const shape = [2, 3, 64, 64];
+// 256x256: the first activations (2x64x128x128 floats, 8 MiB) are above the 4 MiB the cache starts at.
+const shape = [2, 3, 256, 256];
 const a = randomImages(shape, 21);
 const b = randomImages(shape, 22);
 writeFileSync(join(dir, 'a.f32'), a.data);
