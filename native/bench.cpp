@@ -130,10 +130,10 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
   int threads = o.Get("threads").IsNumber() ? o.Get("threads").As<Napi::Number>().Int32Value() : 0;
   return Schedule(info.Env(), [net, a, b, layers, steps, amp, threads]() -> Finisher {
     // Thread settings are per OS thread under OpenMP: set them on the tensor thread.
-    if (threads > 0) {
-      at::set_num_threads(threads);
-      SetBlasThreads(threads);
-    }
+    // Only on a change: setting the count rebuilds thread pools, which each timed
+    // single step would otherwise pay for.
+    if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+    if (threads > 0 && BlasThreads() != 0 && BlasThreads() != threads) SetBlasThreads(threads);
     auto da = a.to(net->device), db = b.to(net->device);
     std::vector<double> seconds, cpu;
     StepResult r;

@@ -25,12 +25,10 @@ struct FastOptions {
   bool channels_last = false;  // run the trunk in channels-last memory format
 };
 
-// The channels-last choice of `fast: true` ('auto'): on where at least a quarter of
-// the convolutions are 1x1, or the stem convolution is 3x3 or smaller; off for
-// alexnet (11x11 stem) and resnet18 (7x7 stem, 3 of 20 convolutions 1x1). Measured
-// on CPU (bench/README.md): 1.12-1.45x for the 1x1-heavy networks, 1.00-1.08x for
-// VGG, 0.90-0.93x for alexnet and resnet18 (LibTorch 1.13 runs single-threaded
-// NCHW 1x1 convolutions outside oneDNN).
+// The channels-last choice of `fast: true` ('auto') where no measured choice applies
+// (other devices, networks outside the study; on CPU src/loss-network.ts's
+// CPU_CHANNELS_LAST decides for the study networks): on where at least a quarter of
+// the convolutions are 1x1, or the stem convolution is 3x3 or smaller.
 bool PreferChannelsLast(const torch::jit::Module& trunk);
 
 class FastPath {

@@ -1,5 +1,5 @@
 // What dpl-torch finds on this machine: LibTorch, devices, BLAS, Python, exports.
-import { cpuCacheEnvProblem, cpuCacheStats } from './cpu-cache.js';
+import { cpuCacheEnvProblem, cpuCacheStats } from './runtime.js';
 import { canRead, readManifest, weightsId } from './manifest.js';
 import { addonPath, native } from './native.js';
 import { modelsDir } from './paths.js';

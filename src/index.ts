@@ -12,7 +12,7 @@ export {
 } from './networks.js';
 export { exportNetworks, type ExportOptions } from './export-networks.js';
 export { doctor, type DoctorReport } from './doctor.js';
-export { cpuCacheStats, emptyCpuCache, type CpuCacheStats } from './cpu-cache.js';
+export { cpuCacheStats, emptyCpuCache, setThreads, type CpuCacheStats } from './runtime.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
 export type { FloatTensor, ByteImage } from './tensor.js';
 export {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuCacheStats, emptyCpuCache } from '../src/cpu-cache.js';
+import { cpuCacheStats, emptyCpuCache } from '../src/runtime.js';
 import { LossNetwork } from '../src/loss-network.js';
 import { perceptualLoss } from '../src/perceptual-loss.js';
 import { TEST_MODELS } from './helpers/models.js';

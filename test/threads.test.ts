@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/native.js';
+import { setThreads } from '../src/runtime.js';
 
 const openblas = native().info().blasLibraries.some((l) => l.includes('openblas'));
 
@@ -15,13 +16,18 @@ describe('threads', () => {
     expect(info.blasThreads).toBe(info.threads);
   });
 
+  it('setThreads refuses a count that is not a positive integer', () => {
+    expect(() => setThreads(0)).toThrow(/positive integer/);
+    expect(() => setThreads(1.5)).toThrow(/positive integer/);
+  });
+
   it('setThreads moves both, on the JS thread and the tensor thread', () => {
     // A fresh process: the count is process-wide for OpenBLAS.
     const script = `
+      import { setThreads } from '${resolve('dist/index.js')}';
       import { native } from '${resolve('dist/native.js')}';
-      const n = native();
-      n.setThreads(2);
-      const after = n.info();
+      setThreads(2);
+      const after = native().info();
       console.log(JSON.stringify({ threads: after.threads, blas: after.blasThreads }));`;
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(out.status, out.stderr).toBe(0);

@@ -1,7 +1,18 @@
-// The native caching CPU allocator (native/cpu_cache.h): training loops allocate the
-// same large tensors every step, and reusing freed blocks saves the page faults that
-// fresh memory from the system costs. DPL_TORCH_CPU_CACHE_MB caps what it keeps.
+// Process-wide settings of the native runtime: threads, and the caching CPU allocator
+// (native/cpu_cache.h: training loops allocate the same large tensors every step, and
+// reusing freed blocks saves the page faults that fresh memory from the system costs;
+// DPL_TORCH_CPU_CACHE_MB caps what it keeps).
 import { native } from './native.js';
+
+/**
+ * Threads for tensor work on CPU: LibTorch's intra-op count (on the JS thread and the
+ * tensor thread) and OpenBLAS's pool. The default is LibTorch's (on PyTorch 1.13 and
+ * x86-64, half the logical cores).
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: n must be a positive integer, got ${n}`);
+  native().setThreads(n);
+}
 
 export interface CpuCacheStats {
   /** Bytes of freed tensor memory kept for reuse. */
