@@ -48,7 +48,7 @@ describe('CPU tensor cache', () => {
     try {
       emptyCpuCache();
       const before = cpuCacheStats();
-      expect(before.limitBytes).toBe(2048 * 2 ** 20); // the default cap
+      expect(before.limitBytes, 'the default cap (run the tests without DPL_TORCH_CPU_CACHE_MB set)').toBe(2048 * 2 ** 20);
       expect(before.cachedBytes).toBe(0);
       await perceptualLoss(a, b, { network: net, layers: [4, 7], grad: true });
       const first = cpuCacheStats();
