@@ -82,6 +82,25 @@ function quiet<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
+/**
+ * Runs `run` on `items` in batches of `size` and hands each batch and its result to
+ * `use`. The next batch is decoded while the tensor thread works on this one:
+ * decoding blocks the JS thread, so it starts only after `run` has queued its
+ * native call.
+ */
+async function forEachBatch<T, B, R>(
+  items: T[], size: number, load: (slice: T[]) => Promise<B>, run: (batch: B) => Promise<R>, use: (batch: B, result: R) => void,
+): Promise<void> {
+  const fetch = (i: number) => quiet(load(items.slice(i, i + size)));
+  let next = fetch(0);
+  for (let i = 0; i < items.length; i += size) {
+    const batch = await next;
+    const pending = run(batch);
+    if (i + size < items.length) next = fetch(i + size);
+    use(batch, await pending);
+  }
+}
+
 interface TrainState {
   epoch: number;
   step: number;
@@ -238,20 +257,14 @@ async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned:
     const d0: number[] = [];
     const d1: number[] = [];
     const h: number[] = [];
-    const load = (i: number) => quiet(loadTriplets(items.slice(i, i + o.evalBatch), o.imageSize));
-    let next = load(0);
-    for (let i = 0; i < items.length; i += o.evalBatch) {
-      const b = await next;
-      const pending = model.evalTriplets(b.ref, b.p0, b.p1);
-      if (i + o.evalBatch < items.length) next = load(i + o.evalBatch); // decode while the tensor thread works
-      const r = await pending;
+    await forEachBatch(items, o.evalBatch, (slice) => loadTriplets(slice, o.imageSize), (b) => model.evalTriplets(b.ref, b.p0, b.p1), (b, r) => {
       d0.push(...r.d0.data);
       d1.push(...r.d1.data);
       h.push(...b.judge);
       if (r.prob) probs.push(...r.prob.data);
       done += b.judge.length;
       ctx.progress(done, total, `evaluating 2afc/${subset}`);
-    }
+    });
     const s = twoAfc(d0, d1, h);
     metrics[`2afc.${subset}`] = s.score;
     metrics[`accuracy.${subset}`] = s.accuracy;
@@ -262,17 +275,12 @@ async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned:
   metrics['accuracy.mean'] = subsets.reduce((a, s) => a + metrics[`accuracy.${s}`]!, 0) / subsets.length;
   const d: number[] = [];
   const same: number[] = [];
-  const loadPairs = (i: number) => quiet(loadJndPairs(jnd.slice(i, i + o.evalBatch), o.imageSize));
-  let nextPairs = loadPairs(0);
-  for (let i = 0; i < jnd.length; i += o.evalBatch) {
-    const b = await nextPairs;
-    const pending = model.distance(b.p0, b.p1);
-    if (i + o.evalBatch < jnd.length) nextPairs = loadPairs(i + o.evalBatch);
-    d.push(...(await pending).data);
+  await forEachBatch(jnd, o.evalBatch, (slice) => loadJndPairs(slice, o.imageSize), (b) => model.distance(b.p0, b.p1), (b, r) => {
+    d.push(...r.data);
     same.push(...b.same);
     done += b.same.length;
     ctx.progress(done, total, 'evaluating jnd');
-  }
+  });
   metrics['jnd.map'] = jndMap(d, same);
   if (learned) metrics['judge.bce'] = meanBce(probs, judges);
   return metrics;
