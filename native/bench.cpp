@@ -133,7 +133,7 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
     // Only on a change: setting the count rebuilds thread pools, which each timed
     // single step would otherwise pay for.
     if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
-    if (threads > 0 && BlasThreads() != 0 && BlasThreads() != threads) SetBlasThreads(threads);
+    if (threads > 0) SetBlasThreads(threads);
     auto da = a.to(net->device), db = b.to(net->device);
     std::vector<double> seconds, cpu;
     StepResult r;

@@ -40,7 +40,8 @@ const OpenBlas& Find() {
 }  // namespace
 
 void SetBlasThreads(int n) {
-  if (n > 0 && Find().set) Find().set(n);
+  // Only on a change: OpenBLAS restarts its pool when the count is set.
+  if (n > 0 && Find().set && Find().get() != n) Find().set(n);
 }
 
 int BlasThreads() { return Find().get ? Find().get() : 0; }

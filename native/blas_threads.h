@@ -10,7 +10,8 @@
 
 namespace dpl {
 
-// Sets OpenBLAS's thread count if OpenBLAS is loaded; otherwise does nothing.
+// Sets OpenBLAS's thread count if OpenBLAS is loaded and the count differs; otherwise
+// does nothing.
 void SetBlasThreads(int n);
 // OpenBLAS's thread count, or 0 when the BLAS in use is not OpenBLAS.
 int BlasThreads();

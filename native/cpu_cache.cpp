@@ -4,14 +4,14 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <torch/version.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "errors.h"
 
 // LibTorch 2.3 made Allocator::allocate non-const and added a pure copy_data.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
@@ -122,13 +122,21 @@ class CachingCpuAllocator final : public c10::Allocator {
 
 CachingCpuAllocator* CachingCpuAllocator::instance_ = nullptr;
 
+constexpr size_t kDefaultLimitMb = 2048;
+// The DPL_TORCH_CPU_CACHE_MB value that was not a whole number of MiB (the default
+// is used then); doctor reports it.
+std::string rejected_setting;
+
 size_t LimitFromEnv() {
   const char* v = std::getenv("DPL_TORCH_CPU_CACHE_MB");
-  if (!v || !*v) return size_t{2048} << 20;
-  char* end = nullptr;
-  long long mb = std::strtoll(v, &end, 10);
-  if (*end != '\0' || mb < 0) return size_t{2048} << 20;  // a bad value keeps the default (doctor shows it)
-  return static_cast<size_t>(mb) << 20;
+  if (!v || !*v) return kDefaultLimitMb << 20;
+  std::string s(v);
+  bool digits = s.size() <= 12 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (!digits) {
+    rejected_setting = s;
+    return kDefaultLimitMb << 20;
+  }
+  return static_cast<size_t>(std::stoull(s)) << 20;
 }
 
 Napi::Value StatsJs(const Napi::CallbackInfo& info) {
@@ -138,6 +146,7 @@ Napi::Value StatsJs(const Napi::CallbackInfo& info) {
   out.Set("limitBytes", static_cast<double>(s.limitBytes));
   out.Set("hits", static_cast<double>(s.hits));
   out.Set("misses", static_cast<double>(s.misses));
+  if (!rejected_setting.empty()) out.Set("rejectedSetting", rejected_setting);
   return out;
 }
 

@@ -83,7 +83,7 @@ export interface NativeAddon {
     options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
   setThreads(n: number): void;
-  cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number };
+  cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; rejectedSetting?: string };
   emptyCpuCache(): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
   /** Turns the fast path of a frozen network on (options) or off (null); see native/fast_path.h. */

@@ -22,6 +22,8 @@ export interface CpuCacheStats {
   /** Large allocations served from the cache, and those that went to the system. */
   hits: number;
   misses: number;
+  /** A DPL_TORCH_CPU_CACHE_MB value that is not a whole number of MiB (the default cap is used then). */
+  rejectedSetting?: string;
 }
 
 export const cpuCacheStats = (): CpuCacheStats => native().cpuCacheStats();
@@ -29,8 +31,9 @@ export const cpuCacheStats = (): CpuCacheStats => native().cpuCacheStats();
 /** Returns every cached block to the system (tensors in use are not touched). */
 export const emptyCpuCache = (): void => native().emptyCpuCache();
 
-/** What is wrong with DPL_TORCH_CPU_CACHE_MB, if anything (the native side then keeps the default). */
-export function cpuCacheEnvProblem(value = process.env.DPL_TORCH_CPU_CACHE_MB): string | undefined {
-  if (value === undefined || value === '' || /^\d+$/.test(value)) return undefined;
+/** What is wrong with DPL_TORCH_CPU_CACHE_MB, as the native side read it, if anything. */
+export function cpuCacheEnvProblem(): string | undefined {
+  const value = cpuCacheStats().rejectedSetting;
+  if (value === undefined) return undefined;
   return `DPL_TORCH_CPU_CACHE_MB='${value}' is not a whole number of MiB (0 turns the CPU tensor cache off); the default 2048 is used`;
 }

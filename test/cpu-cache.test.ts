@@ -79,4 +79,17 @@ describe('CPU tensor cache', () => {
       expect(Buffer.from(r.grad.buffer).equals(Buffer.from(off.grad.buffer))).toBe(true);
     }
   });
+
+  it('keeps the default cap for a setting that is not a whole number of MiB, and doctor names it', () => {
+    const script = `
+      import { doctor, cpuCacheStats } from '${resolve('dist/index.js')}';
+      console.log(JSON.stringify({ limit: cpuCacheStats().limitBytes, problems: doctor().problems }));`;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8', env: { ...process.env, DPL_TORCH_CPU_CACHE_MB: '512MB' }, timeout: 60_000,
+    });
+    expect(out.status, out.stderr).toBe(0);
+    const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { limit: number; problems: string[] };
+    expect(r.limit).toBe(2048 * 2 ** 20);
+    expect(r.problems.some((p) => p.includes("DPL_TORCH_CPU_CACHE_MB='512MB'"))).toBe(true);
+  });
 });
