@@ -73,6 +73,8 @@ export interface PreparedEntry {
 
 export interface BenchEntry {
   name: string;
+  /** The loss network it loads (the harness exports it first if it is missing). */
+  architecture: string;
   prepare(ctx: BenchContext): Promise<PreparedEntry>;
 }
 
@@ -85,6 +87,7 @@ function writeF32(path: string, t: FloatTensor): string {
 export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
   return {
     name: `${arch}@${layers.join(',')}`,
+    architecture: arch,
     async prepare(ctx) {
       const load = (fast: LoadOptions['fast']) =>
         LossNetwork.load(arch, { modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', fast });
@@ -171,6 +174,7 @@ export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
 export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 = 4): BenchEntry {
   return {
     name: `super-resolution x${factor} ${arch}@${layer}`,
+    architecture: arch,
     async prepare(ctx) {
       const hrSide = 288;
       const lrShape = [4, 3, hrSide / factor, hrSide / factor];
@@ -226,6 +230,7 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
 export function similarityEntry(arch: string, layers: number[], triplets = 64): BenchEntry {
   return {
     name: `similarity lin ${arch}@${layers.join(',')}, ${triplets} triplets`,
+    architecture: arch,
     async prepare(ctx) {
       const shape = [triplets, 3, 64, 64];
       const [ref, p0, p1] = [5, 6, 7].map((seed) => seededImages(shape, seed)) as [FloatTensor, FloatTensor, FloatTensor];

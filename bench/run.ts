@@ -260,18 +260,13 @@ async function main(): Promise<void> {
   if (!python) throw new Error('no Python with torch found: install python3-torchvision or pass --python');
   const entries: BenchEntry[] = [];
   if (!o.onlyBenchmarks) {
-    await ensureExports(o.models, o.networks);
     for (const arch of o.networks) {
       const layers = STUDY_NETWORKS[arch]!.layers;
       entries.push(lossNetworkEntry(arch, o.allLayers ? [...layers] : [layers[3]]));
     }
   }
-  if (o.benchmarks) {
-    const steps = o.steps ?? [...BENCHMARK_STEPS];
-    const archs = { 'super-resolution': 'vgg16', similarity: o.simNetwork } as Record<string, string>;
-    await ensureExports(o.models, [...new Set(steps.map((s) => archs[s]!))]);
-    entries.push(...benchmarkEntries({ steps, similarityNetwork: o.simNetwork, similarityBatch: o.simBatch }));
-  }
+  if (o.benchmarks) entries.push(...benchmarkEntries({ steps: o.steps, similarityNetwork: o.simNetwork, similarityBatch: o.simBatch }));
+  await ensureExports(o.models, [...new Set(entries.map((e) => e.architecture))]);
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-bench-'));
   const ctx: BenchContext = {
     batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,
