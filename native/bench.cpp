@@ -2,7 +2,6 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/Context.h>
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -26,91 +25,12 @@ c10::optional<torch::ScalarType> ParseAmp(const std::string& amp) {
   throw UserError("amp must be 'none', 'bf16' or 'fp16', got '" + amp + "'");
 }
 
-// Mixed precision for the scope, as torch.autocast(device, dtype) does in Python.
-class Autocast {
- public:
-  Autocast(torch::Device device, c10::optional<torch::ScalarType> dtype) : type_(device.type()), on_(dtype.has_value()) {
-    if (!on_) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    was_enabled_ = at::autocast::is_autocast_enabled(type_);
-    was_dtype_ = at::autocast::get_autocast_dtype(type_);
-    at::autocast::set_autocast_enabled(type_, true);
-    at::autocast::set_autocast_dtype(type_, *dtype);
-#else
-    bool cuda = type_ == torch::kCUDA;
-    was_enabled_ = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-    was_dtype_ = cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-    if (cuda) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(*dtype);
-    } else {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(*dtype);
-    }
-#endif
-    at::autocast::increment_nesting();
-  }
-  ~Autocast() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    at::autocast::set_autocast_enabled(type_, was_enabled_);
-    at::autocast::set_autocast_dtype(type_, was_dtype_);
-#else
-    if (type_ == torch::kCUDA) {
-      at::autocast::set_enabled(was_enabled_);
-      at::autocast::set_autocast_gpu_dtype(was_dtype_);
-    } else {
-      at::autocast::set_cpu_enabled(was_enabled_);
-      at::autocast::set_autocast_cpu_dtype(was_dtype_);
-    }
-#endif
-  }
-
- private:
-  torch::DeviceType type_;
-  bool on_;
-  bool was_enabled_ = false;
-  torch::ScalarType was_dtype_ = torch::kFloat;
-};
-
 // CPU time of the whole process (all threads), as Python's time.process_time():
 // on a shared machine it counts the work, not the waiting for a core.
 double ProcessCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-struct StepResult {
-  torch::Tensor loss, grad;
-};
-
-// The deep-perceptual-loss training step, as bench/reference_step.py's LossStep:
-// target features without grad, output features with grad, sum of MSEs (in fp32),
-// gradient with respect to the output image.
-StepResult LossStep(const LossNet& net, const torch::Tensor& a, const torch::Tensor& b,
-                    const std::vector<int64_t>& layers, c10::optional<torch::ScalarType> amp) {
-  std::vector<torch::Tensor> target;
-  {
-    torch::NoGradGuard no_grad;
-    Autocast ac(net.device, amp);
-    target = net.Features(b, layers);
-  }
-  torch::AutoGradMode grad_mode(true);
-  auto x = a.detach().requires_grad_(true);
-  std::vector<torch::Tensor> feats;
-  {
-    Autocast ac(net.device, amp);
-    feats = net.Features(x, layers);
-  }
-  torch::Tensor loss;
-  for (size_t i = 0; i < feats.size(); ++i) {
-    auto term = torch::mse_loss(feats[i].to(torch::kFloat), target[i].to(torch::kFloat));
-    loss = loss.defined() ? loss + term : term;
-  }
-  auto grad = torch::autograd::grad({loss}, {x})[0];
-  return {loss.detach(), grad};
 }
 
 Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
@@ -136,11 +56,11 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
     if (threads > 0) SetBlasThreads(threads);
     auto da = a.to(net->device), db = b.to(net->device);
     std::vector<double> seconds, cpu;
-    StepResult r;
+    LossAndGrad r;
     for (int64_t s = 0; s < steps; ++s) {
       auto t0 = std::chrono::steady_clock::now();
       double c0 = ProcessCpuSeconds();
-      r = LossStep(*net, da, db, layers, amp);
+      r = PerceptualLoss(*net, da, db, layers, /*l1=*/false, /*want_grad=*/true, amp);
       r.loss.item<double>();  // waits for the device, as Python's float(loss) does
       cpu.push_back(ProcessCpuSeconds() - c0);
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

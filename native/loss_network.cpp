@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "autocast.h"
 #include "classes.h"
 #include "convert.h"
 #include "device.h"
@@ -119,6 +120,33 @@ std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
   return out;
 }
 
+LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const torch::Tensor& b,
+                           const std::vector<int64_t>& layers, bool l1, bool want_grad,
+                           c10::optional<torch::ScalarType> amp) {
+  std::vector<torch::Tensor> target;
+  {
+    torch::NoGradGuard no_grad;
+    Autocast ac(net.device, amp);
+    target = net.Features(b, layers);
+  }
+  torch::AutoGradMode grad_mode(want_grad);
+  auto x = a.detach().requires_grad_(want_grad);
+  std::vector<torch::Tensor> feats;
+  {
+    Autocast ac(net.device, amp);
+    feats = net.Features(x, layers);
+  }
+  torch::Tensor loss;
+  for (size_t i = 0; i < feats.size(); ++i) {
+    auto f = feats[i].to(torch::kFloat), t = target[i].to(torch::kFloat);
+    auto term = l1 ? torch::l1_loss(f, t) : torch::mse_loss(f, t);
+    loss = loss.defined() ? loss + term : term;
+  }
+  torch::Tensor grad;
+  if (want_grad) grad = torch::autograd::grad({loss}, {x})[0];
+  return {loss.detach(), grad};
+}
+
 namespace {
 
 class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
@@ -175,18 +203,9 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
     Require(distance == "mse" || distance == "l1", "distance must be 'mse' or 'l1', got '" + distance + "'");
     bool want_grad = info[4].ToBoolean();
     return Schedule(info.Env(), [net, a, b, layers, distance, want_grad]() -> Finisher {
-      auto target = net->Features(b.to(net->device), layers);
-      torch::AutoGradMode grad_mode(want_grad);
-      auto input = a.to(net->device).requires_grad_(want_grad);
-      auto feats = net->Features(input, layers);
-      torch::Tensor loss = torch::zeros({}, input.options().requires_grad(false));
-      for (size_t i = 0; i < feats.size(); ++i) {
-        loss = loss + (distance == "mse" ? torch::mse_loss(feats[i], target[i])
-                                         : torch::l1_loss(feats[i], target[i]));
-      }
-      torch::Tensor grad;
-      if (want_grad) grad = torch::autograd::grad({loss}, {input})[0].to(torch::kCPU);
-      double value = loss.item<double>();
+      auto r = PerceptualLoss(*net, a.to(net->device), b.to(net->device), layers, distance == "l1", want_grad);
+      auto grad = want_grad ? r.grad.to(torch::kCPU) : torch::Tensor();
+      double value = r.loss.item<double>();
       return [value, grad](Napi::Env env) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("loss", Napi::Number::New(env, value));

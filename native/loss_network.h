@@ -42,6 +42,20 @@ struct LossNet {
   void SetTrainable(bool on);
 };
 
+struct LossAndGrad {
+  torch::Tensor loss, grad;  // grad is undefined without want_grad
+};
+
+// The deep perceptual loss of images `a` against `b` (both [0,1], on the network's
+// device): features of `b` without grad, of `a` with grad when `want_grad`, the sum
+// over layers of the mean squared (or, with `l1`, absolute) difference in fp32, and
+// its gradient with respect to `a`. `amp` runs the feature passes under autocast
+// (bench --amp); the loss and the backward stay outside it, as in the Python step.
+// One step for the public perceptualLoss and the bench, so the bench times the API.
+LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const torch::Tensor& b,
+                           const std::vector<int64_t>& layers, bool l1, bool want_grad,
+                           c10::optional<torch::ScalarType> amp = c10::nullopt);
+
 // Checks a layer list against a network of `size` children.
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size);
 
