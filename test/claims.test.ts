@@ -3,7 +3,7 @@
 // over at once, a silent one only after the timeout; a holder whose claim was
 // taken sees it at its next heartbeat and leaves the new claim alone; workers
 // wait for a shared lock.
-import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +23,8 @@ function plant(dir: string, name: string, info: Partial<ClaimInfo>, ageMs = 0): 
   utimesSync(path, t, t);
 }
 
-const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+/** As claims.ts identifies this host: boot id and pid namespace. */
+const bootId = () => `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${readlinkSync('/proc/self/ns/pid')}`;
 
 describe('claims', () => {
   it('gives each name to exactly one of several racing processes, and a dead holder\'s claims are taken over', async () => {

@@ -6,6 +6,7 @@ import { exportNetworksCommand } from './export-networks.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
+import { slurmCommand } from './slurm.js';
 import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   similarity: similarityCommand,
   distance: distanceCommand,
   'super-resolution': superResolutionCommand,
+  slurm: slurmCommand,
 };
 
 function usage(): string {

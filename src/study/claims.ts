@@ -11,14 +11,15 @@
 // Silence is judged from the file's mtime against this host's clock, so hosts'
 // clocks must agree to well within the timeout (NTP does that on clusters).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createExclusive, writeFileAtomic } from './durable-file.js';
 
 export interface ClaimInfo {
   host: string;
-  /** The kernel's boot id: one host name on two machines, or a reboot, is not the same host. */
+  /** The kernel's boot id and the pid namespace: one host name on two machines, a reboot, or another container
+   *  (where pids mean other processes) is not the same host. */
   boot: string | null;
   pid: number;
   /** The process's start time (jiffies since boot, /proc), so a reused pid is not taken for the holder. */
@@ -67,7 +68,15 @@ function readOr(path: string, fallback: string | null): string | null {
   }
 }
 
-const BOOT = readOr('/proc/sys/kernel/random/boot_id', null);
+function pidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
+const BOOT = ((id) => id && `${id} ${pidNamespace() ?? ''}`.trim())(readOr('/proc/sys/kernel/random/boot_id', null));
 
 /** Field 22 of /proc/<pid>/stat (start time), or null where there is no /proc. */
 function processStart(pid: number): string | null {

@@ -7,6 +7,7 @@ import { analyse, type Analysis, type Cell, type ScoreTable } from './analysis.j
 import { meanRankHeatmapSpec, rankHeatmapSpec, renderSvg, scoreByLayerSpec, scoreVsAccuracySpec } from './charts.js';
 import { csvCell, exportResults, type RunRecord } from './store.js';
 import type { Correlation } from './stats.js';
+import { provenance } from './provenance.js';
 import { readResults } from './study.js';
 
 export interface ReportFiles {
@@ -127,7 +128,7 @@ th { background: #f3f3f3; } .warning { background: #fff0f0; border: 2px solid #c
 </style></head><body>
 <h1>dpl-torch study report</h1>
 <p class="${weights.random ? 'warning' : 'weights'}" id="weights">${esc(weights.text)}</p>
-<p id="runs">Runs: ${a.runs.total} in the store; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. Generated ${esc(new Date().toISOString())} from ${esc(out)}.</p>
+<p id="runs">Runs: ${a.runs.total} in the store; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${esc(provenance(runs).text)} Generated ${esc(new Date().toISOString())} from ${esc(out)}.</p>
 ${meanRanks}
 ${sections.join('\n')}
 ${failed.length ? `<h2>Failed runs</h2><table class="failed"><thead><tr><th>run</th><th>error</th></tr></thead><tbody>${failed.map((r) => `<tr><td>${esc(r.id)}</td><td class="error">${esc(r.error ?? '')}</td></tr>`).join('\n')}</tbody></table>` : ''}
@@ -137,7 +138,7 @@ ${failed.length ? `<h2>Failed runs</h2><table class="failed"><thead><tr><th>run<
 }
 
 export function reportMarkdown(runs: RunRecord[], a: Analysis): string {
-  const lines = ['# dpl-torch study summary', '', weightsStatement(a).text, '', `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted.`, ''];
+  const lines = ['# dpl-torch study summary', '', weightsStatement(a).text, '', `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${provenance(runs).text}`, ''];
   if (a.meanRanks.length) {
     lines.push('## Mean rank across benchmarks (each network at its best layer)', '', '| network | mean rank | tables |', '|---|---|---|');
     for (const m of a.meanRanks) lines.push(`| ${m.network} | ${num(m.meanRank, 2)} | ${m.tables} |`);
