@@ -85,12 +85,12 @@ describe('slurm on a real single-node cluster', () => {
     // The single-machine run of the same study, meanwhile.
     const single = startNode(MAIN, ['run', '--only', 'similarity', '--no-report', '--out', reference], env);
 
-    // Kill one task's process while it holds a run that it has started.
+    // Kill one task's process while it holds a training run (lin: checkpoint, dropout stream) that it has started.
     const claims = new Claims(join(out, 'claims'));
     const store = new ResultsStore(out);
     let victim: { run: string; pid: number; shard: number } | undefined;
     await waitFor(() => {
-      const c = claims.list().find((x) => x.info?.note?.includes('slurm job') && store.get(x.name)?.status === 'running');
+      const c = claims.list().find((x) => x.info?.note?.includes('slurm job') && x.name.includes('-lin-') && store.get(x.name)?.status === 'running');
       if (c) victim = { run: c.name, pid: c.info!.pid, shard: Number(/shard (\d+)\/3/.exec(c.info!.note!)![1]) };
       return !!victim;
     }, 300_000, 'a task to start a run');
@@ -100,6 +100,7 @@ describe('slurm on a real single-node cluster', () => {
 
     const stalled = cli(['slurm', 'status', out], slurmEnv);
     expect(stalled.code, stalled.all).toBe(0);
+    console.log(`after killing pid ${victim!.pid}:\n${stalled.out}`);
     expect(stalled.out).toMatch(new RegExp(`${victim!.run} \\[shard ${victim!.shard}\\] stalled .*pid ${victim!.pid}`));
     expect(stalled.out).toMatch(/^study .*: 6 runs in 3 shards: /m);
     expect(stalled.out).toMatch(new RegExp(`shard ${victim!.shard}/3: .*tasks: ${arrayJob}_${victim!.shard} FAILED`));
@@ -118,6 +119,9 @@ describe('slurm on a real single-node cluster', () => {
     expect(merged.every((r) => r.status === 'done')).toBe(true);
     for (const [i, r] of merged.entries()) expect(r.metrics, r.id).toEqual(alone[i]!.metrics);
     expect(merged.find((r) => r.id === victim!.run)!.attempts).toBe(2);
+    // The resubmitted task took the dead task's claim over (the log of its task in <out>/slurm/logs).
+    const log = readFileSync(join(out, 'slurm', 'logs', `${readSubmissions(out)[1]!.jobId}_${victim!.shard}.out`), 'utf8');
+    expect(log).toMatch(new RegExp(`taking over ${victim!.run} from \\S+ pid ${victim!.pid} .*\\(dead\\)`));
     expect(new Set(merged.map((r) => r.shard))).toEqual(new Set(['0/3', '1/3', '2/3']));
     expect(new Set(merged.map((r) => r.host))).toEqual(new Set([hostname()]));
 
@@ -125,6 +129,7 @@ describe('slurm on a real single-node cluster', () => {
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain(`The 6 finished runs came from 1 host (${hostname()}) and 3 shards (0/3, 1/3, 2/3).`);
     const done = cli(['slurm', 'status', out], slurmEnv);
+    console.log(`at the end:\n${done.out}`);
     expect(done.out).toMatch(/: 6 runs in 3 shards: 6 done$/m);
     expect(cli(submit, slurmEnv).err).toMatch(/nothing to submit: all 6 runs are done/);
   });

@@ -144,7 +144,7 @@ describe('study runner', () => {
 
     k.abortAt = undefined;
     const summary = await new Study({ config: config(['alexnet']), scale: 'quick', registry: stepBenchmark(k), out }).run();
-    expect(summary).toEqual({ total: 2, skipped: 0, done: 2, failed: 0 });
+    expect(summary).toEqual({ total: 2, skipped: 0, done: 2, failed: 0, held: 0 });
     const runs = study.results();
     expect(runs.map((r) => [r.status, r.metrics.resumedFrom, r.attempts])).toEqual([
       ['done', 2, 2],

@@ -201,7 +201,7 @@ export function queue(jobIds: string[]): { tasks: SlurmTask[]; problems: string[
   if (sq.ok) {
     for (const line of sq.stdout.split('\n').filter(Boolean)) {
       const [id, state, node, elapsed, reason] = line.split('|');
-      const t = { ...splitId(id!), state: state!, node: node ?? '', elapsed: elapsed ?? '', detail: reason ?? '' };
+      const t = { ...splitId(id!), state: state!, node: node ?? '', elapsed: elapsed ?? '', detail: reason === 'None' ? '' : (reason ?? '') };
       tasks.set(key(t), t);
     }
   } else if (!/Invalid job id/i.test(sq.stderr)) {
