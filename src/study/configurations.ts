@@ -4,7 +4,7 @@
 // analysis tables each configuration on its own; one configuration per
 // benchmark (the user's choice, else the one with the most finished runs) enters
 // the summaries across benchmarks and the claims.
-import { columnOf, type LayerMode } from './columns.js';
+import type { LayerMode } from './columns.js';
 import type { RunRecord } from './store.js';
 
 export interface Configuration {
@@ -80,6 +80,3 @@ export function describeConfigurations(done: RunRecord[], chosen: string[] = [])
 }
 
 const matches = (c: Configuration, wanted: string): boolean => c.id === wanted || (wanted.length >= 4 && c.configHash.startsWith(wanted));
-
-/** The column a run lands in, within its configuration's table. */
-export const runColumn = (run: RunRecord) => columnOf(run.network, run.layers, layerModeOf(run));
