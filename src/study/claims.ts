@@ -32,6 +32,7 @@ export interface Claim {
 const f = (v: number, d = 3) => v.toFixed(d);
 const pText = (p: number) => (p < 1e-4 ? p.toExponential(2) : p.toPrecision(3));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const span = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`);
 
 export function claimsOf(s: Summary): Claim[] {
   return [vggWithoutBn(s), layerVsArchitecture(s), accuracyNotBetter(s), laterNotAlwaysBetter(s)];
@@ -123,7 +124,7 @@ function accuracyNotBetter(s: Summary): Claim {
     value: rho,
     p: combined.p,
     spread: rows.length > 1 ? `rho ${f(Math.min(...rows.map((r) => r.rho)))} to ${f(Math.max(...rows.map((r) => r.rho)))} across tables` : null,
-    n: `${rows.length} table(s), ${Math.min(...rows.map((r) => r.n))}–${Math.max(...rows.map((r) => r.n))} networks each`,
+    n: `${rows.length} table(s), ${span(rows.map((r) => r.n))} networks each`,
     verdict: combined.p >= ALPHA ? 'supported' : 'not supported',
   };
 }
