@@ -1,12 +1,13 @@
 // PerceptualSimilarity: an LPIPS-style distance on any loss network and layers,
 // with optional learned non-negative channel weights (spec: similarity.md).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readImage } from './data/image.js';
 import { toSizedBatch } from './data/resize.js';
 import { LossNetwork } from './loss-network.js';
 import { native, type NativeSimilarity } from './native.js';
 import { checkFloatTensor, type FloatTensor } from './tensor.js';
+import { writeFileAtomic } from './training/atomic.js';
 import { parseOptions } from './validate.js';
 
 export const Compare = z.enum(['spatial', 'mean', 'sort', 'spatial+mean', 'spatial+sort']);
@@ -146,8 +147,7 @@ export class PerceptualSimilarity {
         layer: this.layers[Math.floor(i / branches.length)]!, branch: branches[i % branches.length]!, values: Array.from(w.data),
       })),
     };
-    writeFileSync(`${file}.tmp`, JSON.stringify(body));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(body));
   }
 
   /** Loads channel weights saved for the same network, weights, layers and options. */

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Claims } from '../src/study/claims.js';
+import { RunClaims } from '../src/study/run-claims.js';
 import { queue, readSubmissions, type SlurmTask } from '../src/study/slurm.js';
 import { ResultsStore } from '../src/study/store.js';
 import { ensureDist, MAIN, startNode, waitFor } from './helpers/cli.js';
@@ -86,7 +86,7 @@ describe('slurm on a real single-node cluster', () => {
     const single = startNode(MAIN, ['run', '--only', 'similarity', '--no-report', '--out', reference], env);
 
     // Kill one task's process while it holds a training run (lin: checkpoint, dropout stream) that it has started.
-    const claims = new Claims(join(out, 'claims'));
+    const claims = new RunClaims(join(out, 'claims'));
     const store = new ResultsStore(out);
     let victim: { run: string; pid: number; shard: number } | undefined;
     await waitFor(() => {

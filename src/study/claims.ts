@@ -1,282 +1,170 @@
-// Claims: which worker runs which run. Before a run starts, its worker creates
-// <out>/claims/<run id>.claim exclusively (durable-file.ts: atomic on NFS too),
-// holding its host, boot id, pid and a token; while it works it touches the file
-// (the heartbeat, the file's mtime) every few seconds. Another worker finding
-// the claim leaves the run alone, unless the holder is dead (same host and boot,
-// pid gone or reused) or silent longer than the timeout: then it takes the claim
-// over and the run resumes from its checkpoint. A holder whose claim was taken
-// (it was stopped or cut off longer than the timeout) sees that at its next
-// heartbeat and stops the run without writing its result.
-//
-// Silence is judged from the file's mtime against this host's clock, so hosts'
-// clocks must agree to well within the timeout (NTP does that on clusters).
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { createExclusive, writeFileAtomic } from './durable-file.js';
+// The paper's four claims, each judged from these results: a statistic, its
+// p-value (and spread over repetitions where there is one), n, and a verdict
+// computed by a fixed rule: 'supported' when the claim's direction holds and its
+// test reaches α; 'not supported' when it does not; 'not enough runs' when the
+// test cannot be computed or could not reach α with this many runs. The caller
+// passes only ImageNet-weight runs of the primary configurations.
+import type { Summary } from './analysis.js';
+import { fisherCombined, mannWhitneyLess, welchGreater } from './significance.js';
 
-export interface ClaimInfo {
-  host: string;
-  /** The kernel's boot id and the pid namespace: one host name on two machines, a reboot, or another container
-   *  (where pids mean other processes) is not the same host. */
-  boot: string | null;
-  pid: number;
-  /** The process's start time (jiffies since boot, /proc), so a reused pid is not taken for the holder. */
-  pidStart: string | null;
-  token: string;
-  since: string;
-  /** What the holder is (e.g. 'shard 1/3, slurm job 12_1'), for status displays. */
-  note?: string;
+export const ALPHA = 0.05;
+/** Networks a correlation table needs to count (at 5, a rho of 0.9 is significant at α). */
+export const MIN_CORRELATION_NETWORKS = 5;
+
+export type Verdict = 'supported' | 'not supported' | 'not enough runs';
+
+export interface Claim {
+  id: 'vgg-without-bn-best' | 'layer-vs-architecture' | 'accuracy-not-better' | 'later-not-always-better';
+  claim: string;
+  /** What was measured, in words and numbers. */
+  statistic: string;
+  /** The headline number of the statistic. */
+  value: number | null;
+  p: number | null;
+  /** Spread over repetitions (bootstrap), when the results have repetitions. */
+  spread: string | null;
+  n: string;
+  verdict: Verdict;
+  /** How the verdict follows from the statistic. */
+  rule: string;
 }
 
-export type HolderState = 'alive' | 'dead' | 'silent';
+const f = (v: number, d = 3) => v.toFixed(d);
+const pText = (p: number) => (p < 1e-4 ? p.toExponential(2) : p.toPrecision(3));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const span = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}–${Math.max(...xs)}`);
 
-export interface ClaimView {
-  name: string;
-  info: ClaimInfo | null;
-  /** Last heartbeat (ms since epoch). */
-  heartbeat: number;
-  state: HolderState;
-  /** The holder's latest progress report, if any. */
-  progress: { done: number; total: number; note?: string; at: string } | null;
+export function claimsOf(s: Summary): Claim[] {
+  return [vggWithoutBn(s), layerVsArchitecture(s), accuracyNotBetter(s), laterNotAlwaysBetter(s)];
 }
 
-export interface ClaimOptions {
-  /** A holder silent this long is taken over (default DPL_TORCH_CLAIM_TIMEOUT seconds, else 600 s). */
-  timeoutMs?: number;
-  /** Heartbeat period (default: a quarter of the timeout, at most 30 s). */
-  heartbeatMs?: number;
-  /** Said in the claim (see ClaimInfo.note). */
-  note?: string;
+function vggWithoutBn(s: Summary): Claim {
+  const base = {
+    id: 'vgg-without-bn-best' as const,
+    claim: 'VGG networks without batch normalisation are the best loss networks',
+    rule: `supported when the VGG-without-BN family has the lowest mean rank of all families and its networks rank better than the others (one-sided Mann-Whitney U on the networks' mean ranks, p < ${ALPHA})`,
+  };
+  const vgg = s.meanRanks.filter((m) => m.family === 'VGG without BN');
+  const others = s.meanRanks.filter((m) => m.family !== 'VGG without BN');
+  const benchmarks = Math.max(0, ...s.meanRanks.map((m) => m.benchmarks));
+  const n = `${vgg.length} VGG-without-BN and ${others.length} other networks, ${benchmarks} benchmark(s)`;
+  if (!vgg.length || !others.length) {
+    return { ...base, statistic: 'needs a VGG network without BN and a network of another family', value: null, p: null, spread: null, n, verdict: 'not enough runs' };
+  }
+  const mw = mannWhitneyLess(vgg.map((m) => m.meanRank), others.map((m) => m.meanRank));
+  const [top, next] = s.families;
+  const lowest = top!.family === 'VGG without BN' && (!next || next.meanRank > top!.meanRank);
+  const rival = s.families.find((x) => x.family !== 'VGG without BN')!;
+  const vggMean = mean(vgg.map((m) => m.meanRank));
+  const statistic = `VGG without BN mean rank ${f(vggMean, 2)} vs best other family ${rival.family} ${f(rival.meanRank, 2)}; Mann-Whitney U = ${f(mw.u, 1)} (${mw.method})`;
+  // Spread: in how many bootstrap draws the family still has the lowest mean rank.
+  let spread: string | null = null;
+  if (s.meanRankDraws.length) {
+    const first = s.meanRankDraws.filter((d) => {
+      const byFamily = new Map<string, number[]>();
+      for (const m of s.meanRanks) byFamily.set(m.family, [...(byFamily.get(m.family) ?? []), d.get(m.network)!]);
+      const v = mean(byFamily.get('VGG without BN')!);
+      return [...byFamily].every(([fam, rs]) => fam === 'VGG without BN' || mean(rs) > v);
+    }).length;
+    spread = `lowest family mean rank in ${((100 * first) / s.meanRankDraws.length).toFixed(1)}% of ${s.meanRankDraws.length} bootstrap draws`;
+  }
+  if (mw.minP >= ALPHA) {
+    return { ...base, statistic: `${statistic}; with these network counts the smallest possible p is ${pText(mw.minP)}`, value: vggMean, p: mw.p, spread, n, verdict: 'not enough runs' };
+  }
+  return { ...base, statistic, value: vggMean, p: mw.p, spread, n, verdict: lowest && mw.p < ALPHA ? 'supported' : 'not supported' };
 }
 
-/** DPL_TORCH_CLAIM_TIMEOUT (seconds) or 600 s. */
-export function defaultClaimTimeoutMs(): number {
-  const v = process.env.DPL_TORCH_CLAIM_TIMEOUT;
-  if (v === undefined || v === '') return 600_000;
-  const s = Number(v);
-  if (!Number.isFinite(s) || s <= 0) throw new Error(`DPL_TORCH_CLAIM_TIMEOUT must be a positive number of seconds, got '${v}'`);
-  return s * 1000;
+function layerVsArchitecture(s: Summary): Claim {
+  const base = {
+    id: 'layer-vs-architecture' as const,
+    claim: 'the choice of layer matters at least as much as the choice of architecture',
+    rule: `supported when the layer position explains at least as much score variance as the network (shares averaged per benchmark, then over benchmarks) and the layer effect is significant (F tests of the tables combined by Fisher's method, p < ${ALPHA})`,
+  };
+  const tables = s.tables.filter((t) => 'layer' in t.variance);
+  if (!tables.length || s.variance.layer === null || s.variance.network === null) {
+    return { ...base, statistic: 'needs a single-layer table with at least 2 networks measured at the same 2 or more study positions', value: null, p: null, spread: null, n: '0 tables', verdict: 'not enough runs' };
+  }
+  const splits = tables.map((t) => t.variance as Extract<typeof t.variance, { layer: number }>);
+  const combined = fisherCombined(splits.map((v) => v.pLayer));
+  const per = s.variance.perBenchmark.map((b) => `${b.benchmark} layer ${f(b.layer, 2)} / network ${f(b.network, 2)}`).join('; ');
+  const statistic = `share of variance: layer ${f(s.variance.layer, 2)}, network ${f(s.variance.network, 2)} (${per})`;
+  const spread = `layer share ${f(Math.min(...splits.map((v) => v.layer)), 2)}–${f(Math.max(...splits.map((v) => v.layer)), 2)}, network share ${f(Math.min(...splits.map((v) => v.network)), 2)}–${f(Math.max(...splits.map((v) => v.network)), 2)} across tables`;
+  const grids = splits.map((v) => `${v.networks.length}×${v.positions.length}`).join(', ');
+  return {
+    ...base,
+    statistic,
+    value: s.variance.layer - s.variance.network,
+    p: combined.p,
+    spread,
+    n: `${tables.length} table(s), ${s.variance.perBenchmark.length} benchmark(s); grids ${grids}`,
+    verdict: s.variance.layer >= s.variance.network && combined.p < ALPHA ? 'supported' : 'not supported',
+  };
 }
 
-function readOr(path: string, fallback: string | null): string | null {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return fallback;
+function accuracyNotBetter(s: Summary): Claim {
+  const base = {
+    id: 'accuracy-not-better' as const,
+    claim: 'higher ImageNet accuracy does not mean a better loss network',
+    rule: `supported when the positive correlation that accuracy-means-better predicts is not found: Spearman's rho between top-1 and score at each network's best layer, one-sided p for a positive rho per table (tables with ≥ ${MIN_CORRELATION_NETWORKS} networks), combined by Fisher's method, p ≥ ${ALPHA}`,
+  };
+  const rows = s.tables.flatMap((t) => {
+    const c = t.correlations.best.spearman;
+    if (c.r === null || c.n < MIN_CORRELATION_NETWORKS) return [];
+    const rho = t.higherIsBetter ? c.r : -c.r; // against goodness
+    return [{ t, rho, p: rho > 0 ? c.p! / 2 : 1 - c.p! / 2, n: c.n }];
+  });
+  if (!rows.length) {
+    return { ...base, statistic: `needs a table with at least ${MIN_CORRELATION_NETWORKS} networks of known ImageNet accuracy`, value: null, p: null, spread: null, n: '0 tables', verdict: 'not enough runs' };
   }
+  const combined = fisherCombined(rows.map((r) => r.p));
+  const rho = mean(rows.map((r) => r.rho));
+  return {
+    ...base,
+    statistic: `mean Spearman rho (top-1 vs goodness at the best layer) ${f(rho)}: ${rows.map((r) => `${r.t.benchmark} ${r.t.variant} ${f(r.rho)}`).join('; ')}`,
+    value: rho,
+    p: combined.p,
+    spread: rows.length > 1 ? `rho ${f(Math.min(...rows.map((r) => r.rho)))} to ${f(Math.max(...rows.map((r) => r.rho)))} across tables` : null,
+    n: `${rows.length} table(s), ${span(rows.map((r) => r.n))} networks each`,
+    verdict: combined.p >= ALPHA ? 'supported' : 'not supported',
+  };
 }
 
-function pidNamespace(): string | null {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return null;
+function laterNotAlwaysBetter(s: Summary): Claim {
+  const base = {
+    id: 'later-not-always-better' as const,
+    claim: 'later layers are not always better',
+    rule: `supported when, for some network, an earlier layer scores significantly better than its deepest measured one (one-sided Welch t-tests over repetitions, every earlier layer of every network against its deepest, Bonferroni-corrected p < ${ALPHA})`,
+  };
+  const single = s.tables.filter((t) => t.layerMode === 'single');
+  const judged = single.reduce((a, t) => a + t.deepestBest.of, 0);
+  const notDeepest = single.reduce((a, t) => a + t.deepestBest.of - t.deepestBest.count, 0);
+  const tests = single.flatMap((t) => {
+    const sign = t.higherIsBetter ? 1 : -1;
+    return t.rows.flatMap((row) => {
+      const measured = row.cells.flatMap((c, j) => (c ? [{ c, depth: t.columns[j]!.depth }] : []));
+      if (measured.length < 2) return [];
+      const deepest = measured.reduce((a, b) => (b.depth > a.depth ? b : a));
+      return measured.flatMap((m) => {
+        if (m === deepest) return [];
+        const w = welchGreater({ ...m.c, mean: sign * m.c.mean }, { ...deepest.c, mean: sign * deepest.c.mean });
+        return w ? [{ p: w.p, network: row.network, t }] : [];
+      });
+    });
+  });
+  const share = judged ? notDeepest / judged : null;
+  const statistic = `best layer is not the deepest measured for ${notDeepest} of ${judged} networks (summed over tables)`;
+  if (!judged || !tests.length) {
+    return { ...base, statistic: judged ? `${statistic}; needs repetitions (≥ 2) of a network's deepest and an earlier layer to test` : 'needs a single-layer table with a network measured at 2 or more layers', value: share, p: null, spread: null, n: `${judged} network(s) × table(s)`, verdict: 'not enough runs' };
   }
-}
-
-const BOOT = ((id) => id && `${id} ${pidNamespace() ?? ''}`.trim())(readOr('/proc/sys/kernel/random/boot_id', null));
-
-/** Field 22 of /proc/<pid>/stat (start time), or null where there is no /proc. */
-function processStart(pid: number): string | null {
-  const stat = readOr(`/proc/${pid}/stat`, null);
-  if (!stat) return null;
-  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-}
-
-function processAlive(pid: number, start: string | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  // Alive, or another user's (EPERM): the same process unless its start time says it is a reused pid.
-  const now = processStart(pid);
-  return start === null || now === null || now === start;
-}
-
-function parseInfo(text: string | null): ClaimInfo | null {
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text) as ClaimInfo;
-    return typeof v.token === 'string' && typeof v.pid === 'number' ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-export class Claims {
-  readonly timeoutMs: number;
-  readonly heartbeatMs: number;
-  private readonly me: Omit<ClaimInfo, 'token' | 'since'>;
-
-  constructor(readonly dir: string, private readonly options: ClaimOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? defaultClaimTimeoutMs();
-    this.heartbeatMs = options.heartbeatMs ?? Math.min(30_000, this.timeoutMs / 4);
-    this.me = { host: hostname(), boot: BOOT, pid: process.pid, pidStart: processStart(process.pid), ...(options.note ? { note: options.note } : {}) };
-    mkdirSync(dir, { recursive: true });
-  }
-
-  private path(name: string): string {
-    return join(this.dir, `${name}.claim`);
-  }
-
-  /** Whether the holder of a claim with this info and heartbeat is alive, dead or silent, seen from here. */
-  judge(info: ClaimInfo | null, heartbeat: number, now = Date.now()): HolderState {
-    if (info && info.host === this.me.host && info.boot === this.me.boot && !processAlive(info.pid, info.pidStart)) return 'dead';
-    return now - heartbeat > this.timeoutMs ? 'silent' : 'alive';
-  }
-
-  /** The claim on `name` as it stands, or undefined when nobody holds it. */
-  read(name: string): ClaimView | undefined {
-    const path = this.path(name);
-    let heartbeat: number;
-    try {
-      heartbeat = statSync(path).mtimeMs;
-    } catch {
-      return undefined;
-    }
-    const info = parseInfo(readOr(path, null));
-    const progress = readOr(join(this.dir, `${name}.progress`), null);
-    let parsed: ClaimView['progress'] = null;
-    try {
-      parsed = progress ? (JSON.parse(progress) as ClaimView['progress']) : null;
-    } catch {
-      // a progress report is a hint; a bad one is no report
-    }
-    return { name, info, heartbeat, state: this.judge(info, heartbeat), progress: parsed };
-  }
-
-  /** Every claim in the folder. */
-  list(): ClaimView[] {
-    if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.claim') && !f.startsWith('.'))
-      .flatMap((f) => this.read(f.slice(0, -'.claim'.length)) ?? []);
-  }
-
-  /**
-   * Claims `name` for this process. Returns the claim, or the live claim of
-   * another holder. A dead or silent holder's claim is taken over: moved aside
-   * under a private name (one taker wins the rename), checked to be the very
-   * claim judged stale, and removed; if it was not (its holder came back or
-   * another worker re-claimed meanwhile), it is put back.
-   */
-  tryClaim(name: string): Claim | { held: ClaimView } {
-    let tookOver: ClaimView | undefined;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const info: ClaimInfo = { ...this.me, token: randomBytes(12).toString('hex'), since: new Date().toISOString() };
-      if (createExclusive(this.path(name), JSON.stringify(info) + '\n')) {
-        return new Claim(this.path(name), join(this.dir, `${name}.progress`), info, this.heartbeatMs, tookOver);
-      }
-      const held = this.read(name);
-      if (!held) continue; // released meanwhile
-      if (held.state === 'alive') return { held };
-      const aside = join(this.dir, `.${name}.${info.token}.stale`);
-      try {
-        renameSync(this.path(name), aside);
-      } catch {
-        continue; // another worker moved it first
-      }
-      const moved = parseInfo(readOr(aside, null));
-      const same = moved?.token === held.info?.token && this.judge(moved, statSync(aside).mtimeMs) !== 'alive';
-      if (same) {
-        rmSync(aside, { force: true });
-        tookOver = held;
-        continue;
-      }
-      try {
-        createExclusive(this.path(name), readFileSync(aside, 'utf8'));
-      } finally {
-        rmSync(aside, { force: true });
-      }
-    }
-    const held = this.read(name);
-    if (held) return { held };
-    throw new Error(`could not claim ${name} in ${this.dir} after 5 tries: other workers keep taking it`);
-  }
-
-  /**
-   * Runs `fn` while holding `name`, waiting (polling) while another live worker
-   * holds it: for one-time work that workers share, e.g. making data or exports.
-   */
-  async withLock<T>(name: string, fn: () => Promise<T>, onWait?: (held: ClaimView) => void, pollMs = 1000): Promise<T> {
-    let said = false;
-    for (;;) {
-      const c = this.tryClaim(name);
-      if (c instanceof Claim) {
-        try {
-          return await fn();
-        } finally {
-          c.release();
-        }
-      }
-      if (!said) onWait?.(c.held);
-      said = true;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
-  }
-}
-
-/** A claim this process holds: heartbeats until released; `lost` aborts when another worker took it. */
-export class Claim {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private latest: { done: number; total: number; note?: string } | null = null;
-  private released = false;
-
-  constructor(
-    readonly path: string,
-    private readonly progressPath: string,
-    readonly info: ClaimInfo,
-    heartbeatMs: number,
-    /** The dead or silent claim this one replaced. */
-    readonly tookOver?: ClaimView,
-  ) {
-    this.timer = setInterval(() => this.beat(), heartbeatMs);
-    this.timer.unref();
-  }
-
-  /** Aborted when the claim is found taken over. */
-  get lost(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Whether the claim file is still this one (false once it was taken over or removed). */
-  stillMine(): boolean {
-    return parseInfo(readOr(this.path, null))?.token === this.info.token;
-  }
-
-  /** The run's progress, written beside the claim at each heartbeat (for `slurm status`). */
-  progress(done: number, total: number, note?: string): void {
-    this.latest = { done, total, ...(note ? { note } : {}) };
-  }
-
-  private beat(): void {
-    if (this.released) return;
-    try {
-      const now = new Date();
-      utimesSync(this.path, now, now);
-      if (!this.stillMine()) throw new Error('taken over');
-      if (this.latest) writeFileAtomic(this.progressPath, JSON.stringify({ ...this.latest, at: now.toISOString() }), { sync: false });
-    } catch {
-      if (!this.stillMine()) {
-        clearInterval(this.timer);
-        this.controller.abort(new Error(`the claim ${this.path} was taken over by another worker`));
-      }
-    }
-  }
-
-  /** Stops the heartbeat and removes the claim (if it is still this one). */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    clearInterval(this.timer);
-    if (this.stillMine()) {
-      rmSync(this.progressPath, { force: true });
-      rmSync(this.path, { force: true });
-    }
-  }
+  const min = tests.reduce((a, b) => (b.p < a.p ? b : a));
+  const p = Math.min(1, min.p * tests.length);
+  return {
+    ...base,
+    statistic: `${statistic}; strongest case ${min.network} in ${min.t.benchmark} ${min.t.variant}`,
+    value: share,
+    p,
+    spread: null,
+    n: `${judged} network(s) × table(s), ${tests.length} comparison(s)`,
+    verdict: p < ALPHA ? 'supported' : 'not supported',
+  };
 }

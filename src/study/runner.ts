@@ -10,7 +10,7 @@ import { exportNetworks } from '../export-networks.js';
 import { readManifest, weightsId, type ManifestEntry } from '../manifest.js';
 import { native } from '../native.js';
 import { modelsDir as defaultModelsDir, packageRoot } from '../paths.js';
-import { Claim, Claims, type ClaimOptions, type ClaimView } from './claims.js';
+import { RunClaim, RunClaims, type ClaimOptions, type ClaimView } from './run-claims.js';
 import type { PlannedRun } from './plan.js';
 import type { ResultsStore, RunIdentity } from './store.js';
 
@@ -56,7 +56,7 @@ export interface RunnerOptions {
   seed: number;
   signal: AbortSignal;
   emit(event: StudyEvent): void;
-  /** Claim timeout and heartbeat (default: DPL_TORCH_CLAIM_TIMEOUT or 10 minutes). */
+  /** RunClaim timeout and heartbeat (default: DPL_TORCH_CLAIM_TIMEOUT or 10 minutes). */
   claims?: ClaimOptions;
   /** The shard this worker runs ('i/n'), recorded with each run; and the whole plan's size. */
   shard?: { label: string; planTotal: number };
@@ -110,7 +110,7 @@ interface ModelSource {
  * exported now with seeded random weights into <out>/models (one Python call for
  * all). Returns the source per network, or the error that fails its runs.
  */
-async function resolveModels(networks: string[], opts: RunnerOptions, claims: Claims): Promise<Map<string, ModelSource | Error>> {
+async function resolveModels(networks: string[], opts: RunnerOptions, claims: RunClaims): Promise<Map<string, ModelSource | Error>> {
   const dir = resolve(opts.modelsDir ?? defaultModelsDir());
   const own = join(resolve(opts.out), 'models');
   const found = new Map<string, ModelSource | Error>();
@@ -180,7 +180,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
   if (!pending.length) return summary;
   if (opts.signal.aborted) throw new StudyInterrupted(null);
 
-  const claims = new Claims(join(resolve(opts.out), 'claims'), opts.claims);
+  const claims = new RunClaims(join(resolve(opts.out), 'claims'), opts.claims);
   const networks = [...new Set(pending.map((r) => r.identity.network).filter((n) => n !== 'pixel'))];
   const models = await resolveModels(networks, opts, claims);
   const versions = { dplTorch: dplTorchVersion(), libtorch: libtorchVersion() };
@@ -190,7 +190,7 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
     if (opts.signal.aborted) throw new StudyInterrupted(null);
     const base: RunPlace = { id: run.id, run: run.identity, index, of: pending.length };
     const claim = claims.tryClaim(run.id);
-    if (!(claim instanceof Claim)) {
+    if (!(claim instanceof RunClaim)) {
       summary.held++;
       opts.emit({ type: 'run-held', ...base, holder: describeHolder(claim.held) });
       continue;
@@ -215,8 +215,8 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
 
 /** Runs one claimed run and records it; 'held' when the claim was lost to another worker (nothing recorded then). */
 async function runOne(
-  run: PlannedRun, base: RunPlace, claim: Claim, models: Map<string, ModelSource | Error>,
-  versions: { dplTorch: string; libtorch: string | null }, started: number, opts: RunnerOptions, claims: Claims,
+  run: PlannedRun, base: RunPlace, claim: RunClaim, models: Map<string, ModelSource | Error>,
+  versions: { dplTorch: string; libtorch: string | null }, started: number, opts: RunnerOptions, claims: RunClaims,
 ): Promise<'done' | 'failed' | 'held'> {
   const { store } = opts;
   const source = run.identity.network === 'pixel' ? null : models.get(run.identity.network)!;
@@ -225,7 +225,8 @@ async function runOne(
     id: run.id,
     ...run.identity,
     configHash: run.configHash,
-    options: run.spec.options,
+    // The study's layer mode is recorded beside the benchmark's options (the benchmark never sees it).
+    options: { ...run.spec.options, layerMode: run.layerMode },
     primaryMetric: run.entry.benchmark.primaryMetric,
     higherIsBetter: run.entry.benchmark.higherIsBetter,
     weightsId: entry ? weightsId(entry) : null,

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import { writeFileAtomic } from './durable-file.js';
+import { writeFileAtomic } from '../training/atomic.js';
 import type { PlannedRun } from './plan.js';
 import { assignShards } from './shards.js';
 import type { ResultsStore } from './store.js';

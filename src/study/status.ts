@@ -2,7 +2,7 @@
 // claims (who runs what now, with their last progress report) and, for a study
 // submitted to Slurm, the queue.
 import { join } from 'node:path';
-import { Claims, type ClaimView } from './claims.js';
+import { RunClaims, type ClaimView } from './run-claims.js';
 import type { PlannedRun } from './plan.js';
 import { describeHolder } from './runner.js';
 import { assignShards } from './shards.js';
@@ -59,7 +59,7 @@ export function studyStatus(out: string, plan: PlannedRun[], store: ResultsStore
   const submissions = readSubmissions(out);
   const shards = submissions.at(-1)?.shards ?? null;
   const of = shards ? assignShards(plan, shards).of : null;
-  const claims = new Map(new Claims(join(out, 'claims')).list().map((c) => [c.name, c]));
+  const claims = new Map(new RunClaims(join(out, 'claims')).list().map((c) => [c.name, c]));
   const runs: RunProgress[] = plan.map((p) => {
     const r = store.get(p.id);
     const claim = claims.get(p.id);

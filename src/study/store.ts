@@ -1,5 +1,5 @@
 // The results store: one JSON file per run, <out>/results/<run id>.json, each
-// replaced whole by an atomic rename (durable-file.ts) and indexed by reading
+// replaced whole by an atomic rename (training/atomic.ts) and indexed by reading
 // the folder. It is safe on shared filesystems such as NFS, where SQLite's
 // locks are not: no two processes ever write one file at once (only a run's
 // claim holder writes its record, see claims.ts), and a rename is atomic there
@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import { createExclusive, writeFileAtomic } from './durable-file.js';
+import { createExclusive, writeFileAtomic } from '../training/atomic.js';
 import { importLegacySqlite } from './legacy-store.js';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
@@ -57,6 +57,9 @@ export type RunStart = Omit<RunRecord, 'status' | 'error' | 'attempts' | 'starte
   host?: string;
   shard?: string | null;
 };
+
+/** Whether the study folder `dir` has a store (record files, or an older results.sqlite to import). */
+export const hasResults = (dir: string): boolean => existsSync(join(dir, 'results')) || existsSync(join(dir, 'results.sqlite'));
 
 /** The file format's version, in each record file. */
 const FORMAT = 1;
@@ -224,6 +227,6 @@ export function csvCell(v: unknown): string {
 /** Writes results.csv and results.json beside each other. */
 export function exportResults(runs: RunRecord[], csvPath: string, jsonPath: string): void {
   // Atomic: several workers on one folder may write them at once; each file is one writer's whole.
-  writeFileAtomic(csvPath, runsToCsv(runs), { sync: false });
-  writeFileAtomic(jsonPath, JSON.stringify(runs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n', { sync: false });
+  writeFileAtomic(csvPath, runsToCsv(runs));
+  writeFileAtomic(jsonPath, JSON.stringify(runs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }

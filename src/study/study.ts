@@ -8,19 +8,20 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { Device } from '../loss-network.js';
 import { parseOptions } from '../validate.js';
-import { analyse, type Analysis } from './analysis.js';
+import { analyse, type AnalyseOptions, type Analysis } from './analysis.js';
 import { parseStudyConfig, readStudyConfig, type StudyConfig, type StudyConfigInput } from './config.js';
 import { planRuns, type PlannedRun } from './plan.js';
 import { preset as makePreset, PRESET_NAMES, type PresetName, type Scale } from './presets.js';
 import { defaultRegistry, type Registry } from './registry.js';
+import { recommend, type Recommendation, type RecommendOptions } from './recommend.js';
 import { writeReport, type ReportFiles } from './report.js';
-import { Claims } from './claims.js';
-import { writeFileAtomic } from './durable-file.js';
+import { RunClaims } from './run-claims.js';
+import { writeFileAtomic } from '../training/atomic.js';
 import { runPlanned, type RunSummary, type StudyEvent } from './runner.js';
 import { parseShard, selectShard, shardLabel, type Shard } from './shards.js';
 import { slurmDir, studyName, submitArray, type SlurmOptions, type SlurmSubmission } from './slurm.js';
 import { studyStatus, type StudyStatus } from './status.js';
-import { ResultsStore, type RunRecord } from './store.js';
+import { hasResults, ResultsStore, type RunRecord } from './store.js';
 
 const StudyOptions = z.strictObject({
   /** A ready-made study (default 'quick' when no config is given). */
@@ -160,14 +161,24 @@ export class Study extends EventEmitter<StudyEvents> {
     return readResults(this.out);
   }
 
-  analysis(): Analysis {
-    return analyse(this.results());
+  /** The analysis; `primary` picks the configurations of the summaries across benchmarks (ids or config-hash prefixes). */
+  analysis(options: AnalyseOptions = {}): Analysis {
+    return analyse(this.results(), options);
   }
 
   /** Writes report.html, summary.md, results.csv/json and analysis.json into the output folder. */
-  async report(): Promise<ReportFiles> {
+  async report(options: AnalyseOptions = {}): Promise<ReportFiles> {
     // One writer at a time: workers sharing the folder may finish together.
-    return new Claims(join(this.out, 'claims')).withLock('report', () => writeReport(this.out));
+    return new RunClaims(join(this.out, 'claims')).withLock('report', () => writeReport(this.out, options));
+  }
+
+  /**
+   * The best (network, layer) for a task from this study's measured results, the cells not significantly worse,
+   * and with `budgetMs` the best whose loss step fits it on this machine (device: the study's, else cpu).
+   * Without results, `toRun` says what to run.
+   */
+  async recommend(options: Omit<RecommendOptions, 'results'>): Promise<Recommendation> {
+    return recommend({ ...options, device: options.device ?? this.options.device, results: this.out });
   }
 
   /** The study a Slurm submission froze into <dir>/slurm/study.json, to watch or resubmit it. */
@@ -181,7 +192,7 @@ export class Study extends EventEmitter<StudyEvents> {
 /** The runs stored in a study folder, or an error naming the folder when there is no store. */
 export function readResults(out: string): RunRecord[] {
   const dir = resolve(out);
-  if (!existsSync(join(dir, 'results')) && !existsSync(join(dir, 'results.sqlite'))) {
+  if (!hasResults(dir)) {
     throw new Error(`no study results in ${dir} (no results/ folder); run \`npx dpl-torch run --out ${out}\` first`);
   }
   return new ResultsStore(dir).runs();

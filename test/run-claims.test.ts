@@ -1,4 +1,4 @@
-// Claims (src/study/claims.ts): among processes racing for the same runs each
+// Run claims (src/study/run-claims.ts): among processes racing for the same runs each
 // run goes to exactly one; a dead holder (pid gone, or a reused pid) is taken
 // over at once, a silent one only after the timeout; a holder whose claim was
 // taken sees it at its next heartbeat and leaves the new claim alone; workers
@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Claim, Claims, type ClaimInfo } from '../src/study/claims.js';
+import { RunClaim, RunClaims, type ClaimInfo } from '../src/study/run-claims.js';
 import { DIST, ensureDist, startNode, waitFor } from './helpers/cli.js';
 
 beforeAll(ensureDist);
@@ -36,10 +36,10 @@ describe('claims', () => {
     // once every child has printed (a holder that exits is dead, and its claims may be taken over).
     const script = `
       import { existsSync } from 'node:fs';
-      import { Claims, Claim } from ${JSON.stringify(pathToFileURL(join(DIST, 'study', 'claims.js')).href)};
-      const claims = new Claims(${JSON.stringify(dir)}, { timeoutMs: 60000 });
+      import { RunClaims, RunClaim } from ${JSON.stringify(pathToFileURL(join(DIST, 'study', 'run-claims.js')).href)};
+      const claims = new RunClaims(${JSON.stringify(dir)}, { timeoutMs: 60000 });
       while (Date.now() < ${at}) {}
-      const got = ${JSON.stringify(names)}.filter((n) => claims.tryClaim(n) instanceof Claim);
+      const got = ${JSON.stringify(names)}.filter((n) => claims.tryClaim(n) instanceof RunClaim);
       console.log(JSON.stringify(got));
       const wait = setInterval(() => existsSync(${JSON.stringify(done)}) && process.exit(0), 20);`;
     const file = join(fresh(), 'child.mjs');
@@ -53,29 +53,29 @@ describe('claims', () => {
     expect(got.flat().sort()).toEqual([...names].sort());
 
     // Their processes are gone: this one takes every claim over at once, without waiting for the timeout.
-    const claims = new Claims(dir, { timeoutMs: 60_000 });
+    const claims = new RunClaims(dir, { timeoutMs: 60_000 });
     for (const n of names) {
       const c = claims.tryClaim(n);
-      expect(c).toBeInstanceOf(Claim);
-      expect((c as Claim).tookOver?.state).toBe('dead');
-      (c as Claim).release();
+      expect(c).toBeInstanceOf(RunClaim);
+      expect((c as RunClaim).tookOver?.state).toBe('dead');
+      (c as RunClaim).release();
     }
     expect(claims.list()).toEqual([]);
   });
 
   it('takes a silent holder over only after the timeout, and a reused pid counts as dead', () => {
     const dir = fresh();
-    const claims = new Claims(dir, { timeoutMs: 10_000 });
+    const claims = new RunClaims(dir, { timeoutMs: 10_000 });
     plant(dir, 'quiet', {}, 5_000);
     const held = claims.tryClaim('quiet');
-    expect(held).not.toBeInstanceOf(Claim);
+    expect(held).not.toBeInstanceOf(RunClaim);
     expect((held as { held: { state: string; info: ClaimInfo } }).held).toMatchObject({ state: 'alive', info: { host: 'elsewhere' } });
 
     plant(dir, 'silent', {}, 20_000);
     const c = claims.tryClaim('silent');
-    expect(c).toBeInstanceOf(Claim);
-    expect((c as Claim).tookOver).toMatchObject({ state: 'silent', info: { token: 'planted' } });
-    expect(claims.read('silent')!.info!.token).toBe((c as Claim).info.token);
+    expect(c).toBeInstanceOf(RunClaim);
+    expect((c as RunClaim).tookOver).toMatchObject({ state: 'silent', info: { token: 'planted' } });
+    expect(claims.read('silent')!.info!.token).toBe((c as RunClaim).info.token);
 
     // This very pid on this host and boot, but started at another time: a reused pid, so its holder is dead.
     plant(dir, 'reused', { host: hostname(), boot: bootId(), pid: process.pid, pidStart: '1' });
@@ -86,8 +86,8 @@ describe('claims', () => {
 
   it('heartbeats; a holder whose claim was taken over is told and leaves the new claim alone', async () => {
     const dir = fresh();
-    const a = new Claims(dir, { timeoutMs: 60_000, heartbeatMs: 40 });
-    const claim = a.tryClaim('r') as Claim;
+    const a = new RunClaims(dir, { timeoutMs: 60_000, heartbeatMs: 40 });
+    const claim = a.tryClaim('r') as RunClaim;
     const first = statSync(claim.path).mtimeMs;
     claim.progress(3, 10, 'epoch 1');
     await new Promise((r) => setTimeout(r, 200));
@@ -96,10 +96,10 @@ describe('claims', () => {
     expect(claim.lost.aborted).toBe(false);
 
     // A worker that finds every claim silent (timeout 1 ms) takes it over.
-    const b = new Claims(dir, { timeoutMs: 1, heartbeatMs: 1000 });
+    const b = new RunClaims(dir, { timeoutMs: 1, heartbeatMs: 1000 });
     await new Promise((r) => setTimeout(r, 5));
-    const taken = b.tryClaim('r') as Claim;
-    expect(taken).toBeInstanceOf(Claim);
+    const taken = b.tryClaim('r') as RunClaim;
+    expect(taken).toBeInstanceOf(RunClaim);
     await new Promise((r) => setTimeout(r, 200));
     expect(claim.lost.aborted).toBe(true);
     expect(claim.stillMine()).toBe(false);
@@ -111,8 +111,8 @@ describe('claims', () => {
 
   it('withLock waits while another worker holds the lock', async () => {
     const dir = fresh();
-    const claims = new Claims(dir, { timeoutMs: 60_000 });
-    const holder = claims.tryClaim('lock') as Claim;
+    const claims = new RunClaims(dir, { timeoutMs: 60_000 });
+    const holder = claims.tryClaim('lock') as RunClaim;
     const order: string[] = [];
     let waited = false;
     const locked = claims.withLock('lock', async () => void order.push('locked'), () => (waited = true), 20);
