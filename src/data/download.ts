@@ -21,7 +21,8 @@ export interface DownloadOptions {
 /**
  * Fetches `url` to `dest`. A partial `dest.part` from an earlier try is resumed
  * with an HTTP Range request; the file appears at `dest` only when complete and
- * verified. An existing `dest` with the right checksum is kept as it is.
+ * verified (its size against Content-Length, and the sha256 when given). An
+ * existing `dest` (with the right checksum, when given) is kept as it is.
  */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   if (existsSync(dest)) {
@@ -42,7 +43,12 @@ export async function download(url: string, dest: string, options: DownloadOptio
     );
   }
   if (res.status === 416 && have) {
-    // The part file already holds everything.
+    // The part file already holds everything, unless it holds more than the file.
+    const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN);
+    if (size < have) {
+      unlinkSync(part);
+      throw new Error(`the partial download of ${url} (${part}) holds ${have} bytes, more than the file's ${size}; it was deleted, run again`);
+    }
   } else if (!res.ok) {
     throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
   }
@@ -61,8 +67,21 @@ export async function download(url: string, dest: string, options: DownloadOptio
         received += chunk.length;
         options.onProgress?.({ url, received, total });
       }
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+      throw new Error(`the download of ${url} broke off after ${received}${total ? ` of ${total}` : ''} bytes (${cause}); ${part} keeps them: run again to resume`);
     } finally {
       await file.close();
+    }
+    // Content-Length against the bytes on disk: a short body resumes, a long one is corrupt.
+    const size = statSync(part).size;
+    if (total !== undefined && size < total) {
+      throw new Error(`the download of ${url} is incomplete: ${size} of ${total} bytes in ${part}; run again to resume`);
+    }
+    if (total !== undefined && size > total) {
+      unlinkSync(part);
+      throw new Error(`the download of ${url} holds ${size} bytes, but the server announced ${total}; it was deleted, run again`);
     }
   }
   if (options.sha256) {
