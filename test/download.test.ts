@@ -46,6 +46,15 @@ it('names the file and the remedy when a transfer breaks off, and drops a part f
   expect(readFileSync(dest).equals(payload)).toBe(true);
 });
 
+it('gives up on a server that stops sending, keeping the bytes to resume from', async () => {
+  const dest = join(mkdtempSync(join(tmpdir(), 'dpl-dl-')), 'data.bin');
+  server.stallAfter = 20_000;
+  await expect(download(`${server.url}/data.bin`, dest, { stallSeconds: 1 })).rejects.toThrow(/data\.bin broke off after 20000 of 300000 bytes \(no data for 1 s\).*run again to resume/);
+  await download(`${server.url}/data.bin`, dest, { stallSeconds: 1 });
+  expect(server.requests.at(-1)).toMatch(/bytes=20000-/);
+  expect(readFileSync(dest).equals(payload)).toBe(true);
+});
+
 it('deletes a download whose checksum is wrong and says so', async () => {
   const dest = join(mkdtempSync(join(tmpdir(), 'dpl-dl-')), 'data.bin');
   await expect(download(`${server.url}/data.bin`, dest, { sha256: '0'.repeat(64) })).rejects.toThrow(/corrupt: sha256/);

@@ -109,7 +109,8 @@ export async function decodeRaster(input: Input, o: { name?: string; region?: Re
 }
 
 function decodeError(name: string, e: unknown): Error {
-  const msg = (e as Error).message.split('\n')[0];
+  // libvips' message, its distinct lines (libtiff repeats a warning per strip).
+  const msg = [...new Set((e as Error).message.split('\n').filter(Boolean))].slice(0, 4).join('; ');
   return new Error(`cannot decode ${name}: ${msg}. The file is damaged, truncated or not an image: replace it (download it again)`);
 }
 
