@@ -7,6 +7,7 @@ import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
+import { slurmCommand } from './slurm.js';
 import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   similarity: similarityCommand,
   distance: distanceCommand,
   'super-resolution': superResolutionCommand,
+  slurm: slurmCommand,
 };
 
 function usage(): string {
