@@ -36,7 +36,7 @@ report({ check: 'doctor', libtorch: info.libtorch, cuda: info.cuda, ok: !!info.c
 
 // TF32 (LibTorch's default for cuDNN convolutions) alone moves gradients by several percent
 // (seen: 4.5e-2 on vgg16, 0.2 on random-init inception_v3); compare in true fp32.
-native().benchSetTf32(false);
+native().internal.benchSetTf32(false);
 const x = rand([2, 3, 128, 128], 1);
 const y = rand([2, 3, 128, 128], 2);
 for (const arch of archs) {

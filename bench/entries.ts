@@ -97,9 +97,9 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       const plain = await load(false);
       const nets = [plain];
       const loop = (net: LossNetwork): NativeSide => ({
-        time: (steps) => native().benchLossStep(net.handle, a, b, layers, { steps, amp: ctx.amp, threads: ctx.threads }),
-        fp32: () => native().benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none', threads: ctx.threads }),
-        check: () => native().benchLossStep(net.handle, a, b, layers, { steps: 1, amp: ctx.amp, threads: ctx.threads }),
+        time: (steps) => native().internal.benchLossStep(net.handle, a, b, layers, { steps, amp: ctx.amp, threads: ctx.threads }),
+        fp32: () => native().internal.benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none', threads: ctx.threads }),
+        check: () => native().internal.benchLossStep(net.handle, a, b, layers, { steps: 1, amp: ctx.amp, threads: ctx.threads }),
       });
       const sides: Record<string, NativeSide> = {};
       for (const v of ctx.variants) {

@@ -24,7 +24,7 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const a = seededImages([2, 3, size, size], 11);
 const b = seededImages([2, 3, size, size], 12);
-await native().benchSetTf32(false);
+await native().internal.benchSetTf32(false);
 let failed = false;
 for (const arch of values.networks.split(',')) {
   const layers = [...STUDY_NETWORKS[arch]!.layers];

@@ -272,7 +272,7 @@ async function main(): Promise<void> {
     batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,
     modelsDir: o.models, workDir, variants: o.variants, pyModel: o.pyModel, tf32: o.tf32,
   };
-  if (o.tf32 !== undefined) await native().benchSetTf32(o.tf32);
+  if (o.tf32 !== undefined) await native().internal.benchSetTf32(o.tf32);
   const info = native().info();
   console.log(
     `dpl-torch bench: LibTorch ${info.torchVersion}, python ${python}, device ${o.device}, amp ${o.amp}, ` +

@@ -3,6 +3,8 @@
 
 #include "bench.h"
 #include "cpu_cache.h"
+#include "errors.h"
+#include "executor.h"
 #include "fast_path.h"
 #include "image_ops.h"
 #include "info.h"
@@ -13,11 +15,18 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  dpl::InitCpuCache(env, exports);  // first: before any tensor is made
+  dpl::BindJsThread(env);           // first: errors thrown from here on carry their code
+  dpl::InitCpuCache(env, exports);  // before any tensor is made
+  dpl::InitExecutor(env, exports);
   dpl::InitInfo(env, exports);
+  // Entry points for bench/ and the study's step timing and for tests: not API, not
+  // typed in the public surface, and free to change.
+  auto internal = Napi::Object::New(env);
+  exports.Set("internal", internal);
+  dpl::InitErrors(env, internal);
   dpl::InitLossNetwork(env, exports);
-  dpl::InitFastPath(env, exports);
-  dpl::InitBench(env, exports);
+  dpl::InitFastPath(env, exports, internal);
+  dpl::InitBench(env, internal);
   dpl::InitSimilarity(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);

@@ -10,10 +10,10 @@
 #include <chrono>
 
 #include "convert.h"
-#include "blas_threads.h"
 #include "errors.h"
 #include "executor.h"
 #include "loss_network.h"
+#include "threads.h"
 
 namespace dpl {
 namespace {
@@ -22,7 +22,7 @@ c10::optional<torch::ScalarType> ParseAmp(const std::string& amp) {
   if (amp == "none") return c10::nullopt;
   if (amp == "bf16") return torch::kBFloat16;
   if (amp == "fp16") return torch::kHalf;
-  throw UserError("amp must be 'none', 'bf16' or 'fp16', got '" + amp + "'");
+  Fail(Code::Arg, "amp must be 'none', 'bf16' or 'fp16', got '" + amp + "'");
 }
 
 // CPU time of the whole process (all threads), as Python's time.process_time():
@@ -37,9 +37,9 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
   auto net = LossNetFromJs(info[0], "network");
   auto a = FloatTensorFromJs(info[1], "a", 4);
   auto b = FloatTensorFromJs(info[2], "b", 4);
-  CheckImageBatch(a, "a");
-  CheckImageBatch(b, "b");
-  Require(a.sizes() == b.sizes(), "a and b must have the same shape");
+  CheckImageShape(a, "a");
+  CheckImageShape(b, "b");
+  Require(a.sizes() == b.sizes(), "a and b must have the same shape", Code::Shape);
   auto layers = IntListFromJs(info[3], "layers");
   CheckLayers(layers, net->Size());
   Require(info[4].IsObject(), "options must be an object {steps, amp, threads}");
@@ -49,11 +49,9 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
   auto amp = ParseAmp(o.Get("amp").IsString() ? o.Get("amp").As<Napi::String>().Utf8Value() : "none");
   int threads = o.Get("threads").IsNumber() ? o.Get("threads").As<Napi::Number>().Int32Value() : 0;
   return Schedule(info.Env(), [net, a, b, layers, steps, amp, threads]() -> Finisher {
-    // Thread settings are per OS thread under OpenMP: set them on the tensor thread.
-    // Only on a change: setting the count rebuilds thread pools, which each timed
-    // single step would otherwise pay for.
-    if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
-    if (threads > 0) SetBlasThreads(threads);
+    RequireFinite(a, "a");
+    RequireFinite(b, "b");
+    if (threads > 0) SetWorkerThreads(threads);
     auto da = a.to(net->device), db = b.to(net->device);
     std::vector<double> seconds, cpu;
     LossAndGrad r;
@@ -66,7 +64,7 @@ Napi::Value BenchLossStepJs(const Napi::CallbackInfo& info) {
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     double loss = r.loss.item<double>();
-    auto grad = r.grad.to(torch::kCPU, torch::kFloat).contiguous();
+    auto grad = HostCopy(r.grad);
     int used = at::get_num_threads();
     return [seconds, cpu, loss, grad, used](Napi::Env env) -> Napi::Value {
       auto out = Napi::Object::New(env);
@@ -98,9 +96,9 @@ Napi::Value BenchSetTf32Js(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitBench(Napi::Env env, Napi::Object exports) {
-  exports.Set("benchLossStep", Napi::Function::New(env, BenchLossStepJs));
-  exports.Set("benchSetTf32", Napi::Function::New(env, BenchSetTf32Js));
+void InitBench(Napi::Env env, Napi::Object internal) {
+  internal.Set("benchLossStep", Napi::Function::New(env, BenchLossStepJs));
+  internal.Set("benchSetTf32", Napi::Function::New(env, BenchSetTf32Js));
 }
 
 }  // namespace dpl

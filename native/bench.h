@@ -6,9 +6,10 @@
 
 namespace dpl {
 
+// On the addon's `internal` object (not API; bench/ and the study's step timing use them):
 // benchLossStep(network, a, b, layers, {steps, amp: 'none'|'bf16'|'fp16', threads?})
 //   -> Promise<{seconds: number[], loss, grad, threads}>
 // benchSetTf32(on) -> Promise<void>: TF32 for CUDA fp32 convolutions and matmuls
-void InitBench(Napi::Env env, Napi::Object exports);
+void InitBench(Napi::Env env, Napi::Object internal);
 
 }  // namespace dpl

@@ -11,7 +11,7 @@ namespace {
 std::vector<int64_t> ShapeOf(const Napi::Object& obj, const std::string& what) {
   Require(obj.Has("shape"), what + " needs a `shape` array");
   auto shape = IntListFromJs(obj.Get("shape"), what + ".shape");
-  Require(!shape.empty(), what + ".shape must not be empty");
+  Require(!shape.empty(), what + ".shape must not be empty", Code::Shape);
   return shape;
 }
 
@@ -24,23 +24,33 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
   auto obj = value.As<Napi::Object>();
   Napi::Value data = obj.Get("data");
   Require(data.IsTypedArray() && data.As<Napi::TypedArray>().TypedArrayType() == expected,
-          what + ".data must be a " + type_name);
+          what + ".data must be a " + type_name, data.IsTypedArray() ? Code::Dtype : Code::Arg);
   auto shape = ShapeOf(obj, what);
   if (rank > 0) {
     Require(static_cast<int>(shape.size()) == rank,
             what + ".shape must have " + std::to_string(rank) + " dimensions, got " +
-                std::to_string(shape.size()));
+                std::to_string(shape.size()),
+            Code::Shape);
   }
   int64_t count = 1;
   for (auto d : shape) {
-    Require(d > 0, what + ".shape has a zero-sized dimension");
+    Require(d > 0, what + ".shape has a zero-sized dimension", Code::Shape);
+    // No JS typed array holds 2^40 elements; this also keeps the product from overflowing.
+    Require(d <= (int64_t{1} << 40) / count, what + ".shape holds more elements than any typed array", Code::Shape);
     count *= d;
   }
   auto array = data.As<Array>();
   Require(static_cast<int64_t>(array.ElementLength()) == count,
           what + ".data has " + std::to_string(array.ElementLength()) +
-              " elements but its shape needs " + std::to_string(count));
-  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+              " elements but its shape needs " + std::to_string(count),
+          Code::Shape);
+  // A copy, made here so JS may reuse its buffer at once; the allocator is thread-safe.
+  torch::Tensor tensor;
+  try {
+    tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  } catch (const c10::Error& e) {
+    Fail(Code::Torch, "cannot allocate " + what + ": " + e.what_without_backtrace());
+  }
   std::memcpy(tensor.data_ptr(), array.Data(), array.ByteLength());
   return tensor;
 }
@@ -58,7 +68,7 @@ torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what
 }
 
 void RequireFinite(const torch::Tensor& t, const std::string& what) {
-  Require(torch::isfinite(t).all().item<bool>(), what + " contains NaN or infinite values");
+  Require(torch::isfinite(t).all().item<bool>(), what + " contains NaN or infinite values", Code::Nan);
 }
 
 Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t) {
@@ -78,6 +88,11 @@ Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t) {
   }
   out.Set("shape", shape);
   return out;
+}
+
+torch::Tensor HostCopy(const torch::Tensor& t) {
+  auto cpu = t.detach().to(torch::kCPU).contiguous();
+  return cpu.scalar_type() == torch::kUInt8 ? cpu : cpu.to(torch::kFloat32);
 }
 
 Napi::Array TensorsToJs(Napi::Env env, const std::vector<torch::Tensor>& ts) {

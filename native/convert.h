@@ -17,11 +17,17 @@ torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& wha
 // Copies a `{ data: Uint8Array, shape: number[] }` into a CPU uint8 tensor.
 torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0);
 
-// Throws a UserError naming `what` if the tensor holds NaN or infinity.
+// Fails (ERR_DPL_NAN) naming `what` if the tensor holds NaN or infinity. It computes:
+// call it inside a job, on the tensor worker.
 void RequireFinite(const torch::Tensor& t, const std::string& what);
 
-// Copies a tensor (any device, float or uint8) out to `{ data, shape }`.
+// Copies a tensor out to `{ data, shape }`. Runs in finishers, on the JS thread: give
+// it CPU tensors that are contiguous and float32 or uint8 (HostCopy, in the job), so
+// that it only copies bytes; anything else it converts first, on the JS thread.
 Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t);
+
+// On the tensor worker: `t` as TensorToJs wants it (CPU, contiguous, float32 unless uint8).
+torch::Tensor HostCopy(const torch::Tensor& t);
 
 // Copies a list of tensors out to a JS array of `{ data, shape }`.
 Napi::Array TensorsToJs(Napi::Env env, const std::vector<torch::Tensor>& ts);

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -69,15 +71,16 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   CpuCacheStats Stats() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {cached_, limit_, hits_, misses_};
+    return {cached_, limit_, hits_, misses_, evicted_};
   }
 
   void Empty() {
     std::vector<void*> blocks;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      for (auto& [size, list] : free_) blocks.insert(blocks.end(), list.begin(), list.end());
-      free_.clear();
+      for (auto& b : lru_) blocks.push_back(b.base);
+      lru_.clear();
+      by_size_.clear();
       cached_ = 0;
     }
     for (auto* b : blocks) c10::free_cpu(b);
@@ -86,38 +89,72 @@ class CachingCpuAllocator final : public c10::Allocator {
   static CachingCpuAllocator* instance_;
 
  private:
+  struct Block {
+    void* base;
+    size_t size;
+  };
+  using Lru = std::list<Block>;
+
+  // The most recently freed block of exactly n bytes, or null.
   void* Take(size_t n) const {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_.find(n);
-    if (it == free_.end() || it->second.empty()) {
+    auto it = by_size_.find(n);
+    if (it == by_size_.end() || it->second.empty()) {
       ++misses_;
       return nullptr;
     }
-    void* base = it->second.back();
+    auto block = it->second.back();
     it->second.pop_back();
+    if (it->second.empty()) by_size_.erase(it);
+    void* base = block->base;
+    lru_.erase(block);
     cached_ -= n;
     ++hits_;
     return base;
   }
 
+  // Keeps a freed block, first releasing the blocks freed longest ago until it fits
+  // under the cap. Blocks of a size no longer asked for (a shape that came and went)
+  // age to the back and go first; a size in use every step stays near the front.
   bool Keep(void* base, size_t n) noexcept {
+    if (n > limit_) return false;
+    std::vector<void*> evicted;
     try {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (cached_ + n > limit_) return false;
-      free_[n].push_back(base);
+      while (cached_ + n > limit_) {
+        const Block oldest = lru_.back();
+        evicted.push_back(oldest.base);  // first: what follows cannot throw
+        auto same = by_size_.find(oldest.size);
+        same->second.pop_front();  // blocks of one size sit in the order they were freed
+        if (same->second.empty()) by_size_.erase(same);
+        lru_.pop_back();
+        cached_ -= oldest.size;
+        ++evicted_;
+      }
+      lru_.push_front(Block{base, n});
+      try {
+        by_size_[n].push_back(lru_.begin());
+      } catch (...) {
+        lru_.pop_front();
+        throw;
+      }
       cached_ += n;
-      return true;
-    } catch (...) {  // out of memory for the list: free the block instead
+    } catch (...) {  // out of memory for the lists: free the block instead
+      for (auto* b : evicted) c10::free_cpu(b);
       return false;
     }
+    for (auto* b : evicted) c10::free_cpu(b);  // outside the lock: returning memory can be slow
+    return true;
   }
 
   const size_t limit_;
   mutable std::mutex mutex_;
-  mutable std::unordered_map<size_t, std::vector<void*>> free_;
+  mutable Lru lru_;  // most recently freed first
+  mutable std::unordered_map<size_t, std::deque<Lru::iterator>> by_size_;
   mutable size_t cached_ = 0;
   mutable size_t hits_ = 0;
   mutable size_t misses_ = 0;
+  mutable size_t evicted_ = 0;
 };
 
 CachingCpuAllocator* CachingCpuAllocator::instance_ = nullptr;
@@ -146,6 +183,7 @@ Napi::Value StatsJs(const Napi::CallbackInfo& info) {
   out.Set("limitBytes", static_cast<double>(s.limitBytes));
   out.Set("hits", static_cast<double>(s.hits));
   out.Set("misses", static_cast<double>(s.misses));
+  out.Set("evicted", static_cast<double>(s.evicted));
   if (!rejected_setting.empty()) out.Set("rejectedSetting", rejected_setting);
   return out;
 }

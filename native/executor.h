@@ -1,7 +1,13 @@
 // One thread owns all tensor work. JS calls queue a job here and get a Promise;
 // the job runs off the event loop, and its result is turned into JS values back
-// on the JS thread. A single owner keeps device state, grad mode and model
-// mutation race-free, and keeps Node's libuv pool free for file I/O.
+// on the JS thread. A single owner keeps device state, grad mode, thread counts
+// and model mutation race-free, and keeps Node's libuv pool free for file I/O.
+//
+// Bound: setMaxPendingJobs(n) makes a call that would exceed n pending jobs reject
+// at once with ERR_DPL_BUSY (nothing is queued). Exit: when the process exits (the
+// 'exit' event), queued jobs are dropped; if a job is still running when the C++
+// exit handlers start, the process ends with the same exit code without running
+// static destructors, which would pull LibTorch out from under the running job.
 #pragma once
 #include <napi.h>
 
@@ -18,7 +24,13 @@ using Job = std::function<Finisher()>;
 // Queues `job` and returns a Promise for what its finisher builds.
 Napi::Promise Schedule(Napi::Env env, Job job);
 
-// Number of jobs queued or running (for tests and diagnostics).
+// Jobs queued, running, or done but not yet delivered to JS (process-wide).
 size_t PendingJobs();
+
+// Starts the tensor thread if it is not running (it starts on first use otherwise).
+void StartWorker();
+
+// pendingJobs(), setMaxPendingJobs(n) (0: no bound); the exit guard (main thread only).
+void InitExecutor(Napi::Env env, Napi::Object exports);
 
 }  // namespace dpl

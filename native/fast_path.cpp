@@ -1,6 +1,7 @@
 #include "fast_path.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "errors.h"
@@ -39,21 +40,37 @@ bool PreferChannelsLast(const torch::jit::Module& trunk) {
   return convs > 0 && (4 * pointwise >= convs || stem_kernel <= 3);
 }
 
-const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends,
-                                                          bool inference) {
-  auto& cache = inference ? inference_ : segments_;
-  auto found = cache.find(ends);
-  if (found != cache.end()) return found->second;
+namespace {
+
+int64_t WeightBytes(const torch::jit::Module& m) {
+  int64_t bytes = 0;
+  for (const auto& p : m.parameters()) bytes += p.numel() * p.element_size();
+  for (const auto& b : m.buffers()) bytes += b.numel() * b.element_size();
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<torch::jit::Module> FastPath::Segments(const LossNet& net, const std::vector<int64_t>& ends,
+                                                   bool inference) {
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->inference == inference && it->ends == ends) {
+      entries_.splice(entries_.begin(), entries_, it);  // now the most recently used
+      return it->segments;
+    }
+  }
+  if (limit_ == 0) limit_ = kCopiesOfTrunk * std::max<int64_t>(WeightBytes(net.trunk), 1);
   std::vector<torch::jit::Module> segs;
+  int64_t bytes = 0;
   int64_t first = 0;
   for (auto last : ends) {
     auto seg = JoinChildren(net, first, last);
+    bytes += WeightBytes(seg);  // what the frozen copy duplicates
     try {
       segs.push_back(options_.freeze ? torch::jit::freeze(seg) : seg);
     } catch (const c10::Error& e) {
-      throw UserError("the fast path could not freeze layers " + std::to_string(first) + ".." +
-                      std::to_string(last) + " of this network (" + e.what_without_backtrace() +
-                      "); load it without { fast: true }");
+      Fail(Code::Torch, "the fast path could not freeze layers " + std::to_string(first) + ".." + std::to_string(last) +
+                            " of this network (" + e.what_without_backtrace() + "); load it without { fast: true }");
     }
     if (inference) {
       // optimize_for_inference rewrites the frozen graph in place (it is a fresh
@@ -67,7 +84,15 @@ const std::vector<torch::jit::Module>& FastPath::Segments(const LossNet& net, co
     }
     first = last + 1;
   }
-  return cache.emplace(ends, std::move(segs)).first->second;
+  // Unfrozen segments share the trunk's weights: nothing to bound.
+  if (!options_.freeze) bytes = 0;
+  entries_.push_front(Entry{inference, ends, segs, bytes});
+  bytes_ += bytes;
+  while (bytes_ > limit_ && entries_.size() > 1) {
+    bytes_ -= entries_.back().bytes;
+    entries_.pop_back();
+  }
+  return segs;
 }
 
 std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::Tensor& normalized,
@@ -78,17 +103,17 @@ std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::T
   // Without grad (target features, evaluation) on CPU: the inference segments, which
   // take NCHW input and convert to oneDNN's own layout themselves.
   bool inference = options_.freeze && !at::GradMode::is_enabled() && net.device.is_cpu();
-  const auto& segs = Segments(net, ends, inference);
+  auto segs = Segments(net, ends, inference);
   torch::Tensor x = options_.channels_last && !inference ? normalized.contiguous(torch::MemoryFormat::ChannelsLast)
                                                           : normalized;
   std::map<int64_t, torch::Tensor> at;
   for (size_t s = 0; s < segs.size(); ++s) {
-    auto seg = segs[s];  // a handle; forward() is non-const
+    auto& seg = segs[s];  // forward() is non-const
     try {
       x = seg.forward({x}).toTensor();
     } catch (const c10::Error& e) {  // x is still this segment's input
-      throw UserError("layers up to " + std::to_string(ends[s]) + " of the loss network failed on a feature of shape " +
-                      c10::str(x.sizes()) + " (a larger image may be needed): " + e.what_without_backtrace());
+      Fail(Code::Shape, "layers up to " + std::to_string(ends[s]) + " of the loss network failed on a feature of shape " +
+                            c10::str(x.sizes()) + " (a larger image may be needed): " + e.what_without_backtrace());
     }
     at[ends[s]] = x;
   }
@@ -109,29 +134,47 @@ bool BoolField(const Napi::Object& o, const char* name, bool fallback) {
 
 Napi::Value SetFastPathJs(const Napi::CallbackInfo& info) {
   auto net = LossNetFromJs(info[0], "network");
-  std::shared_ptr<FastPath> fast;
-  if (!info[1].IsNull() && !info[1].IsUndefined()) {
+  bool on = !info[1].IsNull() && !info[1].IsUndefined();
+  FastOptions opts;
+  bool auto_cl = false;
+  if (on) {
     Require(info[1].IsObject(), "fast path options must be an object or null");
     auto o = info[1].As<Napi::Object>();
-    FastOptions opts;
     opts.freeze = BoolField(o, "freeze", opts.freeze);
     auto cl = o.Get("channelsLast");
-    bool auto_cl = cl.IsUndefined() || (cl.IsString() && cl.As<Napi::String>().Utf8Value() == "auto");
+    auto_cl = cl.IsUndefined() || (cl.IsString() && cl.As<Napi::String>().Utf8Value() == "auto");
     if (!auto_cl) opts.channels_last = BoolField(o, "channelsLast", false);
-    if (auto_cl) opts.channels_last = PreferChannelsLast(net->trunk);
-    fast = std::make_shared<FastPath>(opts);
   }
-  // On the tensor thread, so no Features call sees a half-set path.
-  return Schedule(info.Env(), [net, fast]() -> Finisher {
-    net->fast = fast;
+  // On the tensor thread, so no Features call sees a half-set path, and the trunk's
+  // parameters are walked only there.
+  return Schedule(info.Env(), [net, on, opts, auto_cl]() mutable -> Finisher {
+    if (auto_cl) opts.channels_last = PreferChannelsLast(net->trunk);
+    net->fast = on ? std::make_shared<FastPath>(opts) : nullptr;
     return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+  });
+}
+
+// fastPathStats(network) -> Promise<{sets, bytes, limit} | null>: what the fast path holds (tests).
+Napi::Value FastPathStatsJs(const Napi::CallbackInfo& info) {
+  auto net = LossNetFromJs(info[0], "network");
+  return Schedule(info.Env(), [net]() -> Finisher {
+    if (!net->fast) return [](Napi::Env env) -> Napi::Value { return env.Null(); };
+    auto s = net->fast->GetStats();
+    return [s](Napi::Env env) -> Napi::Value {
+      auto out = Napi::Object::New(env);
+      out.Set("sets", static_cast<double>(s.sets));
+      out.Set("bytes", static_cast<double>(s.bytes));
+      out.Set("limit", static_cast<double>(s.limit));
+      return out;
+    };
   });
 }
 
 }  // namespace
 
-void InitFastPath(Napi::Env env, Napi::Object exports) {
+void InitFastPath(Napi::Env env, Napi::Object exports, Napi::Object internal) {
   exports.Set("setFastPath", Napi::Function::New(env, SetFastPathJs));
+  internal.Set("fastPathStats", Napi::Function::New(env, FastPathStatsJs));
 }
 
 }  // namespace dpl

@@ -22,7 +22,7 @@ class Owned {
 
   // The state, or a clear error if dispose() was called.
   std::shared_ptr<State> Get() const {
-    Require(state_ != nullptr, "this " + kind_ + " was disposed; create a new one to use it again");
+    Require(state_ != nullptr, "this " + kind_ + " was disposed; create a new one to use it again", Code::Disposed);
     return state_;
   }
 

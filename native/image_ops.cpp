@@ -9,7 +9,8 @@
 namespace dpl {
 
 torch::Tensor ResizeImages(const torch::Tensor& images, int64_t h, int64_t w, ResizeMode mode, bool antialias) {
-  Require(h > 0 && w > 0, "resize size must be positive, got " + std::to_string(h) + "x" + std::to_string(w));
+  Require(h > 0 && w > 0, "resize size must be positive, got " + std::to_string(h) + "x" + std::to_string(w),
+          Code::Shape);
   auto x = images.to(torch::kFloat32).contiguous();
   if (mode == ResizeMode::Bilinear) {
     return antialias ? at::_upsample_bilinear2d_aa(x, {h, w}, false)
@@ -41,13 +42,14 @@ torch::Tensor ShavedLuma(const torch::Tensor& rgb8, int64_t shave, const std::st
   auto y = Luma(rgb8);
   int64_t h = y.size(0), w = y.size(1);
   Require(2 * shave < h && 2 * shave < w, what + " (" + std::to_string(h) + "x" + std::to_string(w) +
-                                              ") is too small to shave " + std::to_string(shave) + " pixels per border");
+                                              ") is too small to shave " + std::to_string(shave) + " pixels per border",
+          Code::Shape);
   return y.slice(0, shave, h - shave).slice(1, shave, w - shave);
 }
 
 void CheckPair(const torch::Tensor& a8, const torch::Tensor& b8) {
-  Require(a8.sizes() == b8.sizes(), "a and b must have the same shape, got " + c10::str(a8.sizes()) + " and " +
-                                        c10::str(b8.sizes()));
+  Require(a8.sizes() == b8.sizes(),
+          "a and b must have the same shape, got " + c10::str(a8.sizes()) + " and " + c10::str(b8.sizes()), Code::Shape);
 }
 
 }  // namespace
@@ -59,13 +61,15 @@ torch::Tensor GaussianBlur(const torch::Tensor& images, double sigma) {
   Require(x.size(2) > radius && x.size(3) > radius,
           "images of " + std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)) +
               " are too small for a Gaussian blur of sigma " + std::to_string(sigma) + " (needs more than " +
-              std::to_string(radius) + " pixels per side)");
+              std::to_string(radius) + " pixels per side)",
+          Code::Shape);
   auto padded = torch::reflection_pad2d(x, {radius, radius, radius, radius});
   return SeparableValid(padded, GaussianKernel1d(sigma, radius, x.scalar_type()));
 }
 
 torch::Tensor Luma(const torch::Tensor& rgb8) {
-  Require(rgb8.dim() == 3 && rgb8.size(2) == 3, "an image must be 8-bit RGB shaped [h, w, 3], got " + c10::str(rgb8.sizes()));
+  Require(rgb8.dim() == 3 && rgb8.size(2) == 3, "an image must be 8-bit RGB shaped [h, w, 3], got " + c10::str(rgb8.sizes()),
+          Code::Shape);
   auto x = rgb8.to(torch::kFloat64) / 255.0;
   auto w = torch::tensor({65.481, 128.553, 24.966}, torch::TensorOptions().dtype(torch::kFloat64));
   return 16.0 + torch::matmul(x, w);
@@ -82,8 +86,10 @@ double LumaSsim(const torch::Tensor& a8, const torch::Tensor& b8, int64_t shave)
   CheckPair(a8, b8);
   auto x = ShavedLuma(a8, shave, "a").unsqueeze(0).unsqueeze(0);
   auto y = ShavedLuma(b8, shave, "b").unsqueeze(0).unsqueeze(0);
-  Require(x.size(2) >= 11 && x.size(3) >= 11, "SSIM needs at least 11x11 pixels after shaving, got " +
-                                                  std::to_string(x.size(2)) + "x" + std::to_string(x.size(3)));
+  Require(x.size(2) >= 11 && x.size(3) >= 11,
+          "SSIM needs at least 11x11 pixels after shaving, got " + std::to_string(x.size(2)) + "x" +
+              std::to_string(x.size(3)),
+          Code::Shape);
   // skimage filters with mode 'reflect' and then drops 5 pixels per border: exactly the valid map.
   auto k = GaussianKernel1d(1.5, 5, torch::kFloat64);
   auto stats = SeparableValid(torch::cat({x, y, x * x, y * y, x * y}, 1), k);
@@ -103,7 +109,7 @@ namespace {
 ResizeMode ParseResizeMode(const std::string& name) {
   if (name == "bilinear") return ResizeMode::Bilinear;
   if (name == "bicubic") return ResizeMode::Bicubic;
-  throw UserError("unknown resize mode '" + name + "': use 'bilinear' or 'bicubic'");
+  Fail(Code::Arg, "unknown resize mode '" + name + "': use 'bilinear' or 'bicubic'");
 }
 
 int64_t PositiveInt(const Napi::Value& v, const std::string& what) {
@@ -113,20 +119,16 @@ int64_t PositiveInt(const Napi::Value& v, const std::string& what) {
   return static_cast<int64_t>(d);
 }
 
-torch::Tensor FloatImages(const Napi::Value& v) {
-  auto images = FloatTensorFromJs(v, "images", 4);
-  RequireFinite(images, "images");
-  return images;
-}
 
 // resizeImages(images, h, w, mode, antialias) -> Promise<FloatTensor>
 Napi::Value ResizeJs(const Napi::CallbackInfo& info) {
-  auto images = FloatImages(info[0]);
+  auto images = FloatTensorFromJs(info[0], "images", 4);
   int64_t h = PositiveInt(info[1], "height"), w = PositiveInt(info[2], "width");
-  Require(h > 0 && w > 0, "resize size must be positive");
+  Require(h > 0 && w > 0, "resize size must be positive", Code::Shape);
   auto mode = ParseResizeMode(StringFromJs(info[3], "mode"));
   bool antialias = info[4].ToBoolean();
   return Schedule(info.Env(), [=]() -> Finisher {
+    RequireFinite(images, "images");
     auto out = ResizeImages(images, h, w, mode, antialias).contiguous();
     return [out](Napi::Env env) -> Napi::Value { return TensorToJs(env, out); };
   });
@@ -134,11 +136,12 @@ Napi::Value ResizeJs(const Napi::CallbackInfo& info) {
 
 // gaussianBlur(images, sigma) -> Promise<FloatTensor>
 Napi::Value BlurJs(const Napi::CallbackInfo& info) {
-  auto images = FloatImages(info[0]);
+  auto images = FloatTensorFromJs(info[0], "images", 4);
   Require(info[1].IsNumber(), "sigma must be a number");
   double sigma = info[1].As<Napi::Number>().DoubleValue();
   Require(sigma > 0 && std::isfinite(sigma), "sigma must be a positive number");
   return Schedule(info.Env(), [=]() -> Finisher {
+    RequireFinite(images, "images");
     auto out = GaussianBlur(images, sigma).contiguous();
     return [out](Napi::Env env) -> Napi::Value { return TensorToJs(env, out); };
   });
@@ -147,7 +150,7 @@ Napi::Value BlurJs(const Napi::CallbackInfo& info) {
 // luma(image8) -> Promise<FloatTensor [h, w]>
 Napi::Value LumaJs(const Napi::CallbackInfo& info) {
   auto image = ByteTensorFromJs(info[0], "image", 3);
-  Require(image.size(2) == 3, "image must be RGB shaped [h, w, 3], got " + c10::str(image.sizes()));
+  Require(image.size(2) == 3, "image must be RGB shaped [h, w, 3], got " + c10::str(image.sizes()), Code::Shape);
   return Schedule(info.Env(), [=]() -> Finisher {
     auto y = Luma(image).to(torch::kFloat32);
     return [y](Napi::Env env) -> Napi::Value { return TensorToJs(env, y); };
@@ -158,7 +161,7 @@ Napi::Value LumaJs(const Napi::CallbackInfo& info) {
 Napi::Value MetricJs(const Napi::CallbackInfo& info, bool ssim) {
   auto a = ByteTensorFromJs(info[0], "a", 3);
   auto b = ByteTensorFromJs(info[1], "b", 3);
-  Require(a.size(2) == 3 && b.size(2) == 3, "a and b must be RGB images shaped [h, w, 3]");
+  Require(a.size(2) == 3 && b.size(2) == 3, "a and b must be RGB images shaped [h, w, 3]", Code::Shape);
   int64_t shave = PositiveInt(info[2], "shave");
   CheckPair(a, b);
   return Schedule(info.Env(), [=]() -> Finisher {

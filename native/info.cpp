@@ -1,15 +1,15 @@
 #include "info.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <fstream>
 #include <set>
 #include <string>
 
-#include "blas_threads.h"
+#include "device.h"
 #include "errors.h"
 #include "executor.h"
+#include "threads.h"
 
 namespace dpl {
 namespace {
@@ -33,6 +33,8 @@ Napi::Array LoadedBlas(Napi::Env env) {
   return arr;
 }
 
+// Runs on the JS thread, so it reads only values fixed for the process (versions,
+// CUDA devices: device.h) and the worker's thread snapshot (threads.h).
 Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto out = Napi::Object::New(env);
@@ -43,39 +45,36 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
 #else
   out.Set("builtWithCuda", false);
 #endif
-  bool cuda = torch::cuda::is_available();
-  out.Set("cudaAvailable", cuda);
-  out.Set("cudaDevices", Napi::Number::New(env, cuda ? torch::cuda::device_count() : 0));
+  int cuda = CudaDeviceCount();
+  out.Set("cudaAvailable", cuda > 0);
+  out.Set("cudaDevices", Napi::Number::New(env, cuda));
   out.Set("mkldnn", torch::hasMKLDNN());
-  out.Set("threads", Napi::Number::New(env, at::get_num_threads()));
-  out.Set("parallelInfo", at::get_parallel_info());
+  auto threads = WorkerThreadSettings();
+  out.Set("threads", Napi::Number::New(env, threads.threads));
+  out.Set("parallelInfo", threads.parallel);
   out.Set("blasLibraries", LoadedBlas(env));
-  out.Set("blasThreads", Napi::Number::New(env, BlasThreads()));
+  out.Set("blasThreads", Napi::Number::New(env, threads.blas));
   out.Set("pendingJobs", Napi::Number::New(env, static_cast<double>(PendingJobs())));
   return out;
 }
 
+// setThreads(n) -> Promise<void>: resolves once later jobs run with n threads.
 Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
-  Require(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() > 0,
+  Require(info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() >= 1 &&
+              info[0].As<Napi::Number>().DoubleValue() <= 1 << 16 &&
+              info[0].As<Napi::Number>().DoubleValue() == info[0].As<Napi::Number>().Int32Value(),
           "threads must be a positive integer");
   int n = info[0].As<Napi::Number>().Int32Value();
-  at::set_num_threads(n);
-  SetBlasThreads(n);
-  // OpenMP thread counts are per OS thread, and the tensor thread reads the global
-  // count only before its first parallel work: set it there too. Queued, so every
-  // later job runs with it.
-  Schedule(info.Env(), [n]() -> Finisher {
-    at::set_num_threads(n);
+  // On the tensor thread, between jobs: OpenBLAS's pool is never resized under a GEMM.
+  return Schedule(info.Env(), [n]() -> Finisher {
+    SetWorkerThreads(n);
     return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
   });
-  return info.Env().Undefined();
 }
 
 }  // namespace
 
 void InitInfo(Napi::Env env, Napi::Object exports) {
-  // OpenBLAS follows LibTorch's default intra-op count from the start.
-  SetBlasThreads(at::get_num_threads());
   exports.Set("info", Napi::Function::New(env, InfoJs));
   exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
 }

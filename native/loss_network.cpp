@@ -17,23 +17,24 @@ Normalization ParseNormalization(const std::string& name) {
   if (name == "none") return Normalization::None;
   if (name == "imagenet") return Normalization::ImageNet;
   if (name == "lpips") return Normalization::Lpips;
-  throw UserError("unknown normalization '" + name + "': use 'none', 'imagenet' or 'lpips'");
+  Fail(Code::Arg, "unknown normalization '" + name + "': use 'none', 'imagenet' or 'lpips'");
 }
 
 std::shared_ptr<LossNet> LossNet::Load(const std::string& path, torch::Device device,
                                        Normalization normalization) {
   Require(std::ifstream(path).good(),
-          "loss network file '" + path + "' cannot be read; export it with `npx dpl-torch export-networks`");
+          "loss network file '" + path + "' cannot be read; export it with `npx dpl-torch export-networks`",
+          Code::File);
   auto net = std::make_shared<LossNet>();
   try {
     net->trunk = torch::jit::load(path, device);
   } catch (const c10::Error& e) {
-    throw UserError("'" + path + "' is not a TorchScript module this LibTorch (" + TORCH_VERSION +
-                    ") can read: " + e.what_without_backtrace() +
-                    ". Re-export it with `npx dpl-torch export-networks` using a Python torch that matches");
+    Fail(Code::File, "'" + path + "' is not a TorchScript module this LibTorch (" + TORCH_VERSION +
+                         ") can read: " + e.what_without_backtrace() +
+                         ". Re-export it with `npx dpl-torch export-networks` using a Python torch that matches");
   }
   for (const auto& child : net->trunk.children()) net->children.push_back(child);
-  Require(!net->children.empty(), "'" + path + "' has no children; it is not a loss-network export");
+  Require(!net->children.empty(), "'" + path + "' has no children; it is not a loss-network export", Code::File);
   net->device = device;
   net->normalization = normalization;
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
@@ -78,17 +79,21 @@ std::string LastLine(const std::string& text) {
 }  // namespace
 
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size) {
-  Require(!layers.empty(), "layers must name at least one layer");
+  Require(!layers.empty(), "layers must name at least one layer", Code::Layer);
   for (auto l : layers) {
     Require(l < size, "layer " + std::to_string(l) + " is past the end of this network: it has " +
-                          std::to_string(size) + " children, so layers run 0.." + std::to_string(size - 1));
+                          std::to_string(size) + " children, so layers run 0.." + std::to_string(size - 1),
+            Code::Layer);
   }
 }
 
-void CheckImageBatch(const torch::Tensor& images, const std::string& what) {
+void CheckImageShape(const torch::Tensor& images, const std::string& what) {
   Require(images.dim() == 4 && images.size(1) == 3,
-          what + " must be a batch of RGB images shaped [N, 3, H, W], got " +
-              c10::str(images.sizes()));
+          what + " must be a batch of RGB images shaped [N, 3, H, W], got " + c10::str(images.sizes()), Code::Shape);
+}
+
+void CheckImageBatch(const torch::Tensor& images, const std::string& what) {
+  CheckImageShape(images, what);
   RequireFinite(images, what);
 }
 
@@ -109,9 +114,9 @@ std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
     } catch (const std::exception&) {
       // x is still this child's input. TorchScript interpreter errors are not always
       // c10::Error; take the message either way.
-      throw UserError("layer " + std::to_string(i) + " of the loss network failed on a feature of shape " +
-                      c10::str(x.sizes()) + " (input images " + c10::str(images.sizes()) +
-                      "; a larger image may be needed): " + LastLine(DescribeCurrentException()));
+      Fail(Code::Shape, "layer " + std::to_string(i) + " of the loss network failed on a feature of shape " +
+                            c10::str(x.sizes()) + " (input images " + c10::str(images.sizes()) +
+                            "; a larger image may be needed): " + LastLine(DescribeCurrentException()));
     }
     for (size_t j = 0; j < layers.size(); ++j) {
       if (layers[j] == i) out[j] = x;
@@ -175,13 +180,14 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
   Napi::Value FeaturesJs(const Napi::CallbackInfo& info) {
     auto net = owned_.Get();
     auto images = FloatTensorFromJs(info[0], "images", 4);
-    CheckImageBatch(images, "images");
+    CheckImageShape(images, "images");
     auto layers = IntListFromJs(info[1], "layers");
     CheckLayers(layers, net->Size());
     return Schedule(info.Env(), [net, images, layers]() -> Finisher {
+      RequireFinite(images, "images");
       auto feats = net->Features(images.to(net->device), layers);
       std::vector<torch::Tensor> cpu;
-      for (auto& f : feats) cpu.push_back(f.to(torch::kCPU).contiguous());
+      for (auto& f : feats) cpu.push_back(HostCopy(f));
       return [cpu](Napi::Env env) -> Napi::Value { return TensorsToJs(env, cpu); };
     });
   }
@@ -193,18 +199,20 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
     auto net = owned_.Get();
     auto a = FloatTensorFromJs(info[0], "a", 4);
     auto b = FloatTensorFromJs(info[1], "b", 4);
-    CheckImageBatch(a, "a");
-    CheckImageBatch(b, "b");
-    Require(a.sizes() == b.sizes(), "a and b must have the same shape, got " + c10::str(a.sizes()) +
-                                        " and " + c10::str(b.sizes()));
+    CheckImageShape(a, "a");
+    CheckImageShape(b, "b");
+    Require(a.sizes() == b.sizes(),
+            "a and b must have the same shape, got " + c10::str(a.sizes()) + " and " + c10::str(b.sizes()), Code::Shape);
     auto layers = IntListFromJs(info[2], "layers");
     CheckLayers(layers, net->Size());
     auto distance = StringFromJs(info[3], "distance");
     Require(distance == "mse" || distance == "l1", "distance must be 'mse' or 'l1', got '" + distance + "'");
     bool want_grad = info[4].ToBoolean();
     return Schedule(info.Env(), [net, a, b, layers, distance, want_grad]() -> Finisher {
+      RequireFinite(a, "a");
+      RequireFinite(b, "b");
       auto r = PerceptualLoss(*net, a.to(net->device), b.to(net->device), layers, distance == "l1", want_grad);
-      auto grad = want_grad ? r.grad.to(torch::kCPU) : torch::Tensor();
+      auto grad = want_grad ? HostCopy(r.grad) : torch::Tensor();
       double value = r.loss.item<double>();
       return [value, grad](Napi::Env env) -> Napi::Value {
         auto out = Napi::Object::New(env);

@@ -59,7 +59,11 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
 // Checks a layer list against a network of `size` children.
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size);
 
-// Checks an image batch from JS: float (N,3,H,W), finite.
+// Checks an image batch's shape: (N,3,H,W). Metadata only: fine on the JS thread.
+void CheckImageShape(const torch::Tensor& images, const std::string& what);
+
+// CheckImageShape, and that the values are finite (RequireFinite: it computes, so
+// on the tensor worker prefer CheckImageShape before Schedule and RequireFinite in the job).
 void CheckImageBatch(const torch::Tensor& images, const std::string& what);
 
 // The LossNet behind a JS LossNetwork object, or a clear error.

@@ -5,6 +5,7 @@
 // done synchronously in TS.
 import { z } from 'zod';
 import { fromFloatBatch, toFloatBatch } from './data/image.js';
+import { dplError } from './errors.js';
 import { native } from './native.js';
 import { checkByteImage, checkFloatTensor, type ByteImage, type FloatTensor } from './tensor.js';
 import { parseOptions } from './validate.js';
@@ -57,7 +58,7 @@ export function centerCrop(image: ByteImage, h: number, w: number = h): ByteImag
   checkByteImage(image, 'image');
   const [H, W] = image.shape;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h > H || w > W) {
-    throw new RangeError(`cannot crop ${h}x${w} from a ${H}x${W} image; the crop must be positive and fit`);
+    throw dplError('ERR_DPL_SHAPE', `cannot crop ${h}x${w} from a ${H}x${W} image; the crop must be positive and fit`);
   }
   const top = Math.floor((H - h) / 2);
   const left = Math.floor((W - w) / 2);
@@ -91,7 +92,7 @@ function checkPair(a: ByteImage, b: ByteImage): void {
   checkByteImage(a, 'a');
   checkByteImage(b, 'b');
   if (a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) {
-    throw new TypeError(`a and b must have the same size, got ${a.shape.join('x')} and ${b.shape.join('x')}`);
+    throw dplError('ERR_DPL_SHAPE', `a and b must have the same size, got ${a.shape.join('x')} and ${b.shape.join('x')}`);
   }
 }
 

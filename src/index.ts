@@ -12,7 +12,9 @@ export {
 } from './networks.js';
 export { exportNetworks, type ExportOptions } from './export-networks.js';
 export { doctor, type DoctorReport } from './doctor.js';
-export { cpuCacheStats, emptyCpuCache, setThreads, type CpuCacheStats } from './runtime.js';
+export { cpuCacheStats, emptyCpuCache, pendingJobs, setMaxPendingJobs, setThreads, type CpuCacheStats } from './runtime.js';
+export { ERROR_CODES, isDplError, type DplError, type DplErrorCode } from './errors.js';
+export type { Layer } from './layer-names.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
 export type { FloatTensor, ByteImage } from './tensor.js';
 export {

@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { dplError } from './errors.js';
+import { layerNames, resolveLayers, type Layer } from './layer-names.js';
 import { canRead, isPretrained, readManifest, sha256File, weightsId, type ManifestEntry } from './manifest.js';
 import { native, type NativeLossNetwork } from './native.js';
 import { requireArchitecture } from './networks.js';
@@ -62,6 +64,8 @@ export function fastOptions(fast: true | { freeze?: boolean; channelsLast?: bool
 }
 
 export class LossNetwork {
+  private names?: string[][];
+
   private constructor(
     /** The native handle; other dpl-torch modules pass it to native code. */
     readonly handle: NativeLossNetwork,
@@ -85,7 +89,8 @@ export class LossNetwork {
     const entry = Object.values(readManifest(dir).networks).find((e) => e.file === file);
     if (!entry || !existsSync(path)) {
       const arch = entry?.architecture ?? file.replace(/\.pt$/, '');
-      throw new Error(
+      throw dplError(
+        'ERR_DPL_FILE',
         `no exported loss network '${arch}' in ${dir}` +
           (existsSync(path) ? ' (the .pt has no manifest entry)' : '') +
           `; run \`npx dpl-torch export-networks --arch ${arch}\` (add --weights random where ImageNet weights cannot be had)`,
@@ -112,10 +117,27 @@ export class LossNetwork {
     return isPretrained(this.entry);
   }
 
-  /** Features at `layers` (one pass) of [0,1] RGB images shaped [N, 3, H, W]. */
-  async features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]> {
+  /**
+   * For each layer index, the names it answers to, torchvision's module name first
+   * ('features.8', then 'relu2_2' for vgg16): see layer-names.ts.
+   */
+  layerNames(): string[][] {
+    this.names ??= layerNames(this.architecture, this.entry.children, this.entry.childNames);
+    return this.names;
+  }
+
+  /** Child indices for layers given by index or name; an unknown name is an ERR_DPL_LAYER RangeError listing the valid ones. */
+  resolveLayers(layers: readonly Layer[]): number[] {
+    return resolveLayers(layers, this.layerNames(), this.architecture);
+  }
+
+  /**
+   * Features at `layers` (one pass) of [0,1] RGB images shaped [N, 3, H, W]; layers
+   * by index or by name (`['relu2_2', 'relu5_3']`, `['features.8']`).
+   */
+  async features(images: FloatTensor, layers: readonly Layer[]): Promise<FloatTensor[]> {
     checkFloatTensor(images, 'images', 4);
-    return this.handle.features(images, layers);
+    return this.handle.features(images, this.resolveLayers(layers));
   }
 
   /** Frees the network now rather than at garbage collection; later calls throw. */
@@ -127,22 +149,24 @@ export class LossNetwork {
 async function checkExport(path: string, entry: ManifestEntry, want: 'any' | 'imagenet' | 'random'): Promise<void> {
   const linked = native().info().torchVersion;
   if (!canRead(linked, entry.torch)) {
-    throw new Error(
+    throw dplError(
+      'ERR_DPL_FILE',
       `${path} was exported by torch ${entry.torch}, newer than the linked LibTorch ${linked}, which may not read it. ` +
         `Re-export with a Python torch ${linked} (\`npx dpl-torch export-networks --arch ${entry.architecture}\` picks one via DPL_TORCH_PYTHON), ` +
         'or rebuild dpl-torch against a newer LibTorch',
     );
   }
   if ((await sha256File(path)) !== entry.sha256) {
-    throw new Error(`${path} does not match the sha256 in its manifest (corrupt or replaced); re-export it with \`npx dpl-torch export-networks --arch ${entry.architecture}\``);
+    throw dplError('ERR_DPL_FILE', `${path} does not match the sha256 in its manifest (corrupt or replaced); re-export it with \`npx dpl-torch export-networks --arch ${entry.architecture}\``);
   }
   if (want === 'imagenet' && !isPretrained(entry)) {
-    throw new Error(
+    throw dplError(
+      'ERR_DPL_FILE',
       `${entry.architecture} is exported with random weights (seed ${entry.seed}), but ImageNet weights were asked for; ` +
         `run \`npx dpl-torch export-networks --arch ${entry.architecture} --weights imagenet\` (see README for offline weight files)`,
     );
   }
   if (want === 'random' && isPretrained(entry)) {
-    throw new Error(`${entry.architecture} is exported with ImageNet weights, but random weights were asked for`);
+    throw dplError('ERR_DPL_FILE', `${entry.architecture} is exported with ImageNet weights, but random weights were asked for`);
   }
 }

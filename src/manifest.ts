@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { dplError } from './errors.js';
 
 export const ManifestEntry = z.object({
   architecture: z.string(),
@@ -26,9 +27,15 @@ export type Manifest = z.infer<typeof Manifest>;
 export function readManifest(dir: string): Manifest {
   const path = join(dir, 'manifest.json');
   if (!existsSync(path)) return { version: 1, networks: {} };
-  const parsed = Manifest.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw dplError('ERR_DPL_FILE', `${path} cannot be read as JSON (${(e as Error).message}); re-export with \`npx dpl-torch export-networks\``);
+  }
+  const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`${path} is not a dpl-torch manifest (${parsed.error.issues[0]?.message}); re-export with \`npx dpl-torch export-networks\``);
+    throw dplError('ERR_DPL_FILE', `${path} is not a dpl-torch manifest (${parsed.error.issues[0]?.message}); re-export with \`npx dpl-torch export-networks\``);
   }
   return parsed.data;
 }

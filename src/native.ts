@@ -82,13 +82,25 @@ export interface NativeAddon {
     lossNetwork: NativeLossNetwork | null,
     options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
-  setThreads(n: number): void;
-  cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; rejectedSetting?: string };
+  /** Resolves once later jobs run with n threads (set on the tensor worker). */
+  setThreads(n: number): Promise<void>;
+  pendingJobs(): number;
+  /** 0: no bound. Returns the bound before. */
+  setMaxPendingJobs(n: number): number;
+  cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; evicted: number; rejectedSetting?: string };
   emptyCpuCache(): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
   /** Turns the fast path of a frozen network on (options) or off (null); see native/fast_path.h. */
   setFastPath(network: NativeLossNetwork, options: { freeze?: boolean; channelsLast?: boolean | 'auto' } | null): Promise<void>;
-  /** Times `steps` deep-perceptual-loss training steps on the tensor thread (bench/). */
+  /** Entry points for bench/, the study's step timing and tests: not API (native/addon.cpp). */
+  internal: NativeInternal;
+  createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
+  [name: string]: unknown;
+}
+
+/** The addon's `internal` object: not API, free to change. */
+export interface NativeInternal {
+  /** Times `steps` deep-perceptual-loss training steps on the tensor thread. */
   benchLossStep(
     network: NativeLossNetwork,
     a: FloatTensor,
@@ -98,8 +110,10 @@ export interface NativeAddon {
   ): Promise<{ seconds: number[]; cpu: number[]; loss: number; grad: FloatTensor; threads: number }>;
   /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
   benchSetTf32(on: boolean): Promise<void>;
-  createSimilarity(network: NativeLossNetwork, options: NativeSimilarityOptions): Promise<NativeSimilarity>;
-  [name: string]: unknown;
+  /** The class of each error code (native/errors.h), to hold src/errors.ts to it. */
+  errorClasses: Record<string, string>;
+  /** What a network's fast path holds (null without one). */
+  fastPathStats(network: NativeLossNetwork): Promise<{ sets: number; bytes: number; limit: number } | null>;
 }
 
 let addon: NativeAddon | undefined;

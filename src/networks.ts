@@ -1,5 +1,6 @@
 // The registry of loss networks: which torchvision module's children form each
 // network (study.md), how many children are usable, and the study's 4 layers.
+import { dplError } from './errors.js';
 
 export type ChildrenRule = 'features' | 'top-level' | 'layers' | 'stem+trunk';
 
@@ -70,7 +71,8 @@ export function describeArchitecture(arch: string): { rule: ChildrenRule; childr
 export function requireArchitecture(arch: string): { rule: ChildrenRule; children: number } {
   const d = describeArchitecture(arch);
   if (!d) {
-    throw new Error(
+    throw dplError(
+      'ERR_DPL_ARG',
       `unknown architecture '${arch}': use a torchvision name such as ${STUDY_NETWORK_NAMES.join(', ')}, ` +
         'or another of the families in study.md (vgg*_bn, resnet*, wide_resnet*, resnext*, densenet*, ' +
         'mobilenet_v2/v3*, shufflenet_v2*, mnasnet*, efficientnet_b0..b7, regnet_*, squeezenet1_0)',

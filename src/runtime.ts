@@ -1,17 +1,39 @@
-// Process-wide settings of the native runtime: threads, and the caching CPU allocator
-// (native/cpu_cache.h: training loops allocate the same large tensors every step, and
-// reusing freed blocks saves the page faults that fresh memory from the system costs;
-// DPL_TORCH_CPU_CACHE_MB caps what it keeps).
+// Process-wide settings of the native runtime: threads, the job queue, and the caching
+// CPU allocator (native/cpu_cache.h: training loops allocate the same large tensors every
+// step, and reusing freed blocks saves the page faults that fresh memory from the system
+// costs; DPL_TORCH_CPU_CACHE_MB caps what it keeps).
+import { dplError } from './errors.js';
 import { native } from './native.js';
 
 /**
- * Threads for tensor work on CPU: LibTorch's intra-op count (on the JS thread and the
- * tensor thread) and OpenBLAS's pool. The default is LibTorch's (on PyTorch 1.13 and
+ * Threads for tensor work on CPU: LibTorch's intra-op count and OpenBLAS's pool, set on
+ * the tensor worker between jobs (never under a running GEMM). Resolves once every call
+ * made after it runs with `n` threads. The default is LibTorch's (on PyTorch 1.13 and
  * x86-64, half the logical cores).
  */
-export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: n must be a positive integer, got ${n}`);
-  native().setThreads(n);
+export async function setThreads(n: number): Promise<void> {
+  if (!Number.isInteger(n) || n < 1) throw dplError('ERR_DPL_ARG', `setThreads: n must be a positive integer, got ${n}`);
+  await native().setThreads(n);
+}
+
+/**
+ * Calls queued on the tensor worker, running, or done but not yet delivered
+ * (process-wide: every network, model and image operation shares one worker).
+ */
+export const pendingJobs = (): number => native().pendingJobs();
+
+/**
+ * Bounds the job queue: a call that would make more than `n` jobs pending rejects at
+ * once with an ERR_DPL_BUSY Error, and queues nothing (its inputs are not kept), so a
+ * producer faster than the worker cannot grow memory without limit. `Infinity` (the
+ * default) removes the bound. Returns the bound before.
+ */
+export function setMaxPendingJobs(n: number): number {
+  if (n !== Infinity && (!Number.isInteger(n) || n < 1)) {
+    throw dplError('ERR_DPL_ARG', `setMaxPendingJobs: n must be a positive integer or Infinity, got ${n}`);
+  }
+  const before = native().setMaxPendingJobs(n === Infinity ? 0 : n);
+  return before === 0 ? Infinity : before;
 }
 
 export interface CpuCacheStats {
@@ -22,6 +44,8 @@ export interface CpuCacheStats {
   /** Large allocations served from the cache, and those that went to the system. */
   hits: number;
   misses: number;
+  /** Cached blocks released at the cap to make room, least recently freed first. */
+  evicted: number;
   /** A DPL_TORCH_CPU_CACHE_MB value that is not a whole number of MiB (the default cap is used then). */
   rejectedSetting?: string;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readImages } from './data/image.js';
+import { dplError } from './errors.js';
 import { toSizedBatch } from './data/resize.js';
 import { LossNetwork } from './loss-network.js';
 import { native, type NativeSimilarity } from './native.js';
@@ -18,7 +19,8 @@ export const CHANNEL_NORM_EPS = 1e-10;
 
 const Options = z.object({
   network: z.custom<LossNetwork>((v) => v instanceof LossNetwork, { message: 'must be a LossNetwork (LossNetwork.load)' }),
-  layers: z.array(z.number().int().nonnegative()).min(1),
+  /** Indices or names ('relu2_2', 'features.8'): LossNetwork.layerNames(). */
+  layers: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])).min(1),
   /** How features are compared: spatial (LPIPS), mean, sort, or spatial plus one of those. */
   compare: Compare.default('spatial'),
   /** Unit-normalise features along channels at every position. */
@@ -59,11 +61,11 @@ export function readSimilarityWeights(file: string): SimilarityWeightsFile {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`cannot read similarity weights '${file}': ${(e as Error).message}`);
+    throw dplError('ERR_DPL_FILE', `cannot read similarity weights '${file}': ${(e as Error).message}`);
   }
   const r = WeightsFile.safeParse(json);
   if (!r.success) {
-    throw new Error(`'${file}' is not a dpl-torch similarity weights file (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); write one with PerceptualSimilarity.saveWeights or the similarity benchmark`);
+    throw dplError('ERR_DPL_FILE', `'${file}' is not a dpl-torch similarity weights file (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); write one with PerceptualSimilarity.saveWeights or the similarity benchmark`);
   }
   return r.data;
 }
@@ -86,20 +88,20 @@ export class PerceptualSimilarity {
   constructor(options: PerceptualSimilarityOptions) {
     const o = parseOptions(Options, options, 'PerceptualSimilarity options');
     this.network = o.network;
-    this.layers = o.layers;
+    this.layers = o.network.resolveLayers(o.layers);
     this.compare = o.compare;
     this.channelNorm = o.channelNorm;
     this.learned = o.learned || o.trainable || o.weights !== undefined;
     this.trainable = o.trainable;
     this.imageSize = o.imageSize;
-    if (o.layers.some((l) => l >= o.network.size)) {
-      throw new RangeError(`layers [${o.layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`);
+    if (this.layers.some((l) => l >= o.network.size)) {
+      throw dplError('ERR_DPL_LAYER', `layers [${this.layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`);
     }
     // Check a weights file before any native work, so a mismatch fails at once.
     const file = o.weights === undefined ? undefined : this.checkWeightsFile(readSimilarityWeights(o.weights), o.weights);
     this.ready = native()
       .createSimilarity(o.network.handle, {
-        layers: o.layers, compare: o.compare, channelNorm: o.channelNorm, learned: this.learned,
+        layers: this.layers, compare: o.compare, channelNorm: o.channelNorm, learned: this.learned,
         trainable: o.trainable, seed: o.seed, probeSize: o.probeSize,
       })
       .then(async (s) => {
@@ -128,7 +130,7 @@ export class PerceptualSimilarity {
     const ta = await this.toBatch(a, 'a');
     const tb = await this.toBatch(b, 'b');
     if (ta.shape.join() !== tb.shape.join()) {
-      throw new RangeError(`a and b must have the same shape, got [${ta.shape.join(', ')}] and [${tb.shape.join(', ')}]`);
+      throw dplError('ERR_DPL_SHAPE', `a and b must have the same shape, got [${ta.shape.join(', ')}] and [${tb.shape.join(', ')}]`);
     }
     return (await (await this.ready).distance(ta, tb)).data;
   }
@@ -171,11 +173,11 @@ export class PerceptualSimilarity {
     const bad = (Object.keys(want) as (keyof typeof want)[]).filter((k) => String(want[k]) !== String(got[k]));
     if (bad.length) {
       const list = bad.map((k) => `${k} ${JSON.stringify(got[k])} (here ${JSON.stringify(want[k])})`).join(', ');
-      throw new Error(`similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`);
+      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`);
     }
     const branches = branchesOf(this.compare);
     if (w.weights.length !== this.layers.length * branches.length) {
-      throw new Error(`similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${this.layers.length * branches.length} (layers x branches)`);
+      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${this.layers.length * branches.length} (layers x branches)`);
     }
     return w;
   }
@@ -183,11 +185,11 @@ export class PerceptualSimilarity {
   private async toBatch(x: Images, what: string): Promise<FloatTensor> {
     if (typeof x === 'string' || Array.isArray(x)) {
       const paths = typeof x === 'string' ? [x] : x;
-      if (!paths.length || !paths.every((p) => typeof p === 'string')) throw new TypeError(`${what} must be a FloatTensor, an image path or a list of paths`);
+      if (!paths.length || !paths.every((p) => typeof p === 'string')) throw dplError('ERR_DPL_ARG', `${what} must be a FloatTensor, an image path or a list of paths`);
       return toSizedBatch(await readImages(paths), this.imageSize);
     }
     checkFloatTensor(x, what, 4);
-    if (x.shape[1] !== 3) throw new RangeError(`${what} must be RGB images shaped [N, 3, H, W], got [${x.shape.join(', ')}]`);
+    if (x.shape[1] !== 3) throw dplError('ERR_DPL_SHAPE', `${what} must be RGB images shaped [N, 3, H, W], got [${x.shape.join(', ')}]`);
     return x;
   }
 }

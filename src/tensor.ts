@@ -1,5 +1,6 @@
 // The shapes that cross the boundary to native code.
 // Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC.
+import { dplError } from './errors.js';
 
 export interface FloatTensor {
   data: Float32Array;
@@ -11,35 +12,40 @@ export interface ByteImage {
   shape: [number, number, number];
 }
 
-/** Throws a TypeError naming `what` unless `t` is a well-formed FloatTensor of `rank` dims. */
+/**
+ * Throws naming `what` unless `t` is a well-formed FloatTensor of `rank` dims:
+ * ERR_DPL_ARG (not such an object), ERR_DPL_DTYPE (other typed array), ERR_DPL_SHAPE.
+ */
 export function checkFloatTensor(t: unknown, what: string, rank?: number): asserts t is FloatTensor {
   const v = t as Partial<FloatTensor> | null;
   if (!v || !(v.data instanceof Float32Array) || !Array.isArray(v.shape)) {
-    throw new TypeError(`${what} must be { data: Float32Array, shape: number[] }`);
+    const code = v && ArrayBuffer.isView(v.data) ? 'ERR_DPL_DTYPE' : 'ERR_DPL_ARG';
+    throw dplError(code, `${what} must be { data: Float32Array, shape: number[] }`);
   }
   checkShape(v.shape, v.data.length, what, rank);
 }
 
-/** Throws a TypeError naming `what` unless `img` is an 8-bit RGB image [h, w, 3]. */
+/** Throws naming `what` unless `img` is an 8-bit RGB image [h, w, 3] (codes as checkFloatTensor). */
 export function checkByteImage(img: unknown, what: string): asserts img is ByteImage {
   const v = img as Partial<ByteImage> | null;
   if (!v || !(v.data instanceof Uint8Array) || !Array.isArray(v.shape)) {
-    throw new TypeError(`${what} must be { data: Uint8Array, shape: [h, w, 3] }`);
+    const code = v && ArrayBuffer.isView(v.data) ? 'ERR_DPL_DTYPE' : 'ERR_DPL_ARG';
+    throw dplError(code, `${what} must be { data: Uint8Array, shape: [h, w, 3] }`);
   }
   checkShape(v.shape, v.data.length, what, 3);
-  if (v.shape[2] !== 3) throw new TypeError(`${what} must have 3 channels (HWC RGB), got ${v.shape[2]}`);
+  if (v.shape[2] !== 3) throw dplError('ERR_DPL_SHAPE', `${what} must have 3 channels (HWC RGB), got ${v.shape[2]}`);
 }
 
 function checkShape(shape: number[], length: number, what: string, rank?: number): void {
   if (rank !== undefined && shape.length !== rank) {
-    throw new TypeError(`${what}.shape must have ${rank} dimensions, got [${shape.join(', ')}]`);
+    throw dplError('ERR_DPL_SHAPE', `${what}.shape must have ${rank} dimensions, got [${shape.join(', ')}]`);
   }
   if (!shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new TypeError(`${what}.shape must hold positive integers, got [${shape.join(', ')}]`);
+    throw dplError('ERR_DPL_SHAPE', `${what}.shape must hold positive integers, got [${shape.join(', ')}]`);
   }
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== length) {
-    throw new TypeError(`${what}.data has ${length} elements but shape [${shape.join(', ')}] needs ${n}`);
+    throw dplError('ERR_DPL_SHAPE', `${what}.data has ${length} elements but shape [${shape.join(', ')}] needs ${n}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // Option validation with messages that name the bad field and what it accepts.
 import type { z } from 'zod';
+import { dplError } from './errors.js';
 
 export function formatIssues(error: z.ZodError, what: string): string {
   const lines = error.issues.map((i) => {
@@ -9,9 +10,9 @@ export function formatIssues(error: z.ZodError, what: string): string {
   return `invalid ${what}: ${lines.join('; ')}`;
 }
 
-/** Parses `value` with `schema` or throws a TypeError naming each bad field. */
+/** Parses `value` with `schema` or throws a TypeError (ERR_DPL_ARG) naming each bad field. */
 export function parseOptions<S extends z.ZodTypeAny>(schema: S, value: unknown, what: string): z.output<S> {
   const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new TypeError(formatIssues(r.error, what));
+  if (!r.success) throw dplError('ERR_DPL_ARG', formatIssues(r.error, what));
   return r.data;
 }

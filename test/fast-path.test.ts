@@ -96,7 +96,7 @@ describe('bench/reference_step.py', () => {
       const buf = readFileSync(join(dir, 'grad.f32'));
       const pyGrad = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
 
-      const step = await native().benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none' });
+      const step = await native().internal.benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none' });
       expect(step.loss).toBeGreaterThan(0);
       expect(Math.abs(check.loss - step.loss) / step.loss).toBeLessThan(1e-5);
       expect(Math.abs(timed.loss - step.loss) / step.loss).toBeLessThan(1e-5);

@@ -2,6 +2,7 @@
 // TypeScript API. One step = forward, perceptual loss at one layer of a frozen
 // loss network, backward into the SR network only, Adam update.
 import { z } from 'zod';
+import { dplError } from '../errors.js';
 import { Device, LossNetwork } from '../loss-network.js';
 import { native, type NativeSrTrainer } from '../native.js';
 import { checkFloatTensor, type FloatTensor } from '../tensor.js';
@@ -9,8 +10,8 @@ import { parseOptions } from '../validate.js';
 
 const TrainerOptions = z.object({
   factor: z.union([z.literal(4), z.literal(8)]).default(4),
-  /** The loss network layer (child index) whose features are compared (ignored without a loss network). */
-  layer: z.number().int().nonnegative().default(0),
+  /** The loss network layer (child index or name: 'relu2_2') whose features are compared (ignored without a loss network). */
+  layer: z.union([z.number().int().nonnegative(), z.string().min(1)]).default(0),
   /** Device for the pixel-loss baseline (with a loss network, its device is used). */
   device: Device.default('cpu'),
   /** Seeds the network's initialisation (torch::manual_seed on the tensor worker). */
@@ -36,10 +37,11 @@ export class SuperResolutionTrainer {
    */
   static async create(lossNetwork: LossNetwork | null, options: SuperResolutionTrainerOptions): Promise<SuperResolutionTrainer> {
     if (lossNetwork !== null && !(lossNetwork instanceof LossNetwork)) {
-      throw new TypeError('lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel-loss baseline');
+      throw dplError('ERR_DPL_ARG', 'lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel-loss baseline');
     }
     const o = parseOptions(TrainerOptions, options, 'SuperResolutionTrainer options');
-    const handle = await native().createSuperResolutionTrainer(lossNetwork?.handle ?? null, o);
+    const layer = lossNetwork ? lossNetwork.resolveLayers([o.layer])[0]! : typeof o.layer === 'number' ? o.layer : 0;
+    const handle = await native().createSuperResolutionTrainer(lossNetwork?.handle ?? null, { ...o, layer });
     return new SuperResolutionTrainer(handle, lossNetwork);
   }
 

@@ -75,7 +75,7 @@ export async function lossStepMs(network: string, layers: number[], o: StepTimeO
   const net = await LossNetwork.load(network, { device: o.device, modelsDir: o.modelsDir });
   try {
     const shape = [o.batch, 3, o.size, o.size];
-    const r = await native().benchLossStep(net.handle, seededImages(shape, 1), seededImages(shape, 2), layers, { steps: WARMUP + TIMED });
+    const r = await native().internal.benchLossStep(net.handle, seededImages(shape, 1), seededImages(shape, 2), layers, { steps: WARMUP + TIMED });
     const timed = r.seconds.slice(WARMUP).sort((a, b) => a - b);
     const ms = 1000 * timed[Math.floor(timed.length / 2)]!;
     const cache = readStepCache(o.cacheDir); // re-read: another process may have added entries meanwhile

@@ -1,0 +1,25 @@
+// Thread counts of tensor work: LibTorch's intra-op count and OpenBLAS's pool
+// (blas_threads.h), kept equal. Both are set on the tensor worker only: OpenMP
+// counts are per OS thread (only the worker's matter), and OpenBLAS's pool must not
+// be resized from another thread while the worker is inside a GEMM. Other threads
+// read the snapshot the worker records.
+#pragma once
+#include <string>
+
+namespace dpl {
+
+struct ThreadSettings {
+  int threads = 0;       // the worker's intra-op count
+  int blas = 0;          // OpenBLAS's count, 0 when the BLAS is not OpenBLAS
+  std::string parallel;  // at::get_parallel_info() on the worker
+};
+
+// On the worker, before its first job: OpenBLAS follows LibTorch's default count.
+void InitWorkerThreads();
+// On the worker: both counts to n (only where they change: setting rebuilds pools).
+void SetWorkerThreads(int n);
+// From any thread: the worker's settings (starts the worker and waits for its
+// InitWorkerThreads the first time).
+ThreadSettings WorkerThreadSettings();
+
+}  // namespace dpl
