@@ -103,17 +103,19 @@ describe('U-Net', () => {
     t.dispose();
   });
 
-  it('one training step (K = 3, BCE + 0.01 feature loss at vgg16 layer 8, Adam) matches Python PyTorch', async () => {
+  it('one training step (K = 3, BCE + 0.01 feature loss at resnet18 layer 4, Adam) matches Python PyTorch', async () => {
     const python = referencePython();
     if (!python) return;
-    const t = await DelineationTrainer.create(vgg, { layer: 8, seed: 4 });
+    // A family without `.features` (top-level children, BatchNorm in eval mode), which the earlier code could not use.
+    const resnet = await LossNetwork.load('resnet18', { modelsDir: TEST_MODELS, normalization: 'imagenet' });
+    const t = await DelineationTrainer.create(resnet, { layer: 4, seed: 4 });
     const masks = roadMasks(2, 32, 32, 3);
     const images = roadImages(masks, 3);
     const before = await t.stateDict();
     const loss = await t.step(images, masks);
     const after = await t.stateDict();
     const ref = referenceStep(python, {
-      state: before, images, masks, iterations: 3, mu: 0.01, lr: 1e-3, lossNetwork: { arch: 'vgg16', pt: vgg.path, layer: 8 },
+      state: before, images, masks, iterations: 3, mu: 0.01, lr: 1e-3, lossNetwork: { arch: 'resnet18', pt: resnet.path, layer: 4 },
     });
     expect(Math.abs(loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
     for (const [name, value] of Object.entries(after)) {
@@ -122,11 +124,12 @@ describe('U-Net', () => {
     }
     // The feature term counts: the same step without it lands elsewhere.
     const pixel = referenceStep(python, { state: before, images, masks, iterations: 3, mu: 0, lr: 1e-3 });
-    expect(Math.abs(pixel.loss - ref.loss)).toBeGreaterThan(1e-6);
+    expect((ref.loss - pixel.loss) / ref.loss).toBeGreaterThan(1e-3); // far above the 1e-5 the comparison allows
     const g = t.gradientReport();
     expect(g.unetParametersWithGrad).toBe(g.unetParameters);
     expect(g.lossNetworkParametersWithGrad).toBe(0);
     t.dispose();
+    resnet.dispose();
   });
 });
 
