@@ -53,8 +53,15 @@ export { makeSyntheticMrd, type SyntheticMrdOptions } from './data/synthetic-mrd
 export { delineationMetrics, meanMetrics as meanDelineationMetrics, type DelineationMetrics, type DelineationMetricOptions } from './benchmarks/delineation-metrics.js';
 export { Study, readResults, type StudyOptions } from './study/study.js';
 export { parseStudyConfig, readStudyConfig, StudyConfig, type StudyConfigInput } from './study/config.js';
-export { analyse, type Analysis, type ScoreTable } from './study/analysis.js';
+export { analyse, type Analysis, type AnalyseOptions, type ScoreTable } from './study/analysis.js';
+export { recommend, recommendationText, TASKS, type Recommendation, type RecommendOptions, type Task } from './study/recommend.js';
+export type { Claim, Verdict } from './study/claims.js';
 export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js';
 export { writeReport, type ReportFiles } from './study/report.js';
 export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';
+export { parseShard, assignShards, selectShard, type Shard } from './study/shards.js';
+export { runCost, networkGmacs } from './study/cost.js';
+export { type SlurmOptions, type SlurmSubmission, type SlurmTask } from './study/slurm.js';
+export { type StudyStatus, type RunProgress, type RunState } from './study/status.js';
+export { provenance } from './study/provenance.js';
 export type { Benchmark, RunSpec, RunContext, RunResult } from './benchmarks/benchmark.js';

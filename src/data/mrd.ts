@@ -278,7 +278,9 @@ export async function mrdPairInfo(pair: MrdPair): Promise<PairInfo> {
 
 /** A mask as 0/1: road where the 8-bit sample is above half its range (> 127). */
 export function binariseMask(grey: Uint8Array): Uint8Array {
-  return Uint8Array.from(grey, (v) => (v > 127 ? 1 : 0));
+  const out = new Uint8Array(grey.length);
+  for (let i = 0; i < grey.length; i++) out[i] = grey[i]! > 127 ? 1 : 0;
+  return out;
 }
 
 /** Decodes a pair (or `region` of it): the tile as RGB, the mask binarised. */
@@ -289,7 +291,9 @@ export async function readMrdPair(pair: MrdPair, region?: Region): Promise<MrdTi
     decodeRaster(pair.mask, { info: info.mask, region }),
   ]);
   const grey = rasterToGrey(mask);
-  if (!region && grey.some((v) => v === 1) && grey.every((v) => v <= 1)) {
+  let max = 0;
+  for (let i = 0; i < grey.length; i++) if (grey[i]! > max) max = grey[i]!;
+  if (!region && max === 1) {
     throw new Error(`the MRD mask ${pair.mask} holds only 0 and 1; masks are read as 8-bit 0/255 (road above 127), as MRD ships them: scale it by 255`);
   }
   return { image: rasterToRgb(image), mask: binariseMask(grey), height: image.height, width: image.width };
