@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
+  'convert-lpips-weights': convertLpipsWeightsCommand,
   'super-resolution': superResolutionCommand,
 };
 
