@@ -43,7 +43,9 @@ export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
 export { Study, readResults, type StudyOptions } from './study/study.js';
 export { parseStudyConfig, readStudyConfig, StudyConfig, type StudyConfigInput } from './study/config.js';
-export { analyse, type Analysis, type ScoreTable } from './study/analysis.js';
+export { analyse, type Analysis, type AnalyseOptions, type ScoreTable } from './study/analysis.js';
+export { recommend, recommendationText, TASKS, type Recommendation, type RecommendOptions, type Task } from './study/recommend.js';
+export type { Claim, Verdict } from './study/claims.js';
 export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js';
 export { writeReport, type ReportFiles } from './study/report.js';
 export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';

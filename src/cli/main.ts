@@ -4,6 +4,7 @@ import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   run: runCommand,
   report: reportCommand,
+  recommend: recommendCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
   'convert-lpips-weights': convertLpipsWeightsCommand,
