@@ -4,7 +4,6 @@
 // batches: the super-resolution network's forward (x4, x8) and one Adam step,
 // and three similarity steps of lin, tune and scratch (loss, channel weights,
 // judge, trunk and its BatchNorm statistics), each within 1e-5.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,16 +14,13 @@ import { PerceptualSimilarity } from '../src/similarity.js';
 import type { FloatTensor } from '../src/tensor.js';
 import { TEST_MODELS } from './helpers/models.js';
 import { randomImages, referencePython } from './helpers/reference.js';
+import { trainReference as trainReferencePy } from './helpers/train-reference.js';
 
 const python = referencePython();
 const root = mkdtempSync(join(tmpdir(), 'dpl-train-ref-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function trainReference<T>(body: Record<string, unknown>): T {
-  const r = spawnSync(python!, [join(import.meta.dirname, 'helpers', 'train_reference.py')], { input: JSON.stringify(body), encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`train_reference.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+const trainReference = <T>(body: Record<string, unknown>): T => trainReferencePy<T>(python!, body);
 
 function write(dir: string, name: string, t: FloatTensor | Float32Array): string {
   const path = join(dir, `${name}.f32`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference training steps from Python torch, for test/training-numerics.test.ts.
+"""Reference training steps from Python torch, for test/training-numerics.test.ts
+(and native checkpoint reading for test/step-guard.test.ts).
 
 The models and steps are bench/reference_step.py's (SrNet and SrStep, SimStep),
 written from the specs, so that one Python copy of each serves the bench and
@@ -23,6 +24,11 @@ One JSON request on stdin, one JSON answer on stdout:
       Writes out/eval.f32 (eval-mode distances after the steps); answers
       {"steps": [{"loss", "weights", "judge", "trunk", "buffers" (largest |python - native|),
                   "minWeight"}], "moved": largest parameter change over the steps}
+
+  {"op": "nan-export", "pt", "out"}: a copy of the TorchScript export `pt` whose first
+      parameter holds a NaN (a trunk whose features are NaN, for the divergence guard)
+  {"op": "changed", "pairs": [[a, b], ...]}: per pair of native checkpoints, the keys
+      whose tensors differ (NaN equal to NaN) or that only one of them has
 """
 import json
 import os
@@ -116,10 +122,29 @@ def similarity(req):
     return {"steps": steps, "moved": max_diff(zip(step.params, start))}
 
 
+def nan_export(req):
+    m = torch.jit.load(req["pt"], map_location="cpu")
+    with torch.no_grad():
+        next(m.parameters()).view(-1)[0] = float("nan")
+    torch.jit.save(m, req["out"])
+    return {}
+
+
+def changed(req):
+    out = []
+    for a, b in req["pairs"]:
+        sa, sb = archive(a), archive(b)
+        keys = sorted(set(sa) | set(sb))
+        out.append([k for k in keys if k not in sa or k not in sb or sa[k].shape != sb[k].shape
+                    or not torch.equal(torch.nan_to_num(sa[k].double(), nan=1234.5), torch.nan_to_num(sb[k].double(), nan=1234.5))
+                    or not torch.equal(sa[k].isnan(), sb[k].isnan())])
+    return {"changed": out}
+
+
 def main():
     req = json.load(sys.stdin)
     torch.set_num_threads(1)
-    answer = {"sr": sr, "similarity": similarity}[req["op"]](req)
+    answer = {"sr": sr, "similarity": similarity, "nan-export": nan_export, "changed": changed}[req["op"]](req)
     json.dump(answer, sys.stdout)
 
 
