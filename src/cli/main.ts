@@ -24,7 +24,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`);
   return `usage: dpl-torch <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n'dpl-torch <command> --help' shows a command's options.`;
 }
 
