@@ -15,7 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'dpl-report-'));
 let files: ReportFiles;
 
-function add(store: ResultsStore, id: RunIdentity, metric: string, value: number, opts: { pretrained?: boolean | null; higher?: boolean; fail?: string; artifacts?: boolean; epochs?: number } = {}) {
+async function add(store: ResultsStore, id: RunIdentity, metric: string, value: number, opts: { pretrained?: boolean | null; higher?: boolean; fail?: string; artifacts?: boolean; epochs?: number } = {}) {
   const epochs = opts.epochs ?? 1;
   const runId = `${id.benchmark}-${id.network}-${id.layers.join('_')}-${id.variant}-r${id.repetition}-e${epochs}`;
   const pretrained = opts.pretrained === undefined ? true : opts.pretrained;
@@ -33,7 +33,7 @@ function add(store: ResultsStore, id: RunIdentity, metric: string, value: number
     mkdirSync(dir, { recursive: true });
     for (const [i, name] of ['lr.png', 'output.png', 'hr.png'].entries()) {
       const data = new Uint8Array(8 * 8 * 3).map((_, j) => (j * 7 + i * 60) % 256);
-      writePng(join(dir, name), { data, shape: [8, 8, 3] });
+      await writePng(join(dir, name), { data, shape: [8, 8, 3] });
       artifacts.push(`samples/${name}`);
     }
   }
@@ -45,13 +45,13 @@ beforeAll(async () => {
   const layers: Record<string, number[]> = { alexnet: [1, 4, 7, 11], vgg16: [3, 8, 15, 29], resnet18: [2, 4, 5, 7], squeezenet1_1: [1, 3, 7, 12] };
   let v = 20;
   for (const [network, ls] of Object.entries(layers)) {
-    for (const l of ls) add(store, { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', (v += 0.37) % 27, { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' });
-    add(store, { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 }, '2afc.mean', 0.6 + (v % 1) / 10);
+    for (const l of ls) await add(store, { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', (v += 0.37) % 27, { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' });
+    await add(store, { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 }, '2afc.mean', 0.6 + (v % 1) / 10);
   }
-  add(store, { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 }, 'psnr.mean', 0, { fail: 'out of <memory> & "quotes"' });
+  await add(store, { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 }, 'psnr.mean', 0, { fail: 'out of <memory> & "quotes"' });
   // the pixel-loss baseline, and a run of a second configuration (other epochs) that must not join the first's tables
-  add(store, { benchmark: 'super-resolution', network: 'pixel', layers: [], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 21, { pretrained: null });
-  add(store, { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 5, { epochs: 2 });
+  await add(store, { benchmark: 'super-resolution', network: 'pixel', layers: [], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 21, { pretrained: null });
+  await add(store, { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 5, { epochs: 2 });
   store.close();
   files = await writeReport(out);
 });

@@ -14,8 +14,8 @@ import { serveFolder, type TestServer } from './helpers/http-server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dpl-sr-sets-'));
 let tests: string;
-beforeAll(() => {
-  tests = makeSyntheticSrData(join(root, 'full'), { seed: 4, train: 0, val: 0, test: 100, size: [24, 32] }).tests;
+beforeAll(async () => {
+  tests = (await makeSyntheticSrData(join(root, 'full'), { seed: 4, train: 0, val: 0, test: 100, size: [24, 32] })).tests;
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -44,9 +44,9 @@ describe('test-set discovery', () => {
     expect(testSetImages(dir, 'bsd100').map((p) => basename(p))).toEqual(withIds);
   });
 
-  it("reads SelfExSR's BSD100/ tree as 100 HR images, not its 600 files", () => {
+  it("reads SelfExSR's BSD100/ tree as 100 HR images, not its 600 files", async () => {
     const dir = join(root, 'selfexsr-bsd100');
-    writeSelfExSrSet(join(dir, 'BSD100'), Array.from({ length: 100 }, (_, i) => syntheticImage(12, 16, i)));
+    await writeSelfExSrSet(join(dir, 'BSD100'), Array.from({ length: 100 }, (_, i) => syntheticImage(12, 16, i)));
     expect(files(join(dir, 'BSD100'))).toHaveLength(600);
     const bsd = testSetImages(dir, 'bsd100');
     expect(bsd).toHaveLength(100);

@@ -14,8 +14,8 @@ import { TEST_MODELS } from './helpers/models.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dpl-sr-resume-'));
 let data: { coco: string; tests: string };
-beforeAll(() => {
-  data = makeSyntheticSrData(join(tmp, 'data'), { seed: 8, train: 8, val: 2, test: 2, size: [40, 56] });
+beforeAll(async () => {
+  data = await makeSyntheticSrData(join(tmp, 'data'), { seed: 8, train: 8, val: 2, test: 2, size: [40, 56] });
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

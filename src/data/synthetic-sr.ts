@@ -4,9 +4,8 @@
 // Used by tests and the study's quick preset.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import type { ByteImage } from '../tensor.js';
-import { encodePng } from './image.js';
+import { encodeJpeg, encodePng } from './image.js';
 import { mixSeed, mulberry32 } from './seeded.js';
 
 export interface SyntheticSrOptions {
@@ -92,17 +91,6 @@ export function syntheticImage(h: number, w: number, seed: number): ByteImage {
   return { data, shape: [h, w, 3] };
 }
 
-function encodeJpeg(img: ByteImage): Buffer {
-  const [h, w] = img.shape;
-  const rgba = Buffer.alloc(h * w * 4, 255);
-  for (let i = 0, j = 0; i < img.data.length; i += 3, j += 4) {
-    rgba[j] = img.data[i]!;
-    rgba[j + 1] = img.data[i + 1]!;
-    rgba[j + 2] = img.data[i + 2]!;
-  }
-  return jpeg.encode({ data: rgba, width: w, height: h }, 95).data;
-}
-
 /** `img` cropped to a multiple of `s` (as SelfExSR's HR files are) and its every s-th pixel (a stand-in LR file). */
 function modCropAndSubsample(img: ByteImage, s: number): [ByteImage, ByteImage] {
   const [h, w] = [img.shape[0] - (img.shape[0] % s), img.shape[1] - (img.shape[1] % s)];
@@ -124,16 +112,16 @@ function modCropAndSubsample(img: ByteImage, s: number): [ByteImage, ByteImage] 
  * One test set in SelfExSR's layout under `folder`: image_SRF_{2,3,4}/img_00N_SRF_s_{HR,LR}.png,
  * as a full checkout holds it (only image_SRF_2/*_HR.png is a test image; the rest must be ignored).
  */
-export function writeSelfExSrSet(folder: string, images: ByteImage[]): void {
+export async function writeSelfExSrSet(folder: string, images: ByteImage[]): Promise<void> {
   for (const s of [2, 3, 4]) {
     const dir = join(folder, `image_SRF_${s}`);
     mkdirSync(dir, { recursive: true });
-    images.forEach((img, i) => {
+    for (const [i, img] of images.entries()) {
       const stem = `img_${String(i + 1).padStart(3, '0')}_SRF_${s}`;
       const [hr, lr] = modCropAndSubsample(img, s);
-      writeFileSync(join(dir, `${stem}_HR.png`), encodePng(hr));
-      writeFileSync(join(dir, `${stem}_LR.png`), encodePng(lr));
-    });
+      writeFileSync(join(dir, `${stem}_HR.png`), await encodePng(hr));
+      writeFileSync(join(dir, `${stem}_LR.png`), await encodePng(lr));
+    }
   }
 }
 
@@ -142,7 +130,7 @@ export function writeSelfExSrSet(folder: string, images: ByteImage[]): void {
  * tests/Set5/image_SRF_{2,3,4}/img_00N_SRF_s_{HR,LR}.png (SelfExSR's layout), tests/Set14/...,
  * tests/BSDS300/images/{test,train}/<id>.jpg with tests/BSDS300/iids_test.txt.
  */
-export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = {}): SyntheticSrLayout {
+export async function makeSyntheticSrData(root: string, options: SyntheticSrOptions = {}): Promise<SyntheticSrLayout> {
   const seed = options.seed ?? 0;
   const [lo, hi] = options.size ?? [100, 160];
   const test = options.test ?? 3;
@@ -159,11 +147,11 @@ export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = 
     mkdirSync(join(coco, split), { recursive: true });
     for (let i = 0; i < n; i++) {
       const id = String(1000 + i * 37).padStart(12, '0');
-      writeFileSync(join(coco, split, `COCO_${split}_${id}.jpg`), encodeJpeg(image()));
+      writeFileSync(join(coco, split, `COCO_${split}_${id}.jpg`), await encodeJpeg(image()));
     }
   }
   for (const [set, max] of [['Set5', 5], ['Set14', 14]] as const) {
-    writeSelfExSrSet(join(tests, set), Array.from({ length: Math.min(test, max) }, image));
+    await writeSelfExSrSet(join(tests, set), Array.from({ length: Math.min(test, max) }, image));
   }
   const bsds = join(tests, 'BSDS300');
   mkdirSync(join(bsds, 'images', 'test'), { recursive: true });
@@ -172,10 +160,10 @@ export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = 
   for (let i = 0; i < test; i++) {
     const id = String(3096 + i * 1111);
     ids.push(id);
-    writeFileSync(join(bsds, 'images', 'test', `${id}.jpg`), encodeJpeg(image()));
+    writeFileSync(join(bsds, 'images', 'test', `${id}.jpg`), await encodeJpeg(image()));
   }
   // A train image that must not be picked up as a test image.
-  writeFileSync(join(bsds, 'images', 'train', '2092.jpg'), encodeJpeg(image()));
+  writeFileSync(join(bsds, 'images', 'train', '2092.jpg'), await encodeJpeg(image()));
   if (options.bsdsIds ?? true) writeFileSync(join(bsds, 'iids_test.txt'), ids.join('\n') + '\n');
   return { coco, tests };
 }
