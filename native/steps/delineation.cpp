@@ -1,9 +1,8 @@
 #include "steps/delineation.h"
 
-#include <cmath>
-
 #include "errors.h"
 #include "models/parameters.h"
+#include "step_guard.h"
 
 namespace dpl {
 namespace F = torch::nn::functional;
@@ -41,9 +40,6 @@ int64_t DelineationTrainer::parameter_count() { return CountParameters(*unet_); 
 int64_t DelineationTrainer::parameter_tensors() { return static_cast<int64_t>(unet_->parameters().size()); }
 
 namespace {
-constexpr const char* kDiverged =
-    "; the step was not applied. Lower the learning rate or check the training tiles";
-
 // BCE refuses NaN probabilities (and on CUDA asserts inside the kernel): check them first, in one sync.
 bool AllFinite(const std::vector<torch::Tensor>& ts) {
   std::vector<torch::Tensor> ok;
@@ -86,35 +82,29 @@ double DelineationTrainer::Step(const torch::Tensor& images, const torch::Tensor
   // a refused step leaves the whole model as it was.
   std::vector<torch::Tensor> saved;
   for (const auto& b : unet_->buffers()) saved.push_back(b.clone());
-  auto refuse = [&](const std::string& why) {
+  torch::AutoGradMode grad(true);
+  unet_->train();
+  torch::Tensor loss;
+  try {
+    auto outputs = unet_->Refine(x, opts_.iterations);
+    if (!AllFinite(outputs)) RefuseStep("the U-Net's output is not finite");
+    loss = Loss(outputs, y);
+    optimizer_->zero_grad();
+    loss.backward();
+    unet_with_grad_ = loss_with_grad_ = 0;
+    for (const auto& p : unet_->parameters()) unet_with_grad_ += p.grad().defined();
+    if (loss_net_) {
+      for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad_ += p.grad().defined();
+    }
+    RequireFiniteStep(loss, unet_->parameters());  // before step(): NaN never reaches the weights
+  } catch (...) {
     torch::NoGradGuard no_grad;
     auto buffers = unet_->buffers();
     for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
-    throw UserError("delineation training diverged: " + why + kDiverged);
-  };
-  torch::AutoGradMode grad(true);
-  unet_->train();
-  auto outputs = unet_->Refine(x, opts_.iterations);
-  if (!AllFinite(outputs)) refuse("the U-Net's output is not finite");
-  auto loss = Loss(outputs, y);
-  optimizer_->zero_grad();
-  loss.backward();
-  unet_with_grad_ = loss_with_grad_ = 0;
-  std::vector<torch::Tensor> grads;
-  for (const auto& p : unet_->parameters()) {
-    if (!p.grad().defined()) continue;
-    ++unet_with_grad_;
-    grads.push_back(p.grad());
+    throw;
   }
-  if (loss_net_) {
-    for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad_ += p.grad().defined();
-  }
-  // The guard comes before the update: a NaN step must not reach the weights or Adam's moments.
-  double value = loss.item<double>();
-  if (!std::isfinite(value)) refuse("the loss became " + std::to_string(value));
-  if (!AllFinite(grads)) refuse("a gradient is not finite");
   optimizer_->step();
-  return value;
+  return loss.item<double>();
 }
 
 namespace {

@@ -44,7 +44,8 @@ class DelineationTrainer {
   DelineationTrainer(std::shared_ptr<LossNet> loss_net, const DelineationOptions& options);
 
   // One Adam step on images [N,3,S,S] in [0,1] and masks [N,1,S,S] in [0,1]; returns the loss.
-  // A non-finite loss or gradient throws before the update, so the weights stay as they were.
+  // A non-finite output, loss or gradient throws before the update (step_guard.h), and the
+  // BatchNorm statistics its forward pass moved are restored: the model stays as it was.
   double Step(const torch::Tensor& images, const torch::Tensor& masks);
   // Eval mode, K iterations on whole images of any size (reflect-padded to a
   // multiple of 16, the output cropped back); masks (optional) give per-image BCE.

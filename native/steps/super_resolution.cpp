@@ -1,8 +1,7 @@
 #include "steps/super_resolution.h"
 
-#include <cmath>
-
 #include "errors.h"
+#include "step_guard.h"
 
 namespace dpl {
 namespace {
@@ -59,11 +58,9 @@ double SrTrainer::Step(const torch::Tensor& lr, const torch::Tensor& hr) {
   if (loss_net_) {
     for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad_ += p.grad().defined();
   }
+  RequireFiniteStep(loss, net_->parameters());  // before step(): NaN never reaches the weights
   optimizer_->step();
-  double value = loss.item<double>();
-  Require(std::isfinite(value), "the training loss became " + std::to_string(value) +
-                                    "; lower the learning rate or check the inputs");
-  return value;
+  return loss.item<double>();
 }
 
 SrEvaluation SrTrainer::Evaluate(const torch::Tensor& lr, const torch::Tensor& hr) {
