@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer, type FloatTensor, type LoadOptions,
+  DelineationTrainer, LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer, type FloatTensor,
+  type LoadOptions,
 } from '../dist/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
@@ -136,17 +137,17 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
 }
 
 export interface BenchmarkStepOptions {
-  /** Which steps (default all): 'super-resolution', 'similarity'. */
+  /** Which steps (default all): 'super-resolution', 'similarity', 'delineation'. */
   steps?: string[];
   /** The similarity step's loss network (at its 4 study layers) and triplets per step. */
   similarityNetwork?: string;
   similarityBatch?: number;
 }
 
-export const BENCHMARK_STEPS = ['super-resolution', 'similarity'] as const;
+export const BENCHMARK_STEPS = ['super-resolution', 'similarity', 'delineation'] as const;
 
 /**
- * The benchmarks' training steps (super-resolution, similarity). Each is one entry
+ * The benchmarks' training steps (super-resolution, similarity, delineation). Each is one entry
  * here and one KINDS entry in reference_step.py. See bench/README.md for their state.
  */
 export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
@@ -155,6 +156,7 @@ export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
   const all: Record<string, () => BenchEntry> = {
     'super-resolution': () => superResolutionEntry('vgg16', 8),
     similarity: () => similarityEntry(arch, [...STUDY_NETWORKS[arch]!.layers], o.similarityBatch ?? 64),
+    delineation: () => delineationEntry('vgg16', 8),
   };
   return steps.map((s) => {
     const make = all[s];
@@ -267,6 +269,66 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
         },
         dispose: () => {
           sims.forEach((s) => s.dispose());
+          nets.forEach((n) => n.dispose());
+        },
+      };
+    },
+  };
+}
+
+/**
+ * delineation.md's training step at its sizes (batch 8, 224x224 crops, K = 3):
+ * the U-Net refined three times with shared weights, the iteration-weighted BCE
+ * plus 0.01 times the iteration-weighted feature MSE at one layer of a frozen
+ * loss network (the mask repeated to 3 channels, ImageNet-normalised), backward
+ * through all iterations, Adam (lr 1e-3). Natively through DelineationTrainer.step
+ * (the public API the benchmark runs); in Python, DelineationStep in
+ * reference_step.py written from the spec. The initialisations differ, so
+ * losses are not compared; the parameter counts are.
+ */
+export function delineationEntry(arch: string, layer: number): BenchEntry {
+  return {
+    name: `delineation K=3 ${arch}@${layer}`,
+    architecture: arch,
+    async prepare(ctx) {
+      const side = 224;
+      const shape = [8, 3, side, side];
+      const maskShape = [8, 1, side, side];
+      const images = seededImages(shape, 9);
+      const next = mulberry32(10);
+      // Sparse road-like masks: about one pixel in ten set.
+      const masks: FloatTensor = { data: Float32Array.from({ length: 8 * side * side }, () => (next() < 0.1 ? 1 : 0)), shape: maskShape };
+      const nets: LossNetwork[] = [];
+      const trainers: DelineationTrainer[] = [];
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
+        const net = await LossNetwork.load(arch, {
+          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
+        });
+        const trainer = await DelineationTrainer.create(net, { layer, seed: 0, lr: 1e-3, iterations: 3, featureWeight: 0.01 });
+        nets.push(net);
+        trainers.push(trainer);
+        sides[v] = {
+          time: (steps) => timeSteps(steps, () => trainer.step(images, masks)),
+          check: async () => ({ loss: await trainer.step(images, masks) }),
+        };
+      }
+      if (!Object.keys(sides).length) throw new Error('the delineation step runs only with --amp none and a plain or fast variant');
+      return {
+        images: 8,
+        comparable: false,
+        native: sides,
+        python: {
+          kind: 'delineation', arch, pt: nets[0]!.path, layers: [layer], normalization: 'imagenet', shape, maskShape,
+          iterations: 3, mu: 0.01,
+          input: writeF32(join(ctx.workDir, 'images.f32'), images),
+          target: writeF32(join(ctx.workDir, 'masks.f32'), masks),
+          expectParameters: trainers[0]!.parameterCount,
+        },
+        dispose: () => {
+          trainers.forEach((t) => t.dispose());
           nets.forEach((n) => n.dispose());
         },
       };

@@ -268,9 +268,81 @@ class SimStep:
         return self.distance(fa, fb, False)
 
 
+class UNet(torch.nn.Module):
+    """delineation.md's U-Net, written from the spec: pre-activation blocks
+    (activation -> conv without bias -> BatchNorm), down Conv2d k4 s2 p1 with
+    LeakyReLU(0.2) (none before the first), up ConvTranspose2d k4 s2 p1 with
+    ReLU, skips concatenated after the up block's output, a sigmoid at the end."""
+
+    @staticmethod
+    def block(cin, cout, act, up):
+        conv = (torch.nn.ConvTranspose2d if up else torch.nn.Conv2d)(cin, cout, 4, 2, 1, bias=False)
+        return torch.nn.Sequential(*([act] if act is not None else []), conv, torch.nn.BatchNorm2d(cout))
+
+    def __init__(self):
+        super().__init__()
+        leaky, relu = torch.nn.LeakyReLU(0.2), torch.nn.ReLU()
+        self.down = torch.nn.ModuleList([self.block(4, 8, None, False), self.block(8, 16, leaky, False),
+                                         self.block(16, 32, leaky, False), self.block(32, 32, leaky, False)])
+        self.up = torch.nn.ModuleList([self.block(32, 32, relu, True), self.block(64, 16, relu, True),
+                                       self.block(32, 8, relu, True), self.block(16, 1, relu, True)])
+
+    def forward(self, x):
+        skips = []
+        for d in self.down:
+            x = d(x)
+            skips.append(x)
+        x = self.up[0](skips[3])
+        for up, skip in zip(self.up[1:], reversed(skips[:3])):
+            x = up(torch.cat([x, skip], 1))
+        return torch.sigmoid(x)
+
+
+class DelineationStep:
+    """One delineation training step: K refinement iterations of the U-Net
+    (train mode, shared weights, y0 = 0, yi = UNet(cat(image, y(i-1)))), the loss
+    sum_i i*BCE(yi, y)/(K(K+1)/2) + mu * sum_i i*MSE(F(yi), F(y))/(K(K+1)/2) with
+    F the frozen loss network on the mask repeated to 3 channels (ImageNet
+    normalisation), backward through every iteration, Adam (lr 1e-3)."""
+
+    def __init__(self, req, device, amp):
+        if amp is not None:
+            raise ValueError("the delineation step has no mixed precision (the native trainer is fp32)")
+        self.children = loss_network(req, device)
+        self.layers = req["layers"]
+        self.norm = Normalize(req.get("normalization", "imagenet"), device)
+        self.k, self.mu = req["iterations"], req["mu"]
+        torch.manual_seed(0)
+        self.net = UNet().to(device).train()
+        self.param_count = sum(p.numel() for p in self.net.parameters())
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"UNet has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.images = load_f32(req["input"], req["shape"], device)
+        self.masks = load_f32(req["target"], req["maskShape"], device)
+
+    def phi(self, m):
+        return features(self.children, self.norm(m.repeat(1, 3, 1, 1)), self.layers)[0]
+
+    def step(self):
+        with torch.no_grad():
+            target = self.phi(self.masks)
+        y, bce, feat = torch.zeros_like(self.masks), 0, 0
+        for i in range(1, self.k + 1):
+            y = self.net(torch.cat([self.images, y], 1))
+            bce = bce + i * F.binary_cross_entropy(y, self.masks)
+            feat = feat + i * F.mse_loss(self.phi(y), target)
+        weights = self.k * (self.k + 1) / 2
+        loss = bce / weights + self.mu * feat / weights
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), None
+
+
 # Benchmark steps are one entry each: a class with __init__(req, device, amp) and
 # step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
-KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep}
+KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep, "delineation": DelineationStep}
 
 
 def sync(device):

@@ -7,8 +7,9 @@
 #include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
-#include "models/similarity.h"
-#include "models/super_resolution.h"
+#include "bindings/delineation.h"
+#include "bindings/similarity.h"
+#include "bindings/super_resolution.h"
 
 namespace {
 
@@ -21,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitSimilarity(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
+  dpl::InitDelineation(env, exports);
   return exports;
 }
 

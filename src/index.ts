@@ -37,6 +37,13 @@ export {
   quickOptions as superResolutionQuickOptions,
 } from './benchmarks/super-resolution.js';
 export { SuperResolutionTrainer, type SuperResolutionTrainerOptions } from './benchmarks/super-resolution-trainer.js';
+export {
+  delineation,
+  DelineationOptions,
+  paperOptions as delineationPaperOptions,
+  quickOptions as delineationQuickOptions,
+} from './benchmarks/delineation.js';
+export { DelineationTrainer, type DelineationTrainerOptions, type DelineationEvaluation } from './benchmarks/delineation-trainer.js';
 export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-sr.js';
 export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } from './data/coco.js';
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';

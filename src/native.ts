@@ -71,6 +71,28 @@ export interface NativeSrTrainer {
   dispose(): void;
 }
 
+export interface NativeDelineationOptions {
+  layer: number;
+  iterations: number;
+  featureWeight: number;
+  lr: number;
+  seed: number;
+  device?: string;
+}
+
+export interface NativeDelineationTrainer {
+  readonly parameterCount: number;
+  readonly iterations: number;
+  step(images: FloatTensor, masks: FloatTensor): Promise<number>;
+  evaluate(images: FloatTensor, masks?: FloatTensor): Promise<{ probabilities: FloatTensor; bce?: number[] }>;
+  inspect(images: FloatTensor, masks: FloatTensor): Promise<{ skipsMade: FloatTensor[]; skipsAfter: FloatTensor[]; priorGradNorm: number }>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  stateDict(): Promise<Record<string, FloatTensor>>;
+  gradientReport(): { unetParametersWithGrad: number; unetParameters: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
@@ -82,6 +104,7 @@ export interface NativeAddon {
     lossNetwork: NativeLossNetwork | null,
     options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
+  createDelineationTrainer(lossNetwork: NativeLossNetwork | null, options: NativeDelineationOptions): Promise<NativeDelineationTrainer>;
   setThreads(n: number): void;
   cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; rejectedSetting?: string };
   emptyCpuCache(): void;

@@ -186,6 +186,15 @@ describe('single-run commands (similarity, super-resolution)', () => {
     expect(process.listeners('SIGINT')).toEqual(before);
   });
 
+  it('delineation refuses a layer past the network\'s end before it reads any data', () => {
+    const r = cli(['delineation', '--network', 'vgg19', '--layer', '37', '--mrd', join(tmp, 'no-mrd-here')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--layer 37 is past the end of vgg19: it has 37 children, so layers run 0\.\.36/);
+    expect(r.stderr).not.toMatch(/MRD/);
+    expect(cli(['delineation', '--network', 'vgg19', '--mrd', join(tmp, 'x')]).stderr).toMatch(/--layer is required/);
+    expect(cli(['--help']).stdout).toMatch(/^  delineation +train and evaluate one road-delineation U-Net/m);
+  });
+
   it('quotes the command that resumes a run', () => {
     expect(sameCommand('similarity', ['--bapps', '/data/my bapps', '--network', 'vgg16'])).toBe("npx dpl-torch similarity --bapps '/data/my bapps' --network vgg16");
   });

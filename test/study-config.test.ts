@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStudyConfig, readStudyConfig } from '../src/study/config.js';
 import { planRuns } from '../src/study/plan.js';
 import { preset } from '../src/study/presets.js';
-import { defaultRegistry, type Registry, type StudyBenchmark } from '../src/study/registry.js';
+import { defaultDataDir, defaultRegistry, type Registry, type StudyBenchmark } from '../src/study/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpl-study-config-'));
 const file = (name: string, text: string) => {
@@ -127,6 +127,10 @@ describe('run plan', () => {
     expect(runs.every((r) => r.spec.options.weights === 'imagenet')).toBe(true);
     const sr = runs.find((r) => r.identity.benchmark === 'super-resolution')!;
     expect(sr.spec.options).toMatchObject({ epochs: 80, stepsPerEpoch: 2500, batchSize: 4, hrSize: 288, download: true });
+    expect(count('delineation', 'unet')).toBe(56 * 4);
+    const del = runs.find((r) => r.identity.benchmark === 'delineation')!;
+    expect(del.spec.options).toMatchObject({ epochs: 100, batchSize: 8, lr: 1e-3, cropSize: 224, iterations: 3, featureWeight: 0.01, threshold: 0.3, tolerance: 3, download: true });
+    expect(del.spec.options.mrd).toBe(join(defaultDataDir('delineation'), 'mrd'));
   });
 
   it('lays out the quick preset on a few networks with any weights', async () => {
@@ -136,5 +140,6 @@ describe('run plan', () => {
     const runs = planRuns(parseStudyConfig(p.config), registry, p.scale, '/tmp/quick');
     expect(runs.every((r) => r.spec.options.weights === 'any')).toBe(true);
     expect(runs.filter((r) => r.identity.benchmark === 'super-resolution')).toHaveLength(4 * 3);
+    expect(runs.filter((r) => r.identity.benchmark === 'delineation')).toHaveLength(4 * 3);
   });
 });

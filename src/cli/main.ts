@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
 import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
+import { delineationCommand } from './delineation.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   distance: distanceCommand,
   'convert-lpips-weights': convertLpipsWeightsCommand,
   'super-resolution': superResolutionCommand,
+  delineation: delineationCommand,
   slurm: slurmCommand,
 };
 

@@ -34,12 +34,14 @@ export interface StudyBenchmark {
 
 export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
 
-/** The implemented benchmarks. Delineation and autoencoding join here when they exist. */
+/** The implemented benchmarks. Autoencoding joins here when it exists. */
 export async function defaultRegistry(): Promise<Registry> {
   // Loaded on demand, so the CLI's other commands and `report` do not load every benchmark.
   const sim = await import('../benchmarks/similarity.js');
   const sr = await import('../benchmarks/super-resolution.js');
   const { makeSyntheticSrData } = await import('../data/synthetic-sr.js');
+  const del = await import('../benchmarks/delineation.js');
+  const { makeSyntheticMrd } = await import('../data/synthetic-mrd.js');
   return {
     similarity: {
       benchmark: sim.similarity,
@@ -62,6 +64,17 @@ export async function defaultRegistry(): Promise<Registry> {
       quickOptions: (data) => ({ ...sr.quickOptions(data) }),
       tinyOptions: { trainImages: 8, valImages: 2, epochs: 1, stepsPerEpoch: 2, hrSize: 48 },
       makeQuickData: async (data, seed) => void (await makeSyntheticSrData(data, { seed })),
+    },
+    delineation: {
+      benchmark: del.delineation,
+      layerMode: 'single',
+      variants: { paper: [del.DELINEATION_VARIANT], quick: [del.DELINEATION_VARIANT] },
+      weightsOption: true,
+      paperOptions: (data) => ({ ...del.paperOptions, mrd: join(data, 'mrd'), download: true }),
+      quickOptions: (data) => ({ ...del.quickOptions(data) }),
+      // 32 px crops: every tiny network's first two layers stay valid (alexnet relu2 needs 31 px).
+      tinyOptions: { epochs: 1, batchSize: 4, cropSize: 32, sampleSize: 48 },
+      makeQuickData: async (data, seed) => void (await makeSyntheticMrd(join(data, 'mrd'), { ...del.QUICK_MRD, seed })),
     },
   };
 }

@@ -127,13 +127,22 @@ function correlationsHtml(t: ScoreTable): string {
 
 const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
 
+/**
+ * A run's first three image artifacts in reading order: the input first (SR
+ * lr, delineation input), then SR's output before its target (sr|out|output,
+ * then hr), delineation's ground truth before its prediction (truth, then
+ * prediction); other names keep their place.
+ */
+export function sampleImages(artifacts: readonly string[]): string[] {
+  const order = (a: string) => (/(lr|input)\./.test(a) ? 0 : /(sr|out|output|truth)\./.test(a) ? 1 : /(hr|prediction)\./.test(a) ? 2 : 3);
+  return artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
+}
+
 /** Sample images from the runs' artifacts (e.g. SR: LR input, output, HR), embedded as data URIs. */
 function samplesHtml(out: string, runs: RunRecord[], limit = 6): string {
   const figures: string[] = [];
   for (const r of runs) {
-    // One sample's images in reading order: input (lr), output (sr/out), target (hr).
-    const order = (a: string) => (/lr\./.test(a) ? 0 : /(sr|out|output)\./.test(a) ? 1 : /hr\./.test(a) ? 2 : 3);
-    const images = r.artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
+    const images = sampleImages(r.artifacts);
     const parts = images.flatMap((a) => {
       const path = join(out, 'runs', r.id, a);
       if (!existsSync(path) || statSync(path).size > 2_000_000) return [];

@@ -1,0 +1,22 @@
+// Reading a JS options object in a binding: each field checked on the JS thread,
+// with an error naming `options.<key>` and what it must be.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+namespace dpl {
+
+// options[key] as a finite non-negative number, or `fallback` when absent/undefined.
+double NumberField(const Napi::Object& o, const char* key, double fallback);
+
+// options[key] as a non-negative integer, or `fallback` when absent/undefined.
+int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback);
+
+// options[key] as a string, or `fallback` when absent/undefined.
+std::string StringField(const Napi::Object& o, const char* key, const std::string& fallback);
+
+// The options argument itself: an object, or an error naming `what`.
+Napi::Object OptionsObject(const Napi::Value& value, const std::string& what = "options");
+
+}  // namespace dpl
