@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { autoencoderCommand } from './autoencoder.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   similarity: similarityCommand,
   distance: distanceCommand,
   'super-resolution': superResolutionCommand,
+  autoencoder: autoencoderCommand,
 };
 
 function usage(): string {

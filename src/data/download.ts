@@ -14,6 +14,8 @@ export interface DownloadProgress {
 export interface DownloadOptions {
   /** Expected sha256 (hex); a mismatch deletes the file and throws. */
   sha256?: string;
+  /** Expected MD5 (hex), where a dataset publishes only that (SVHN, STL-10); checked like sha256. */
+  md5?: string;
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
 }
@@ -24,8 +26,16 @@ export interface DownloadOptions {
  * verified. An existing `dest` with the right checksum is kept as it is.
  */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
+  const checks = (['sha256', 'md5'] as const).filter((a) => options[a]);
+  const verify = async (path: string): Promise<string | null> => {
+    for (const a of checks) {
+      const got = await hashOf(path, a);
+      if (got !== options[a]!.toLowerCase()) return `${a} ${got}, expected ${options[a]}`;
+    }
+    return null;
+  };
   if (existsSync(dest)) {
-    if (!options.sha256 || (await sha256Of(dest)) === options.sha256) return;
+    if ((await verify(dest)) === null) return;
     unlinkSync(dest);
   }
   mkdirSync(dirname(dest), { recursive: true });
@@ -65,18 +75,21 @@ export async function download(url: string, dest: string, options: DownloadOptio
       await file.close();
     }
   }
-  if (options.sha256) {
-    const got = await sha256Of(part);
-    if (got !== options.sha256) {
-      unlinkSync(part);
-      throw new Error(`download of ${url} is corrupt: sha256 ${got}, expected ${options.sha256}; it was deleted, try again`);
-    }
+  const bad = await verify(part);
+  if (bad) {
+    unlinkSync(part);
+    throw new Error(`download of ${url} is corrupt: ${bad}; it was deleted, try again`);
   }
   renameSync(part, dest);
 }
 
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
+export function sha256Of(path: string): Promise<string> {
+  return hashOf(path, 'sha256');
+}
+
+/** A file's digest (hex), read as a stream (the datasets are gigabytes). */
+export async function hashOf(path: string, algorithm: 'sha256' | 'md5'): Promise<string> {
+  const hash = createHash(algorithm);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
