@@ -19,6 +19,7 @@ import { ensureSvhn } from '../src/data/svhn.js';
 import { writeSyntheticStl10, writeSyntheticSvhn } from '../src/data/synthetic-autoencoder.js';
 import { packageRoot } from '../src/paths.js';
 import { serveFolder, type TestServer } from './helpers/http-server.js';
+import { killAtStep } from './helpers/kill.js';
 import { TEST_MODELS } from './helpers/models.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dpl-ae-run-'));
@@ -147,33 +148,17 @@ describe('autoencoder benchmark', () => {
   it('a CLI run killed with SIGKILL resumes to the metrics of an uninterrupted run', async () => {
     const data = join(root, 'cli-data');
     cpSync(svhnDir(), data, { recursive: true });
-    const flags = ['--epochs', '3', '--batch', '8', '--checkpoint-every', '1', '--probe-epochs', '6', '--seed', '2'];
+    const flags = ['--epochs', '3', '--batch', '8', '--checkpoint-every', '2', '--probe-epochs', '6', '--seed', '2'];
     const args = [MAIN, 'autoencoder', '--network', 'alexnet', '--layer', '1', '--data', 'svhn', '--svhn', data, '--models', TEST_MODELS, ...flags];
     const killedDir = join(root, 'runs', 'killed');
-    const child = spawn(process.execPath, [...args, '--out', killedDir], { stdio: 'ignore' });
-    const exited = new Promise((r) => child.on('exit', r));
-    let killedAt = -1;
-    while (killedAt < 0) {
-      await new Promise((r) => setTimeout(r, 10));
-      if (child.exitCode !== null) throw new Error('the run finished before it could be killed');
-      try {
-        const s = JSON.parse(readFileSync(join(killedDir, 'state.json'), 'utf8'));
-        if (s.globalStep >= 7) {
-          child.kill('SIGKILL');
-          killedAt = s.globalStep;
-        }
-      } catch {
-        // not written yet
-      }
-    }
-    await exited;
+    const killedAt = await killAtStep(spawn(process.execPath, [...args, '--out', killedDir], { stdio: 'ignore' }), join(killedDir, 'state.json'), 7);
     const again = spawnSync(process.execPath, [...args, '--out', killedDir], { encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     expect(Number(/resumed at step (\d+)/.exec(again.stderr)?.[1])).toBeGreaterThanOrEqual(killedAt);
     expect(again.stdout).toMatch(/probe\.best\.accuracy\s+\d\.\d{4}/);
     // The same run uninterrupted, in-process (what the CLI passes, with the benchmark's defaults for the rest).
     const whole = await autoencoder.run(
-      spec({ svhn: data, epochs: 3, batchSize: 8, checkpointEvery: 1, probeEpochs: 6 }),
+      spec({ svhn: data, epochs: 3, batchSize: 8, checkpointEvery: 2, probeEpochs: 6 }),
       context(join(root, 'runs', 'whole')).ctx,
     );
     expect(JSON.parse(readFileSync(join(killedDir, 'metrics.json'), 'utf8'))).toEqual(whole.metrics);

@@ -138,7 +138,7 @@ describe('probes', () => {
     const c = randomImages([n, 64], seed);
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
     // Make the labels learnable: a bump in the code dimension of the label.
-    for (let i = 0; i < n; i++) c.data[i * 64 + labels[i]!] += 2;
+    for (let i = 0; i < n; i++) c.data[i * 64 + labels[i]!]! += 2;
     return { codes: c, labels };
   }
 

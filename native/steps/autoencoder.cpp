@@ -124,10 +124,4 @@ bool AutoencoderTrainer::Load(const std::string& path) {
   return has_opt;
 }
 
-int64_t AutoencoderTrainer::ParameterCount() const {
-  int64_t n = 0;
-  for (const auto& p : model_->parameters()) n += p.numel();
-  return n;
-}
-
 }  // namespace dpl

@@ -57,7 +57,7 @@ class AutoencoderTrainer {
   // (reads only the options: safe on the JS thread before scheduling).
   void CheckImages(const torch::Tensor& images, const std::string& what) const;
 
-  int64_t ParameterCount() const;
+  int64_t ParameterCount() const { return CountParameters(*model_); }
   const AutoencoderOptions& options() const { return options_; }
   bool pixel() const { return loss_net_ == nullptr; }
   // Parameters with a gradient after the last step: autoencoder, loss network (must stay 0).

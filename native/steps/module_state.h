@@ -19,4 +19,7 @@ NamedTensors ModuleState(const torch::nn::Module& module, torch::Device device =
 // dtype and device). Every name of the module must be there with its shape.
 void SetModuleState(torch::nn::Module& module, const NamedTensors& state);
 
+// Elements of the module's parameters.
+int64_t CountParameters(const torch::nn::Module& module);
+
 }  // namespace dpl

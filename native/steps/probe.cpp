@@ -53,10 +53,4 @@ bool ProbeTrainer::RestoreBest() {
   return true;
 }
 
-int64_t ProbeTrainer::ParameterCount() const {
-  int64_t n = 0;
-  for (const auto& p : model_->parameters()) n += p.numel();
-  return n;
-}
-
 }  // namespace dpl

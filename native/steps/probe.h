@@ -53,7 +53,7 @@ class ProbeTrainer {
 
   NamedTensors State() const { return ModuleState(*model_); }
   void SetState(const NamedTensors& state) { SetModuleState(*model_, state); }
-  int64_t ParameterCount() const;
+  int64_t ParameterCount() const { return CountParameters(*model_); }
   const ProbeOptions& options() const { return options_; }
 
  private:

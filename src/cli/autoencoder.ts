@@ -2,15 +2,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { autoencoder, DATASETS, type AutoencoderOptions } from '../benchmarks/autoencoder.js';
 import { describeArchitecture } from '../networks.js';
-import { type Command } from './command.js';
+import { int, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
-
-function int(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
-  return n;
-}
 
 export const autoencoderCommand: Command = {
   summary: 'train one autoencoder with a deep perceptual loss (or --network pixel) and score its codes with the probes',
