@@ -256,13 +256,19 @@ class Autoencoder(torch.nn.Module):
         return self.decoder(self.encoder(x))
 
 
-def probe_mlp(inputs, hidden, outputs=10):
-    """autoencoder.md's probe: Linear layers through `hidden`, LeakyReLU(0.01) after each hidden one."""
-    layers, n = [], inputs
-    for h in hidden:
-        layers += [torch.nn.Linear(n, h), torch.nn.LeakyReLU(0.01)]
-        n = h
-    return torch.nn.Sequential(*layers, torch.nn.Linear(n, outputs))
+class Probe(torch.nn.Module):
+    """autoencoder.md's probe: Linear layers through `hidden`, LeakyReLU(0.01) after each hidden one, no output activation."""
+
+    def __init__(self, inputs, hidden, outputs=10):
+        super().__init__()
+        layers, n = [], inputs
+        for h in hidden:
+            layers += [torch.nn.Linear(n, h), torch.nn.LeakyReLU(0.01)]
+            n = h
+        self.layers = torch.nn.Sequential(*layers, torch.nn.Linear(n, outputs))
+
+    def forward(self, x):
+        return self.layers(x)
 
 
 def ae_input(images, pad):

@@ -109,8 +109,15 @@ describe('the autoencoder against Python from the spec', () => {
     expect(Math.abs(loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
     const py = readState(join(d, 'after'));
     expect(Object.keys(py).sort()).toEqual(Object.keys(after).sort());
-    const dist = stateDistance(py, after);
+    // A convolution's bias right before BatchNorm has no effect and a true gradient of zero (BatchNorm takes
+    // the batch mean out). Adam's first step turns its float-noise gradient into a step of up to lr, which no
+    // two implementations share: those biases are held to that bound, every other tensor to 1e-5.
+    const preBn = new Set(['encoder.0.bias', 'encoder.3.bias', 'encoder.6.bias', 'encoder.9.bias', 'decoder.3.bias', 'decoder.6.bias', 'decoder.9.bias']);
+    const pick = (s: Record<string, FloatTensor>, keep: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => preBn.has(k) === keep));
+    const dist = stateDistance(pick(py, false), after);
     expect(dist.max, `largest difference in ${dist.worst}`).toBeLessThan(1e-5);
+    expect(stateDistance(pick(py, true), before).max).toBeLessThanOrEqual(1e-3 * (1 + 1e-6));
+    expect(stateDistance(pick(after, true), before).max).toBeLessThanOrEqual(1e-3 * (1 + 1e-6));
   });
 
   it('loses less on a fixed batch as it trains; checkpoints restore model and Adam exactly', async () => {
@@ -231,7 +238,7 @@ describe('guards and bad input', () => {
   });
 
   it('gives JS errors naming the problem', async () => {
-    await expect(AutoencoderTrainer.create(null, { side: 80 })).rejects.toThrow(/64 \+ 16k/);
+    await expect(AutoencoderTrainer.create(null, { side: 72 })).rejects.toThrow(/64 \+ 16k/);
     await expect(AutoencoderTrainer.create(alexnet, { layer: 13 })).rejects.toThrow(/past the end/);
     const t = await AutoencoderTrainer.create(null, { side: 64, pad: 16 });
     await expect(t.step(byteImages([2, 3, 64, 64], 1))).rejects.toThrow(/\[N, 3, 32, 32\].*padding 16/);

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 from loss_networks import features  # noqa: E402
-from reference_step import Autoencoder, ae_input, loss_network, probe_mlp  # noqa: E402
+from reference_step import Autoencoder, Probe, ae_input, loss_network  # noqa: E402
 
 
 def load_state(module, folder):
@@ -91,7 +91,7 @@ def main():
         labels = torch.from_numpy(np.fromfile(req["labels"], dtype=np.uint8).astype(np.int64))
         order = torch.from_numpy(np.fromfile(req["order"], dtype="<i4").astype(np.int64))
         targets = F.one_hot(labels, 10).float()
-        mlp = probe_mlp(codes.shape[1], req["hidden"])
+        mlp = Probe(codes.shape[1], req["hidden"])
         load_state(mlp, req["state"])
         opt = torch.optim.Adam(mlp.parameters())
         total = 0.0
