@@ -164,6 +164,22 @@ describe('analysis tables', () => {
     expect(srTable.rows[2]!.weights).toBe('random');
   });
 
+  it('shows a pixel-loss baseline without ranking it among the loss networks', () => {
+    const ae = (network: string, layers: number[], value: number, extra: Partial<RunRecord> = {}) =>
+      run({ benchmark: 'autoencoder', variant: 'svhn', network, layers, ...extra }, value, 'acc');
+    const b = analyse([
+      ae('alexnet', [1], 0.5), ae('alexnet', [4], 0.7), ae('vgg16', [3], 0.6),
+      ae('pixel', [], 0.9, { pretrained: null, weightsId: 'pixel' }), // better than every loss network
+    ]);
+    const t = b.tables[0]!;
+    expect(t.rows.map((r) => r.network)).toEqual(['alexnet', 'vgg16', 'pixel']);
+    expect(t.rows.map((r) => r.cells.map((c) => c?.rank ?? null))).toEqual([[3, 1], [2, null], [NaN, null]]);
+    expect(t.rows.map((r) => r.networkRank)).toEqual([1, 2, null]);
+    expect(t.rows[2]!.cells[0]!.mean).toBe(0.9);
+    expect(b.meanRanks.map((m) => m.network)).toEqual(['alexnet', 'vgg16']);
+    expect(b.weights).toEqual({ imagenet: 3, none: 1 });
+  });
+
   it('works on no results at all', () => {
     expect(analyse([])).toMatchObject({ tables: [], meanRanks: [], runs: { total: 0, done: 0 } });
   });

@@ -2,10 +2,15 @@
 // table of the primary metric (mean over repetitions), ranks, correlations
 // between ImageNet top-1 and score, whether deeper layers do better, and each
 // network's mean rank across benchmarks. Works on partial results: missing
-// cells stay blank and correlations need at least 3 networks.
+// cells stay blank and correlations need at least 3 networks. A baseline run
+// without a loss network (network 'pixel') gets its row but no rank: it is
+// what the loss networks are read against, not one of them.
 import { STUDY_NETWORKS } from '../networks.js';
 import { averageRanks, pearson, spearman, type Correlation } from './stats.js';
 import type { RunRecord } from './store.js';
+
+/** Rows that are baselines, not loss networks: shown, never ranked or correlated. */
+export const BASELINE_NETWORKS = ['pixel'];
 
 export interface Cell {
   layers: number[];
@@ -13,7 +18,7 @@ export interface Cell {
   mean: number;
   std: number;
   n: number;
-  /** Rank of this (network, layer) among all cells of the table; 1 = best, ties averaged. */
+  /** Rank of this (network, layer) among all cells of the table; 1 = best, ties averaged; NaN for a baseline. */
   rank: number;
   /** 'imagenet', 'random', 'none' (pixel baseline) or 'mixed', from the runs' loss networks. */
   weights: string;
@@ -130,8 +135,9 @@ function scoreTable(runs: RunRecord[]): ScoreTable {
   const width = Math.max(1, ...rows.map((r) => r.cells.length));
   for (const row of rows) while (row.cells.length < width) row.cells.push(null);
 
-  // Ranks of every (network, layer) cell; rank 1 is the best score.
-  const all = rows.flatMap((row) => row.cells.filter((c): c is Cell => c !== null));
+  // Ranks of every (network, layer) cell of the loss networks; rank 1 is the best score.
+  const lossNetworks = rows.filter((row) => !BASELINE_NETWORKS.includes(row.network));
+  const all = lossNetworks.flatMap((row) => row.cells.filter((c): c is Cell => c !== null));
   averageRanks(all.map((c) => c.mean), first.higherIsBetter).forEach((rank, i) => (all[i]!.rank = rank));
 
   for (const row of rows) {
@@ -143,7 +149,7 @@ function scoreTable(runs: RunRecord[]): ScoreTable {
     const rho = spearman(positions, measured.map((m) => sign * m.c.mean)).r;
     row.depth = { positions, bestIsDeepest: positions.length >= 2 ? best.pos === Math.max(...positions) : null, rho };
   }
-  const ranked = rows.filter((r) => r.best);
+  const ranked = lossNetworks.filter((r) => r.best);
   averageRanks(ranked.map((r) => r.best!.mean), first.higherIsBetter).forEach((rank, i) => (ranked[i]!.networkRank = rank));
 
   const columns = layerMode === 'together' ? ['all layers'] : Array.from({ length: width }, (_, i) => `layer ${i + 1}`);

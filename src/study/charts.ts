@@ -83,8 +83,10 @@ export function scoreVsAccuracySpec(t: ScoreTable): TopLevelSpec {
 
 /** Rank of every (network, layer) cell of one table: 1 is the best. */
 export function rankHeatmapSpec(t: ScoreTable): TopLevelSpec {
-  const values = t.rows.flatMap((row) => row.cells.flatMap((c, pos) => (c ? [{ network: row.network, position: t.columns[pos]!, rank: c.rank }] : [])));
-  return heatmap(`${t.benchmark} ${t.variant}: rank of each network and layer (1 = best)`, values, 'position', t.columns, t.rows.map((r) => r.network));
+  // Baseline rows have no rank.
+  const rows = t.rows.filter((row) => row.cells.some((c) => c && Number.isFinite(c.rank)));
+  const values = rows.flatMap((row) => row.cells.flatMap((c, pos) => (c ? [{ network: row.network, position: t.columns[pos]!, rank: c.rank }] : [])));
+  return heatmap(`${t.benchmark} ${t.variant}: rank of each network and layer (1 = best)`, values, 'position', t.columns, rows.map((r) => r.network));
 }
 
 /** Each network's rank at its best layer in every table. */

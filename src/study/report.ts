@@ -25,7 +25,8 @@ const corr = (c: Correlation): string =>
   c.r === null
     ? `n/a (${c.n < 3 ? `needs 3 networks, has ${c.n}` : `no variation, n = ${c.n}`})`
     : `${c.r.toFixed(3)} (p = ${c.p!.toPrecision(3)}, n = ${c.n})`;
-const cellText = (c: Cell | null): string => (c ? `${num(c.mean)}${c.n > 1 ? ` ± ${num(c.std, 3)}` : ''} (rank ${num(c.rank, 1)})` : '');
+const cellText = (c: Cell | null): string =>
+  c ? `${num(c.mean)}${c.n > 1 ? ` ± ${num(c.std, 3)}` : ''} (${Number.isFinite(c.rank) ? `rank ${num(c.rank, 1)}` : 'baseline'})` : '';
 
 /** A sentence on the weights behind the results, loud when any used random weights. */
 export function weightsStatement(a: Analysis): { text: string; random: boolean } {
@@ -166,7 +167,7 @@ export function reportMarkdown(runs: RunRecord[], a: Analysis): string {
 export function tablesCsv(a: Analysis): string {
   const header = ['benchmark', 'variant', 'metric', 'network', 'imagenet_top1', 'column', 'layers', 'mean', 'std', 'n', 'rank', 'weights'];
   const rows = a.tables.flatMap((t) =>
-    t.rows.flatMap((r) => r.cells.flatMap((c, pos) => (c ? [[t.benchmark, t.variant, t.metric, r.network, r.imagenetTop1 ?? '', t.columns[pos], c.layers.join(' '), c.mean, c.std, c.n, c.rank, c.weights]] : []))),
+    t.rows.flatMap((r) => r.cells.flatMap((c, pos) => (c ? [[t.benchmark, t.variant, t.metric, r.network, r.imagenetTop1 ?? '', t.columns[pos], c.layers.join(' '), c.mean, c.std, c.n, Number.isFinite(c.rank) ? c.rank : '', c.weights]] : []))),
   );
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
