@@ -9,12 +9,12 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import * as tar from 'tar';
 import { autoencoder, type AutoencoderOptions } from '../src/benchmarks/autoencoder.js';
 import type { RunContext, RunSpec } from '../src/benchmarks/benchmark.js';
 import { PROBES } from '../src/benchmarks/autoencoder-probes.js';
 import { hashOf } from '../src/data/download.js';
+import { readImage } from '../src/data/image.js';
 import { ensureSvhn } from '../src/data/svhn.js';
 import { writeSyntheticStl10, writeSyntheticSvhn } from '../src/data/synthetic-autoencoder.js';
 import { packageRoot } from '../src/paths.js';
@@ -106,8 +106,7 @@ describe('autoencoder benchmark', () => {
     const splits = JSON.parse(readFileSync(join(dir, 'splits.json'), 'utf8'));
     expect(splits).toMatchObject({ dataset: 'svhn', autoencoder: { source: 'extra_32x32.mat', images: 48, train: { count: 38 }, val: { count: 10 } }, probe: { images: 40, train: { count: 32 }, val: { count: 8 } }, test: { images: 20 } });
     expect(r.artifacts).toEqual(['samples/reconstructions.png']);
-    const png = PNG.sync.read(readFileSync(join(dir, 'samples', 'reconstructions.png')));
-    expect([png.width, png.height]).toEqual([4 * 64, 2 * 64]);
+    expect((await readImage(join(dir, 'samples', 'reconstructions.png'))).shape).toEqual([2 * 64, 4 * 64, 3]);
     expect(logs.some((l) => /probe 128-128: \d+ epochs/.test(l))).toBe(true);
     reference = r.metrics;
   });
@@ -134,8 +133,7 @@ describe('autoencoder benchmark', () => {
     expect(existsSync(join(root, 'data', 'stl10', 'stl10_binary', 'unlabeled_X.bin'))).toBe(true);
     expect(r.weightsId).toBe('pixel');
     expect(r.metrics['probe.best.accuracy']).toBeGreaterThanOrEqual(0);
-    const png = PNG.sync.read(readFileSync(join(root, 'runs', 'stl', 'samples', 'reconstructions.png')));
-    expect([png.width, png.height]).toEqual([4 * 96, 2 * 96]);
+    expect((await readImage(join(root, 'runs', 'stl', 'samples', 'reconstructions.png'))).shape).toEqual([2 * 96, 4 * 96, 3]);
   });
 
   it('refuses a layer past the network\'s end before reading any data', async () => {

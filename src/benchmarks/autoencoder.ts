@@ -236,7 +236,7 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
       const shown = splits.test.slice(0, o.samples);
       const r = await trainer.evaluate(await data.test.images.batch(shown), { images: true });
       mkdirSync(join(ctx.dir, 'samples'), { recursive: true });
-      writePng(join(ctx.dir, 'samples', 'reconstructions.png'), strip(r.input!, r.output!));
+      await writePng(join(ctx.dir, 'samples', 'reconstructions.png'), strip(r.input!, r.output!));
       artifacts.push('samples/reconstructions.png');
     }
 

@@ -193,7 +193,7 @@ async function evaluateTests(
   for (const set of SR_TEST_SETS) {
     let [p, s, f, bp, bs] = [0, 0, 0, 0, 0];
     for (const [i, path] of tests[set].entries()) {
-      const pair = await makeSrPair(readImage(path), { hrSize: o.hrSize, factor, resolution: o.testResolution });
+      const pair = await makeSrPair(await readImage(path), { hrSize: o.hrSize, factor, resolution: o.testResolution });
       const r = await trainer.evaluate(toFloatBatch([pair.lr]), toFloatBatch([pair.hr]));
       const out = quantize(r.output)[0]!;
       p += await psnr(out, pair.hr, { shave: factor });
@@ -206,9 +206,9 @@ async function evaluateTests(
       if (i < o.samples) {
         mkdirSync(samples, { recursive: true });
         const stem = `${set}-${i}`;
-        writePng(join(samples, `${stem}-lr.png`), pair.lr);
-        writePng(join(samples, `${stem}-sr.png`), out);
-        writePng(join(samples, `${stem}-hr.png`), pair.hr);
+        await writePng(join(samples, `${stem}-lr.png`), pair.lr);
+        await writePng(join(samples, `${stem}-sr.png`), out);
+        await writePng(join(samples, `${stem}-hr.png`), pair.hr);
       }
       if (ctx.signal.aborted) throw new Error('super-resolution evaluation aborted; run again to redo it (training is saved)');
     }

@@ -4,9 +4,11 @@ import { autoencoderCommand } from './autoencoder.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
+import { slurmCommand } from './slurm.js';
 import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
@@ -15,10 +17,12 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   run: runCommand,
   report: reportCommand,
+  recommend: recommendCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
   'super-resolution': superResolutionCommand,
   autoencoder: autoencoderCommand,
+  slurm: slurmCommand,
 };
 
 function usage(): string {

@@ -81,7 +81,7 @@ export class PreparedSrSet {
         try {
           for (let i = 0; i < paths.length; i++) {
             if (o.signal?.aborted) throw new Error('preparing the data was aborted');
-            const pair = await makeSrPair(readImage(paths[i]!), { ...o, resolution: 'crop' });
+            const pair = await makeSrPair(await readImage(paths[i]!), { ...o, resolution: 'crop' });
             await part.write(pair.hr.data);
             await part.write(pair.lr.data);
             o.onProgress?.(i + 1, paths.length);
