@@ -23,6 +23,7 @@ export {
   type PerceptualSimilarityOptions,
   type SimilarityWeightsFile,
 } from './similarity.js';
+export { convertLpipsWeights, LPIPS_TRUNKS, type ConvertLpipsOptions } from './lpips-weights.js';
 export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
 export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
 export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';

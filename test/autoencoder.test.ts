@@ -221,7 +221,7 @@ describe('guards and bad input', () => {
     const state = await t.state();
     state['decoder.12.bias']!.data[0] = NaN;
     await t.setState(state);
-    await expect(t.step(byteImages([2, 3, 64, 64], 1))).rejects.toThrow(/autoencoder training diverged: the loss was -?nan.*not updated/);
+    await expect(t.step(byteImages([2, 3, 64, 64], 1))).rejects.toThrow(/the training loss is -?nan; the step was not applied/);
     const after = await t.state();
     expect(Number.isNaN(after['decoder.12.bias']!.data[0])).toBe(true);
     expect(after['encoder.0.weight']!.data).toEqual(state['encoder.0.weight']!.data);
@@ -232,7 +232,7 @@ describe('guards and bad input', () => {
     ps['layers.0.weight']!.data[0] = Infinity;
     await probe.setState(ps);
     const set = await CodeSet.create(randomImages([4, 64], 1), new Uint8Array([0, 1, 2, 3]));
-    await expect(probe.trainEpoch(set, Int32Array.from([0, 1, 2, 3]), 2)).rejects.toThrow(/probe training diverged/);
+    await expect(probe.trainEpoch(set, Int32Array.from([0, 1, 2, 3]), 2)).rejects.toThrow(/the step was not applied/);
     probe.dispose();
     set.dispose();
   });

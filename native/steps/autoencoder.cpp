@@ -1,7 +1,7 @@
 #include "steps/autoencoder.h"
 
 #include "errors.h"
-#include "steps/finite.h"
+#include "step_guard.h"
 
 namespace dpl {
 namespace F = torch::nn::functional;
@@ -62,9 +62,9 @@ double AutoencoderTrainer::Step(const torch::Tensor& images) {
   if (loss_net_) {
     for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad += p.grad().defined();
   }
-  double value = RequireFiniteUpdate(loss, model_->parameters(), "autoencoder training");
+  RequireFiniteStep(loss, model_->parameters());
   optimizer_->step();
-  return value;
+  return loss.item<double>();
 }
 
 AutoencoderEvaluation AutoencoderTrainer::Evaluate(const torch::Tensor& images, bool want_images) {

@@ -1,7 +1,7 @@
 #include "steps/probe.h"
 
 #include "errors.h"
-#include "steps/finite.h"
+#include "step_guard.h"
 
 namespace dpl {
 
@@ -29,8 +29,9 @@ double ProbeTrainer::TrainEpoch(const CodeSet& set, const torch::Tensor& order, 
     auto loss = torch::mse_loss(model_->forward(set.codes.index_select(0, rows)), set.targets.index_select(0, rows));
     optimizer_->zero_grad();
     loss.backward();
-    sum += RequireFiniteUpdate(loss, model_->parameters(), "probe training") * static_cast<double>(rows.size(0));
+    RequireFiniteStep(loss, model_->parameters());
     optimizer_->step();
+    sum += loss.item<double>() * static_cast<double>(rows.size(0));
   }
   return sum / static_cast<double>(n);
 }

@@ -32,7 +32,12 @@ export interface Stl10Options extends FetchOptions {
 export async function ensureStl10(dir: string, o: Stl10Options = {}): Promise<string> {
   let folder = stl10Folder(dir);
   if (!folder && o.download) {
-    await fetchInto(o.url ?? STL10_URL, dir, o, undefined, { md5: o.md5 ?? STL10_MD5 });
+    await fetchInto(o.url ?? STL10_URL, dir, o, {
+      checksum: { md5: o.md5 ?? STL10_MD5 },
+      verify: () => {
+        if (!stl10Folder(dir)) throw new Error('no stl10_binary/train_X.bin');
+      },
+    });
     folder = stl10Folder(dir);
   }
   if (!folder) {

@@ -39,7 +39,7 @@ export async function ensureSvhn(dir: string, splits: SvhnSplit[], o: SvhnOption
       throw new Error(`SVHN's ${file} (${size}) is not in ${dir}; put the .mat files there, or pass --download (download: true) to fetch them from ${SVHN_BASE_URL}`);
     }
     mkdirSync(dir, { recursive: true });
-    await fetchInto(`${o.baseUrl ?? SVHN_BASE_URL}/${file}`, dir, o, path, { md5: o.md5?.[file] ?? md5 });
+    await fetchInto(`${o.baseUrl ?? SVHN_BASE_URL}/${file}`, dir, o, { dest: path, checksum: { md5: o.md5?.[file] ?? md5 } });
   }
 }
 
