@@ -342,7 +342,94 @@ class DelineationStep:
 
 # Benchmark steps are one entry each: a class with __init__(req, device, amp) and
 # step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
-KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep, "delineation": DelineationStep}
+class Autoencoder(torch.nn.Module):
+    """autoencoder.md's four-layer convolutional autoencoder (code size z), written
+    from the spec: four Conv2d(k4, s2) -> BatchNorm2d -> ReLU blocks 3->32->64->128->256,
+    flatten, Linear -> z; Linear(z -> 1024 g^2), ReLU, reshape (1024, g, g),
+    ConvTranspose2d 1024->128 k5, 128->64 k5, 64->32 k6 (each -> BatchNorm2d -> ReLU),
+    32->3 k6, sigmoid; stride 2 and no padding throughout; g = (side - 64) / 16 + 1."""
+
+    def __init__(self, side=64, z=64):
+        super().__init__()
+        nn = torch.nn
+        g, e = (side - 64) // 16 + 1, side
+        for _ in range(4):
+            e = (e - 4) // 2 + 1
+        ch = [3, 32, 64, 128, 256]
+        enc = []
+        for a, b in zip(ch, ch[1:]):
+            enc += [nn.Conv2d(a, b, 4, 2), nn.BatchNorm2d(b), nn.ReLU()]
+        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(256 * e * e, z))
+        dec = [nn.Linear(z, 1024 * g * g), nn.ReLU(), nn.Unflatten(1, (1024, g, g))]
+        for a, b, k in [(1024, 128, 5), (128, 64, 5), (64, 32, 6)]:
+            dec += [nn.ConvTranspose2d(a, b, k, 2), nn.BatchNorm2d(b), nn.ReLU()]
+        self.decoder = nn.Sequential(*dec, nn.ConvTranspose2d(32, 3, 6, 2), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+class Probe(torch.nn.Module):
+    """autoencoder.md's probe: Linear layers through `hidden`, LeakyReLU(0.01) after each hidden one, no output activation."""
+
+    def __init__(self, inputs, hidden, outputs=10):
+        super().__init__()
+        layers, n = [], inputs
+        for h in hidden:
+            layers += [torch.nn.Linear(n, h), torch.nn.LeakyReLU(0.01)]
+            n = h
+        self.layers = torch.nn.Sequential(*layers, torch.nn.Linear(n, outputs))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def ae_input(images, pad):
+    """uint8 NCHW images -> [0,1] floats, reflection-padded by `pad` on every side (SVHN: 32 -> 64)."""
+    x = images.float() / 255
+    return F.pad(x, (pad, pad, pad, pad), mode="reflect") if pad else x
+
+
+class AeStep:
+    """One autoencoder training step (autoencoder.md): uint8 images to [0,1],
+    reflection-padded (SVHN 32x32 by 16 to 64x64), the autoencoder forward in
+    train mode, MSE between features of reconstruction and input at one layer of
+    the frozen loss network (raw [0,1] input, no normalisation), or the pixel MSE
+    without one, backward, Adam (lr 1e-3, betas 0.9/0.999)."""
+
+    def __init__(self, req, device, amp):
+        if amp is not None:
+            raise ValueError("the autoencoder step has no mixed precision (the native trainer is fp32)")
+        self.children = loss_network(req, device) if req.get("pt") else None
+        self.layers = req.get("layers", [])
+        torch.manual_seed(0)
+        self.net = Autoencoder(req["side"]).to(device).train()
+        self.param_count = sum(p.numel() for p in self.net.parameters())
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"Autoencoder has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3, betas=(0.9, 0.999))
+        shape = req["shape"]
+        self.images = torch.from_numpy(np.fromfile(req["input"], dtype=np.uint8).reshape(shape)).to(device)
+        self.pad = req["pad"]
+
+    def step(self):
+        x = ae_input(self.images, self.pad)
+        out = self.net(x)
+        if self.children is None:
+            loss = F.mse_loss(out, x)
+        else:
+            with torch.no_grad():
+                target = features(self.children, x, self.layers)[0]
+            loss = F.mse_loss(features(self.children, out, self.layers)[0], target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), None
+
+
+# Benchmark steps are one entry each: a class with __init__(req, device, amp) and
+# step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
+KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep, "delineation": DelineationStep, "autoencoder": AeStep}
 
 
 def sync(device):

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "bench.h"
+#include "bindings/autoencoder.h"
 #include "cpu_cache.h"
 #include "fast_path.h"
 #include "image_ops.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
   dpl::InitDelineation(env, exports);
+  dpl::InitAutoencoder(env, exports);
   return exports;
 }
 

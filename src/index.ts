@@ -14,7 +14,7 @@ export { exportNetworks, type ExportOptions } from './export-networks.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { cpuCacheStats, emptyCpuCache, setThreads, type CpuCacheStats } from './runtime.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
-export type { FloatTensor, ByteImage } from './tensor.js';
+export type { FloatTensor, ByteImage, ByteBatch } from './tensor.js';
 export {
   PerceptualSimilarity,
   Compare,
@@ -48,6 +48,16 @@ export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-s
 export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } from './data/coco.js';
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
+export {
+  autoencoder, AutoencoderOptions, paperOptions as autoencoderPaperOptions, quickOptions as autoencoderQuickOptions,
+} from './benchmarks/autoencoder.js';
+export { AutoencoderTrainer, type AutoencoderTrainerOptions } from './benchmarks/autoencoder-trainer.js';
+export { CodeSet, Probe, PROBES, fitProbe, trainProbe, type ProbeOptions, type ProbeResult, type ProbeMetrics } from './benchmarks/autoencoder-probes.js';
+export { ensureSvhn, openSvhn, SVHN_BASE_URL, SVHN_SPLITS, type SvhnSplit } from './data/svhn.js';
+export { ensureStl10, openStl10, stl10Folder, STL10_URL, STL10_MD5, type Stl10Split } from './data/stl10.js';
+export { ImageRecords, type ImageSet } from './data/image-records.js';
+export { readMatFile, readMatNumbers, streamMatData, writeMat, type MatFile, type MatVariable } from './data/mat.js';
+export { makeSyntheticAutoencoderData } from './data/synthetic-autoencoder.js';
 export { ensureMrd, listMrd, readMrdPair, formatMrdProgress, MRD_BASE_URL, type MrdPair, type MrdSplits, type MrdTile, type EnsureMrdOptions } from './data/mrd.js';
 export { loadTrainingBatch, loadWholeTile, trainingCrop, TileCache, type Crop, type MrdBatch } from './data/mrd-batches.js';
 export { makeSyntheticMrd, type SyntheticMrdOptions } from './data/synthetic-mrd.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
-import type { ByteImage, FloatTensor } from './tensor.js';
+import type { ByteBatch, ByteImage, FloatTensor } from './tensor.js';
 
 export interface NativeInfo {
   torchVersion: string;
@@ -93,6 +93,47 @@ export interface NativeDelineationTrainer {
   dispose(): void;
 }
 
+export interface NativeAutoencoderTrainer {
+  readonly parameterCount: number;
+  step(images: ByteBatch): Promise<number>;
+  evaluate(images: ByteBatch, wantImages: boolean): Promise<{ losses: Float64Array; input?: FloatTensor; output?: FloatTensor }>;
+  encode(images: ByteBatch): Promise<FloatTensor>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  state(): Promise<Record<string, FloatTensor>>;
+  setState(state: Record<string, FloatTensor>): Promise<void>;
+  gradientReport(): { modelParametersWithGrad: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
+export interface NativeCodeSet {
+  readonly size: number;
+  readonly dim: number;
+  dispose(): void;
+}
+
+export interface ProbeMetrics {
+  /** MSE over every output (against one-hot targets). */
+  loss: number;
+  /** Mean over samples of the L1 norm of output - target. */
+  l1: number;
+  /** Mean over samples of the L2 norm of output - target. */
+  l2: number;
+  /** Share of samples whose largest output is the label. */
+  accuracy: number;
+}
+
+export interface NativeProbe {
+  readonly parameterCount: number;
+  trainEpoch(set: NativeCodeSet, order: Int32Array, batch: number): Promise<number>;
+  evaluate(set: NativeCodeSet): Promise<ProbeMetrics>;
+  keepBest(): Promise<void>;
+  restoreBest(): Promise<boolean>;
+  state(): Promise<Record<string, FloatTensor>>;
+  setState(state: Record<string, FloatTensor>): Promise<void>;
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
@@ -105,6 +146,12 @@ export interface NativeAddon {
     options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
   createDelineationTrainer(lossNetwork: NativeLossNetwork | null, options: NativeDelineationOptions): Promise<NativeDelineationTrainer>;
+  createAutoencoderTrainer(
+    lossNetwork: NativeLossNetwork | null,
+    options: { side: number; pad: number; codeSize: number; layer: number; seed: number; lr: number; device?: string },
+  ): Promise<NativeAutoencoderTrainer>;
+  createCodeSet(codes: FloatTensor, labels: { data: Uint8Array; shape: [number] }, options: { classes: number; device: string }): Promise<NativeCodeSet>;
+  createProbe(options: { inputs: number; hidden: number[]; classes: number; seed: number; lr: number; device: string }): Promise<NativeProbe>;
   setThreads(n: number): void;
   cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; rejectedSetting?: string };
   emptyCpuCache(): void;

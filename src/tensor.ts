@@ -1,5 +1,6 @@
 // The shapes that cross the boundary to native code.
-// Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC.
+// Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC;
+// 8-bit batches (datasets kept as bytes, converted on the native side): Uint8Array, NCHW.
 
 export interface FloatTensor {
   data: Float32Array;
@@ -9,6 +10,12 @@ export interface FloatTensor {
 export interface ByteImage {
   data: Uint8Array;
   shape: [number, number, number];
+}
+
+/** A batch of 8-bit RGB images, NCHW. */
+export interface ByteBatch {
+  data: Uint8Array;
+  shape: [number, number, number, number];
 }
 
 /** Throws a TypeError naming `what` unless `t` is a well-formed FloatTensor of `rank` dims. */
@@ -28,6 +35,16 @@ export function checkByteImage(img: unknown, what: string): asserts img is ByteI
   }
   checkShape(v.shape, v.data.length, what, 3);
   if (v.shape[2] !== 3) throw new TypeError(`${what} must have 3 channels (HWC RGB), got ${v.shape[2]}`);
+}
+
+/** Throws a TypeError naming `what` unless `b` is an 8-bit RGB batch [n, 3, h, w]. */
+export function checkByteBatch(b: unknown, what: string): asserts b is ByteBatch {
+  const v = b as Partial<ByteBatch> | null;
+  if (!v || !(v.data instanceof Uint8Array) || !Array.isArray(v.shape)) {
+    throw new TypeError(`${what} must be { data: Uint8Array, shape: [n, 3, h, w] }`);
+  }
+  checkShape(v.shape, v.data.length, what, 4);
+  if (v.shape[1] !== 3) throw new TypeError(`${what} must have 3 channels (NCHW RGB), got ${v.shape[1]}`);
 }
 
 function checkShape(shape: number[], length: number, what: string, rank?: number): void {

@@ -124,6 +124,14 @@ describe('run plan', () => {
     expect(count('similarity', 'baseline')).toBe(14);
     expect(count('similarity', 'lin')).toBe(14 * 4);
     expect(count('super-resolution', 'x4')).toBe(56 * 4);
+    // Autoencoding: 56 (network, layer) runs plus the pixel-loss baseline per dataset, 4 repetitions.
+    expect(count('autoencoder', 'svhn')).toBe(57 * 4);
+    expect(count('autoencoder', 'stl10')).toBe(57 * 4);
+    const pixel = runs.filter((r) => r.identity.network === 'pixel');
+    expect(pixel).toHaveLength(2 * 4);
+    expect(pixel.every((r) => r.identity.benchmark === 'autoencoder' && r.identity.layers.length === 0)).toBe(true);
+    const ae = runs.find((r) => r.identity.benchmark === 'autoencoder')!;
+    expect(ae.spec.options).toMatchObject({ epochs: 50, patience: 10, batchSize: 256, probeEpochs: 500, probePatience: 25, download: true });
     expect(runs.every((r) => r.spec.options.weights === 'imagenet')).toBe(true);
     const sr = runs.find((r) => r.identity.benchmark === 'super-resolution')!;
     expect(sr.spec.options).toMatchObject({ epochs: 80, stepsPerEpoch: 2500, batchSize: 4, hrSize: 288, download: true });
@@ -141,5 +149,6 @@ describe('run plan', () => {
     expect(runs.every((r) => r.spec.options.weights === 'any')).toBe(true);
     expect(runs.filter((r) => r.identity.benchmark === 'super-resolution')).toHaveLength(4 * 3);
     expect(runs.filter((r) => r.identity.benchmark === 'delineation')).toHaveLength(4 * 3);
+    expect(runs.filter((r) => r.identity.benchmark === 'autoencoder')).toHaveLength(2 * (4 * 3 + 1));
   });
 });

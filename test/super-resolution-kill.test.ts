@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSyntheticSrData } from '../src/data/synthetic-sr.js';
 import { packageRoot } from '../src/paths.js';
+import { killAtStep } from './helpers/kill.js';
 import { TEST_MODELS } from './helpers/models.js';
 
 const out = join(packageRoot, '.test-dist-sr');
@@ -35,24 +36,8 @@ it('resumes after SIGKILL mid-epoch and completes with the metrics of an uninter
   const whole = spawnSync(process.execPath, args(join(root, 'whole')), { encoding: 'utf8' });
   expect(whole.status, whole.stderr).toBe(0);
   const statePath = join(root, 'run', 'state.json');
-  const child = spawn(process.execPath, args(join(root, 'run')), { stdio: 'ignore' });
-  const exited = new Promise((r) => child.on('exit', r));
   // Kill once epoch 1 is done and epoch 2 is under way.
-  let killedAt = -1;
-  while (killedAt < 0) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (child.exitCode !== null) throw new Error('the run finished before it could be killed');
-    try {
-      const s = JSON.parse(readFileSync(statePath, 'utf8'));
-      if (s.globalStep >= 23) {
-        child.kill('SIGKILL');
-        killedAt = s.globalStep;
-      }
-    } catch {
-      // not written yet
-    }
-  }
-  await exited;
+  const killedAt = await killAtStep(spawn(process.execPath, args(join(root, 'run')), { stdio: 'ignore' }), statePath, 23);
   expect(existsSync(join(root, 'run', 'best.pt'))).toBe(true);
   const r = spawnSync(process.execPath, args(join(root, 'run')), { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);

@@ -5,6 +5,14 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/** '12' -> 12, or an Error naming the option; undefined stays undefined. */
+export function int(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
+  return n;
+}
+
 /** 'a,b, c' -> ['a', 'b', 'c'] */
 export const list = (s: string | undefined): string[] | undefined =>
   s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { autoencoderCommand } from './autoencoder.js';
 import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
 import { delineationCommand } from './delineation.js';
 import { distanceCommand } from './distance.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   'convert-lpips-weights': convertLpipsWeightsCommand,
   'super-resolution': superResolutionCommand,
   delineation: delineationCommand,
+  autoencoder: autoencoderCommand,
   slurm: slurmCommand,
 };
 

@@ -1,15 +1,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { superResolution, type SuperResolutionOptions } from '../benchmarks/super-resolution.js';
-import { type Command } from './command.js';
+import { int, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
-
-function int(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
-  return n;
-}
 
 export const superResolutionCommand: Command = {
   summary: 'train and evaluate one super-resolution model with a deep perceptual loss (x4 or x8)',

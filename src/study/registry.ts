@@ -17,6 +17,8 @@ export interface StudyBenchmark {
   variants: { paper: string[]; quick: string[] };
   /** Variants that train nothing and so run once, whatever the repetitions (similarity 'baseline'). */
   deterministicVariants?: string[];
+  /** Networks run besides the study's, once per variant and repetition with no layer (the 'pixel'-loss baseline). */
+  baselines?: string[];
   /** Variants whose loss network is random-init by design (similarity 'scratch'): exempt from the ImageNet-only check. */
   randomInitVariants?: string[];
   /** The benchmark takes a `weights` option ('imagenet' | 'any'): the study sets it from its own policy. */
@@ -34,7 +36,7 @@ export interface StudyBenchmark {
 
 export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
 
-/** The implemented benchmarks. Autoencoding joins here when it exists. */
+/** The implemented benchmarks. */
 export async function defaultRegistry(): Promise<Registry> {
   // Loaded on demand, so the CLI's other commands and `report` do not load every benchmark.
   const sim = await import('../benchmarks/similarity.js');
@@ -42,6 +44,8 @@ export async function defaultRegistry(): Promise<Registry> {
   const { makeSyntheticSrData } = await import('../data/synthetic-sr.js');
   const del = await import('../benchmarks/delineation.js');
   const { makeSyntheticMrd } = await import('../data/synthetic-mrd.js');
+  const ae = await import('../benchmarks/autoencoder.js');
+  const { makeSyntheticAutoencoderData } = await import('../data/synthetic-autoencoder.js');
   return {
     similarity: {
       benchmark: sim.similarity,
@@ -75,6 +79,18 @@ export async function defaultRegistry(): Promise<Registry> {
       // 32 px crops: every tiny network's first two layers stay valid (alexnet relu2 needs 31 px).
       tinyOptions: { epochs: 1, batchSize: 4, cropSize: 32, sampleSize: 48 },
       makeQuickData: async (data, seed) => void (await makeSyntheticMrd(join(data, 'mrd'), { ...del.QUICK_MRD, seed })),
+    },
+    autoencoder: {
+      benchmark: ae.autoencoder,
+      layerMode: 'single',
+      // The variant is the dataset.
+      variants: { paper: ['svhn', 'stl10'], quick: ['svhn', 'stl10'] },
+      baselines: ['pixel'],
+      weightsOption: true,
+      paperOptions: (data) => ({ ...ae.paperOptions, svhn: join(data, 'svhn'), stl10: join(data, 'stl10'), download: true }),
+      quickOptions: (data) => ({ ...ae.quickOptions(data) }),
+      tinyOptions: { maxImages: 32, epochs: 1, batchSize: 16, probeEpochs: 3, probePatience: 2, probeBatch: 16, samples: 3 },
+      makeQuickData: async (data, seed) => void makeSyntheticAutoencoderData(data, { seed }),
     },
   };
 }

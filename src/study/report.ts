@@ -192,7 +192,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; } th, td { border: 1px s
 th { background: #f3f3f3; } .warning { background: #fff0f0; border: 2px solid #c00; padding: 0.7em; font-weight: bold; }
 .weights { background: #f0f6ff; border: 1px solid #89a; padding: 0.7em; } .random { color: #c00; }
 tr.reference td { font-style: italic; background: #fafafa; } .verdict { font-weight: bold; } small { color: #555; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .samples img { image-rendering: pixelated; width: 144px; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .samples img { image-rendering: pixelated; height: 144px; }
 .samples figure { display: inline-block; margin-right: 0.5em; } .error { color: #a00; font-family: monospace; }
 </style></head><body>
 <h1>dpl-torch study report</h1>
