@@ -10,7 +10,7 @@ import { progressPrinter } from './study-progress.js';
 export const runCommand: Command = {
   summary: 'run the study (default: the quick preset), resuming where it stopped; then write the report',
   usage:
-    '[study.json|study.yaml] [--preset quick|paper] [--only benchmark,...] [--networks a,b] [--device cpu|cuda] [--out DIR] [--no-report]\n\n' +
+    '[study.json|study.yaml] [--preset quick|paper] [--only benchmark,...] [--networks a,b] [--device auto|cpu|cuda] [--out DIR] [--no-report]\n\n' +
     'Ctrl-C stops after the current run saves a checkpoint; the same command resumes.\n' +
     'DPL_TORCH_QUICK_SCALE=tiny shortens the quick preset (tests).',
   async run(args) {

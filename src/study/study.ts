@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { Device } from '../loss-network.js';
+import { DeviceChoice, resolveDevice } from '../device.js';
 import { parseOptions } from '../validate.js';
 import { analyse, type Analysis } from './analysis.js';
 import { parseStudyConfig, readStudyConfig, type StudyConfig, type StudyConfigInput } from './config.js';
@@ -23,7 +23,7 @@ const StudyOptions = z.strictObject({
   config: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   /** Benchmark options start from this scale with a config (default: the preset's, or 'paper'). */
   scale: z.enum(['paper', 'quick', 'tiny']).optional(),
-  device: Device.optional(),
+  device: DeviceChoice.optional(),
   out: z.string().min(1).optional(),
   /** Run only these benchmarks / networks of the grid. */
   only: z.array(z.string()).min(1).optional(),
@@ -95,6 +95,8 @@ export class Study extends EventEmitter<StudyEvents> {
    */
   async run(options: { signal?: AbortSignal } = {}): Promise<RunSummary> {
     const { config } = await this.config();
+    // Before any run starts: an unusable device fails the study once, not every run.
+    const device = resolveDevice(config.device);
     const plan = await this.plan();
     const store = new ResultsStore(this.storePath);
     try {
@@ -102,7 +104,7 @@ export class Study extends EventEmitter<StudyEvents> {
       return await runPlanned(plan, {
         store,
         out: this.out,
-        device: config.device,
+        device,
         modelsDir: config.modelsDir,
         weights: config.weights,
         seed: config.seed,
