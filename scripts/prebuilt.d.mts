@@ -15,7 +15,7 @@ export interface PrebuiltRecord {
 }
 export interface LoadPlan {
   addon: string;
-  libDir?: string;
+  /** Libraries to load first, in order (absolute paths). */
   preload?: string[];
 }
 export interface PrebuiltEntry {

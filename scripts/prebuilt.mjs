@@ -41,6 +41,8 @@ export function prebuiltName({ version, abi }, platform = currentPlatform()) {
 
 // LibTorch's own libraries among an addon's DT_NEEDED entries.
 const isTorchLibrary = (name) => /^lib(torch|c10|caffe2|shm)[a-z0-9_]*\.so/.test(name);
+// The C and C++ runtime: always the system's, never loaded by path.
+const isRuntime = (name) => /^(libc|libm|libdl|librt|libpthread|libgcc_s|libstdc\+\+)\.so|^ld-linux/.test(name);
 
 /** Platform packages installed where Node would find them from the package root, nearest first. */
 export function installedPrebuilts(root = packageRoot) {
@@ -97,20 +99,44 @@ export function refusal(prebuilt, torch, platform = currentPlatform()) {
   return null;
 }
 
+/**
+ * Where a prebuilt's other libraries (a CUDA build links libcudart and the like) may
+ * be: beside LibTorch's (zips ship them there), and for a pip torch in site-packages/
+ * nvidia/<package>/lib (where torch's own libraries find them through their rpath).
+ */
+function libraryDirs(torch) {
+  const dirs = [torch.libDir];
+  const nvidia = torch.pythonPackage && join(dirname(torch.pythonPackage), 'nvidia');
+  const sub = (d) => { try { return readdirSync(d).map((e) => join(d, e)); } catch { return []; } };
+  for (const pkg of nvidia ? sub(nvidia) : []) dirs.push(join(pkg, 'lib'), ...sub(pkg).map((d) => join(d, 'lib')));
+  return dirs.filter((d) => existsSync(d));
+}
+
+/**
+ * The files to load before a prebuilt, in order: its non-LibTorch libraries found in
+ * libraryDirs (others are left to the dynamic loader), then LibTorch's own, dependencies
+ * first, so that the addon's DT_NEEDED entries find each already loaded by soname.
+ */
+function preloadList(needs, torch) {
+  const dirs = libraryDirs(torch);
+  const other = needs.filter((n) => !isTorchLibrary(n) && !isRuntime(n))
+    .map((n) => dirs.map((d) => join(d, n)).find((f) => existsSync(f))).filter(Boolean);
+  const ORDER = ['libc10.', 'libc10_', 'libtorch_cpu', 'libtorch_cuda']; // then the rest (libtorch.so)
+  const rank = (n) => { const i = ORDER.findIndex((p) => n.startsWith(p)); return i < 0 ? ORDER.length : i; };
+  const own = needs.filter(isTorchLibrary).sort((a, b) => rank(a) - rank(b)).map((n) => join(torch.libDir, n));
+  return [...other, ...own];
+}
+
 // glibc's RTLD_NODELETE: Node closes a library that registers no addon; this keeps it loaded.
 const RTLD_NODELETE = 0x1000;
 
 /**
- * Loads what `plan` names into this process: LibTorch's libraries from their folder,
- * dependencies first (so the addon's DT_NEEDED entries find them already loaded by
- * soname), then the addon with RTLD_NOW (a missing symbol is an error, not a later crash).
- * plan: { addon, libDir?, preload?: string[] }. Returns the addon's exports.
+ * Loads what `plan` names into this process: the libraries in plan.preload, in order
+ * (preloadList), then the addon with RTLD_NOW (a missing symbol is an error, not a later
+ * crash). plan: { addon, preload?: string[] of paths }. Returns the addon's exports.
  */
 export function loadPlan(plan) {
-  const ORDER = ['libc10.', 'libc10_', 'libtorch_cpu', 'libtorch_cuda'];  // then the rest (libtorch.so)
-  const rank = (n) => { const i = ORDER.findIndex((p) => n.startsWith(p)); return i < 0 ? ORDER.length : i; };
-  for (const name of [...(plan.preload ?? [])].sort((a, b) => rank(a) - rank(b))) {
-    const file = join(plan.libDir, name);
+  for (const file of plan.preload ?? []) {
     try {
       process.dlopen({ exports: {} }, file, constants.dlopen.RTLD_NOW | RTLD_NODELETE);
     } catch (e) {
@@ -126,7 +152,7 @@ const cacheFile = (env) => join(env.XDG_CACHE_HOME || join(homedir(), '.cache'),
 
 // A probe's result holds while the addon and the libraries it loads are the same files.
 function probeKey(plan) {
-  const files = [plan.addon, ...(plan.preload ?? []).map((n) => join(plan.libDir, n))];
+  const files = [plan.addon, ...(plan.preload ?? [])];
   const stats = files.map((f) => {
     try {
       const s = statSync(f);
@@ -180,7 +206,9 @@ export function probe(plan, env = process.env) {
   const said = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).slice(-3).join(' ');
   if (r.error) return { ok: false, error: `the probe could not run: ${r.error.message}` };
   if (r.signal) return { ok: false, error: `loading it crashed a test process (${r.signal}): the addon and this LibTorch do not fit${said ? ` (${said})` : ''}` };
-  return { ok: false, error: said || `the probe exited with ${r.status}` };
+  const lib = said.match(/(lib[\w.+-]+\.so[\d.]*): cannot open shared object file/)?.[1];
+  const hint = lib ? `; ${lib} is not where the dynamic loader looks: install what provides it or add its folder to LD_LIBRARY_PATH` : '';
+  return { ok: false, error: (said || `the probe exited with ${r.status}`) + hint };
 }
 
 function sameDir(a, b) {
@@ -230,7 +258,7 @@ export function chooseAddon({ root = packageRoot, env = process.env, prebuiltsOn
       const entry = { name: p.name, dir: p.dir, meta: p.meta, refused: refusal(p, torch ?? r.libtorch) };
       r.prebuilts.push(entry);
       if (entry.refused) continue;
-      const plan = { addon: join(p.dir, p.meta.addon), libDir: torch.libDir, preload: p.meta.needs.filter(isTorchLibrary) };
+      const plan = { addon: join(p.dir, p.meta.addon), preload: preloadList(p.meta.needs, torch) };
       tries.push({ kind: 'prebuilt', name: p.name, path: plan.addon, plan, entry, why: `its record (${formatRecord(p.meta)}) matches the LibTorch found` });
     }
   }

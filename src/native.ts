@@ -138,5 +138,9 @@ export function native(): NativeAddon {
     );
   }
   warnAboutFallback(c);
+  // Queued before any other work on the tensor thread, so every CUDA step sees it.
+  const tf32 = process.env.DPL_TORCH_TF32;
+  if (tf32 === '0' || tf32 === '1') void addon.benchSetTf32(tf32 === '1');
+  else if (tf32 !== undefined) console.warn(`dpl-torch: DPL_TORCH_TF32 must be 0 or 1, got '${tf32}'; ignored`);
   return addon;
 }

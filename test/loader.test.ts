@@ -42,9 +42,9 @@ function addPrebuilt(root: string, record: { version?: string; abi?: string } = 
 }
 
 /** A small shared library compiled here: one with a symbol LibTorch lacks, one that crashes while loading. */
-function compile(name: string, source: string): string {
-  const file = join(tmp, `${name}.node`);
-  const r = spawnSync('c++', ['-shared', '-fPIC', '-o', file, '-x', 'c++', '-'], { input: source, encoding: 'utf8' });
+function compile(name: string, source: string, link: string[] = []): string {
+  const file = join(tmp, name.startsWith('lib') ? `${name}.so` : `${name}.node`);
+  const r = spawnSync('c++', ['-shared', '-fPIC', '-o', file, '-x', 'c++', '-', ...link], { input: source, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`c++ failed: ${r.stderr}`);
   return file;
 }
@@ -115,13 +115,22 @@ describe('the loader picks a prebuilt that fits, else the source build', () => {
     );
   });
 
-  it('a prebuilt with a symbol LibTorch lacks, or one that crashes while loading, is refused in a child process', () => {
+  it('a prebuilt with a symbol LibTorch lacks, a library the loader cannot find, or a crash while loading is refused in a child process', () => {
     // Both record this LibTorch: only loading them shows they do not fit.
     const missing = makeRoot('missing-symbol', false);
     addPrebuilt(missing, {}, compile('missing', 'extern void dpl_not_in_libtorch(); void f() { dpl_not_in_libtorch(); }'));
     const r = chooseAddon({ root: missing, env: baseEnv });
     expect(r.chosen).toBeNull();
     expect(r.prebuilts[0]!.refused).toMatch(/^it did not load: .*undefined symbol: .*dpl_not_in_libtorch/);
+    // A library found only through LD_LIBRARY_PATH, which is unset: the message names it and the fix.
+    compile('libdplgone', 'void dpl_gone() {}');
+    const gone = makeRoot('gone', false);
+    addPrebuilt(gone, {}, compile('gone', 'void dpl_gone(); void g() { dpl_gone(); }', [`-L${tmp}`, '-ldplgone']));
+    const env = { ...baseEnv };
+    delete env.LD_LIBRARY_PATH;
+    expect(chooseAddon({ root: gone, env }).prebuilts[0]!.refused).toMatch(
+      /^it did not load: .*libdplgone\.so: cannot open shared object file.*; libdplgone\.so is not where the dynamic loader looks: install what provides it or add its folder to LD_LIBRARY_PATH$/,
+    );
     const crash = makeRoot('crash', true);
     addPrebuilt(crash, {}, compile('crash', '__attribute__((constructor)) static void boom() { *(volatile int*)0 = 0; }'));
     const c = chooseAddon({ root: crash, env: { ...baseEnv, LIBTORCH: relocatedLibTorch() } });
