@@ -183,7 +183,11 @@ def main():
         plain = {}
         for label, m, device, dtype, det, frz, x in variants:
             seen = Gates()
-            loss, g = run(m, device, dtype, x, b, layers, det, frz, seen)
+            try:
+                loss, g = run(m, device, dtype, x, b, layers, det, frz, seen)
+            except Exception as e:  # e.g. freeze on a torch that dropped it: say so, go on
+                print(f"{'':<9} {label:<16} not run: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+                continue
             if label.endswith(" plain"):
                 plain[device] = g
             vs_plain = rel(g, plain[device]) if device in plain and not label.endswith(" plain") else float("nan")
