@@ -32,7 +32,7 @@ export interface AddonChoice {
   published: string[];
   source: { path: string; exists: boolean; builtAgainst: LibTorch | null; error?: string };
   fromSource: boolean;
-  chosen: { kind: 'prebuilt' | 'source'; name?: string; path: string; plan: LoadPlan; why: string; info: Record<string, unknown> & { torchLibraries?: string[] } } | null;
+  chosen: { kind: 'prebuilt' | 'source'; name?: string; path: string; plan: LoadPlan; why: string; /** a source build not recorded for the LibTorch found */ fallback: boolean; info: Record<string, unknown> & { torchLibraries?: string[] } } | null;
   message: string | null;
 }
 export const SCOPE: string;

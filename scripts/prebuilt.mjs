@@ -262,11 +262,11 @@ export function chooseAddon({ root = packageRoot, env = process.env, prebuiltsOn
       tries.push({ kind: 'prebuilt', name: p.name, path: plan.addon, plan, entry, why: `its record (${formatRecord(p.meta)}) matches the LibTorch found` });
     }
   }
-  if (source && !sourceFits) tries.push({ ...source, why: r.prebuilts.length ? 'no prebuilt fits the LibTorch found' : 'no prebuilt installed' });
+  if (source && !sourceFits) tries.push({ ...source, fallback: true, why: r.prebuilts.length ? 'no prebuilt fits the LibTorch found' : 'no prebuilt installed' });
   for (const t of tries) {
     const result = probe(t.plan, env);
     if (result.ok) {
-      r.chosen = { kind: t.kind, name: t.name, path: t.path, plan: t.plan, why: t.why, info: result.info };
+      r.chosen = { kind: t.kind, name: t.name, path: t.path, plan: t.plan, why: t.why, fallback: !!t.fallback, info: result.info };
       break;
     }
     if (t.entry) t.entry.refused = `it did not load: ${result.error}`;

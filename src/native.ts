@@ -116,10 +116,13 @@ export function addonChoice(): AddonChoice {
 /** The addon file loaded (or that would be): the chosen one, else where the source build goes. */
 export const addonPath = (): string => addonChoice().chosen?.path ?? sourceBuild(packageRoot).path;
 
-/** Says once, on stderr, what was passed over when the loader fell back to the source build. */
+/**
+ * Says once, on stderr, what was passed over when the loader fell back to a source
+ * build not made for the LibTorch found (one made for it needs no word).
+ */
 function warnAboutFallback(c: AddonChoice): void {
   const passed = [...c.problems, ...c.prebuilts.filter((p) => p.refused).map((p) => `prebuilt ${p.name} not used: ${p.refused}`)];
-  if (c.chosen?.kind === 'source' && passed.length) {
+  if (c.chosen?.fallback && passed.length) {
     console.warn(`dpl-torch: using the source build ${c.chosen.path} (${c.chosen.why}); ${passed.join('; ')}`);
   }
 }
