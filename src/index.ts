@@ -40,9 +40,15 @@ export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-s
 export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } from './data/coco.js';
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
+export { ensureMrd, listMrd, readMrdPair, formatMrdProgress, MRD_BASE_URL, type MrdPair, type MrdSplits, type MrdTile, type EnsureMrdOptions } from './data/mrd.js';
+export { loadTrainingBatch, loadWholeTile, trainingCrop, TileCache, type Crop, type MrdBatch } from './data/mrd-batches.js';
+export { makeSyntheticMrd, type SyntheticMrdOptions } from './data/synthetic-mrd.js';
+export { delineationMetrics, meanMetrics as meanDelineationMetrics, type DelineationMetrics, type DelineationMetricOptions } from './benchmarks/delineation-metrics.js';
 export { Study, readResults, type StudyOptions } from './study/study.js';
 export { parseStudyConfig, readStudyConfig, StudyConfig, type StudyConfigInput } from './study/config.js';
-export { analyse, type Analysis, type ScoreTable } from './study/analysis.js';
+export { analyse, type Analysis, type AnalyseOptions, type ScoreTable } from './study/analysis.js';
+export { recommend, recommendationText, TASKS, type Recommendation, type RecommendOptions, type Task } from './study/recommend.js';
+export type { Claim, Verdict } from './study/claims.js';
 export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js';
 export { writeReport, type ReportFiles } from './study/report.js';
 export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';

@@ -1,12 +1,13 @@
 // PerceptualSimilarity: an LPIPS-style distance on any loss network and layers,
 // with optional learned non-negative channel weights (spec: similarity.md).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { readImage } from './data/image.js';
+import { readImages } from './data/image.js';
 import { toSizedBatch } from './data/resize.js';
 import { LossNetwork } from './loss-network.js';
 import { native, type NativeSimilarity } from './native.js';
 import { checkFloatTensor, type FloatTensor } from './tensor.js';
+import { writeFileAtomic } from './training/atomic.js';
 import { parseOptions } from './validate.js';
 
 export const Compare = z.enum(['spatial', 'mean', 'sort', 'spatial+mean', 'spatial+sort']);
@@ -146,8 +147,7 @@ export class PerceptualSimilarity {
         layer: this.layers[Math.floor(i / branches.length)]!, branch: branches[i % branches.length]!, values: Array.from(w.data),
       })),
     };
-    writeFileSync(`${file}.tmp`, JSON.stringify(body));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(body));
   }
 
   /** Loads channel weights saved for the same network, weights, layers and options. */
@@ -184,7 +184,7 @@ export class PerceptualSimilarity {
     if (typeof x === 'string' || Array.isArray(x)) {
       const paths = typeof x === 'string' ? [x] : x;
       if (!paths.length || !paths.every((p) => typeof p === 'string')) throw new TypeError(`${what} must be a FloatTensor, an image path or a list of paths`);
-      return toSizedBatch(paths.map(readImage), this.imageSize);
+      return toSizedBatch(await readImages(paths), this.imageSize);
     }
     checkFloatTensor(x, what, 4);
     if (x.shape[1] !== 3) throw new RangeError(`${what} must be RGB images shaped [N, 3, H, W], got [${x.shape.join(', ')}]`);

@@ -99,7 +99,7 @@ describe('single-run commands (similarity, super-resolution)', () => {
   let sr: { coco: string; tests: string };
   beforeAll(async () => {
     await makeSyntheticBapps(bapps, { seed: 3, perSubset: 12, size: 64 });
-    sr = makeSyntheticSrData(join(tmp, 'sr'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
+    sr = await makeSyntheticSrData(join(tmp, 'sr'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const similarityArgs = (out: string) => ['similarity', '--network', 'alexnet', '--layers', '1,4', '--variant', 'lin', '--bapps', bapps,

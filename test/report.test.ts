@@ -15,12 +15,15 @@ const CHROMIUM = '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'dpl-report-'));
 let files: ReportFiles;
 
-function add(store: ResultsStore, id: RunIdentity, metric: string, value: number, opts: { pretrained?: boolean; higher?: boolean; fail?: string; artifacts?: boolean } = {}) {
-  const runId = `${id.benchmark}-${id.network}-${id.layers.join('_')}-${id.variant}-r${id.repetition}`;
-  const pretrained = opts.pretrained ?? true;
+async function add(store: ResultsStore, id: RunIdentity, metric: string, value: number, opts: { pretrained?: boolean | null; higher?: boolean; fail?: string; artifacts?: boolean; epochs?: number } = {}) {
+  const epochs = opts.epochs ?? 1;
+  const runId = `${id.benchmark}-${id.network}-${id.layers.join('_')}-${id.variant}-r${id.repetition}-e${epochs}`;
+  const pretrained = opts.pretrained === undefined ? true : opts.pretrained;
+  const weightsId = pretrained === null ? null : pretrained ? 'IMAGENET1K_V1:w.pth' : 'random:0';
+  const layerMode = id.benchmark === 'similarity' ? 'together' : 'single';
   store.start({
-    id: runId, ...id, configHash: 'c0ffee', options: { epochs: 1 }, primaryMetric: metric, higherIsBetter: opts.higher ?? true,
-    weightsId: pretrained ? 'IMAGENET1K_V1:w.pth' : 'random:0', pretrained,
+    id: runId, ...id, configHash: epochs === 1 ? 'c0ffee00' : 'beef0000', options: { epochs, layerMode }, primaryMetric: metric, higherIsBetter: opts.higher ?? true,
+    weightsId, pretrained,
     versions: { dplTorch: '0.1.0', libtorch: '1.13.1', torchvision: '0.14.1' }, device: 'cpu',
   });
   if (opts.fail) return store.stop(runId, 'failed', opts.fail, 1);
@@ -30,11 +33,11 @@ function add(store: ResultsStore, id: RunIdentity, metric: string, value: number
     mkdirSync(dir, { recursive: true });
     for (const [i, name] of ['lr.png', 'output.png', 'hr.png'].entries()) {
       const data = new Uint8Array(8 * 8 * 3).map((_, j) => (j * 7 + i * 60) % 256);
-      writePng(join(dir, name), { data, shape: [8, 8, 3] });
+      await writePng(join(dir, name), { data, shape: [8, 8, 3] });
       artifacts.push(`samples/${name}`);
     }
   }
-  store.finish(runId, { metrics: { [metric]: value, extra: value / 2 }, weightsId: pretrained ? 'IMAGENET1K_V1:w.pth' : 'random:0', pretrained, artifacts, seconds: 2 });
+  store.finish(runId, { metrics: { [metric]: value, extra: value / 2 }, weightsId, pretrained, artifacts, seconds: 2 });
 }
 
 beforeAll(async () => {
@@ -42,10 +45,13 @@ beforeAll(async () => {
   const layers: Record<string, number[]> = { alexnet: [1, 4, 7, 11], vgg16: [3, 8, 15, 29], resnet18: [2, 4, 5, 7], squeezenet1_1: [1, 3, 7, 12] };
   let v = 20;
   for (const [network, ls] of Object.entries(layers)) {
-    for (const l of ls) add(store, { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', (v += 0.37) % 27, { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' });
-    add(store, { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 }, '2afc.mean', 0.6 + (v % 1) / 10);
+    for (const l of ls) await add(store, { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', (v += 0.37) % 27, { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' });
+    await add(store, { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 }, '2afc.mean', 0.6 + (v % 1) / 10);
   }
-  add(store, { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 }, 'psnr.mean', 0, { fail: 'out of <memory> & "quotes"' });
+  await add(store, { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 }, 'psnr.mean', 0, { fail: 'out of <memory> & "quotes"' });
+  // the pixel-loss baseline, and a run of a second configuration (other epochs) that must not join the first's tables
+  await add(store, { benchmark: 'super-resolution', network: 'pixel', layers: [], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 21, { pretrained: null });
+  await add(store, { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 5, { epochs: 2 });
   store.close();
   files = await writeReport(out);
 });
@@ -55,7 +61,7 @@ describe('study report', () => {
     for (const f of Object.values(files)) expect(existsSync(f)).toBe(true);
     const csv = readFileSync(files.csv, 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^id,benchmark,network,layers,variant,repetition,seed,status,error,weights_id,weights,.*,2afc\.mean,extra,psnr\.mean$/);
-    expect(csv).toHaveLength(1 + 21);
+    expect(csv).toHaveLength(1 + 23);
     expect(csv.find((l) => l.includes('failed'))).toContain('"out of <memory> & ""quotes"""');
     expect(csv.filter((l) => l.includes(',random,'))).toHaveLength(4);
     const md = readFileSync(files.markdown, 'utf8');
@@ -63,16 +69,19 @@ describe('study report', () => {
     expect(md).toMatch(/## super-resolution · x4/);
     expect(md).toMatch(/\| squeezenet1_1 \|.*\*\*RANDOM\*\* \|/);
     const tables = readFileSync(files.tablesCsv, 'utf8').trim().split('\n');
-    expect(tables).toHaveLength(1 + 16 + 4);
+    expect(tables).toHaveLength(1 + 16 + 4 + 1);
     const json = JSON.parse(readFileSync(files.json, 'utf8')) as { id: string; status: string; metrics: Record<string, number> }[];
-    expect(json).toHaveLength(21);
+    expect(json).toHaveLength(23);
     expect(json.filter((r) => r.status === 'done').every((r) => typeof r.metrics.extra === 'number')).toBe(true);
     // the store is SQLite in WAL mode (crash-safe: a reader never sees half a transaction)
     const store = new ResultsStore(join(out, 'results.sqlite'));
     expect(store.journalMode()).toBe('wal');
     store.close();
-    const analysis = JSON.parse(readFileSync(files.analysisJson, 'utf8')) as { tables: unknown[] };
-    expect(analysis.tables).toHaveLength(2);
+    const analysis = JSON.parse(readFileSync(files.analysisJson, 'utf8')) as { tables: unknown[]; claims: { verdict: string }[] };
+    expect(analysis.tables).toHaveLength(3);
+    expect(analysis.claims.map((c) => c.verdict)).toHaveLength(4);
+    expect(md).toMatch(/## Claims \(ImageNet-weight runs only; 4 random-init run\(s\) left out\)/);
+    expect(md).toMatch(/\| super-resolution\/beef0000\/single \| single \| x4 \| 1 \| epochs = 2 \| no \|/);
   });
 
   it('loads in headless Chromium without errors, with its tables, charts and images', async () => {
@@ -92,20 +101,29 @@ describe('study report', () => {
       // self-contained: nothing fetched beyond the page itself
       expect(requests.filter((u) => !u.startsWith('file://') && !u.startsWith('data:'))).toEqual([]);
 
-      expect(await page.locator('table.scores').count()).toBe(2);
-      const sr = page.locator('table.scores[data-benchmark="super-resolution"]');
+      expect(await page.locator('table.scores').count()).toBe(3);
+      const sr = page.locator('table.scores[data-configuration="super-resolution/c0ffee00/single"]');
       expect(await sr.locator('thead th').allTextContents()).toEqual(
-        ['network', 'ImageNet top-1', 'layer 1', 'layer 2', 'layer 3', 'layer 4', 'best layer', 'network rank', 'best is deepest', 'depth rho', 'weights'],
+        ['network', 'ImageNet top-1', 'layer 1 (study)', 'layer 2 (study)', 'layer 3 (study)', 'layer 4 (study)', 'best layer', 'network rank', 'above pixel', 'best is deepest', 'depth rho', 'weights'],
       );
-      expect(await sr.locator('tbody tr').count()).toBe(4);
+      expect(await sr.locator('tbody tr').count()).toBe(5); // 4 networks and the pixel reference
+      expect(await sr.locator('tr.reference').textContent()).toMatch(/pixel loss \(reference, not ranked\)21\.0000/);
+      expect(await page.locator('table.configurations tbody tr').count()).toBe(3);
+      expect(await page.locator('table.configurations tr[data-configuration="super-resolution/beef0000/single"]').textContent()).toMatch(/epochs = 2.*no$/);
+      expect(await page.locator('table.claims tbody tr').count()).toBe(4);
+      expect(await page.locator('table.claims td.verdict').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^(supported|not supported|not enough runs)$/)]));
+      expect(await page.locator('table.families tbody tr').count()).toBe(4);
+      expect(await page.locator('table.variance tbody tr').count()).toBe(1); // similarity runs its layers together; the second SR configuration has one network
+      expect(await page.locator('ul.methods').textContent()).toMatch(/two-way ANOVA sums of squares without interaction/);
       expect(await sr.locator('tbody tr', { hasText: 'squeezenet1_1' }).locator('strong.random').textContent()).toBe('random');
-      expect(await page.locator('table.correlations').count()).toBe(2);
+      expect(await page.locator('table.correlations').count()).toBe(3);
       expect(await page.locator('table.mean-ranks tbody tr').count()).toBe(4);
       expect(await page.locator('table.failed').textContent()).toContain('out of <memory> & "quotes"');
 
       for (const kind of ['score-by-layer', 'score-vs-imagenet', 'rank-heatmap']) {
-        expect(await page.locator(`figure.chart[data-chart="${kind}"] svg`).count()).toBe(2);
+        expect(await page.locator(`figure.chart[data-chart="${kind}"] svg`).count()).toBe(3);
       }
+      expect(await page.locator('figure.chart[data-chart="score-by-layer"]', { hasText: 'dashed: pixel loss 21.0000' }).count()).toBe(1);
       expect(await page.locator('figure.chart[data-chart="mean-rank-heatmap"] svg').count()).toBe(1);
       // vega drew marks: points for the scatter, rects for the heat map
       expect(await page.locator('figure.chart[data-chart="score-vs-imagenet"] svg path').count()).toBeGreaterThan(8);

@@ -15,8 +15,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'dpl-sim-cli-'));
 const bapps = join(tmp, 'bapps');
 beforeAll(async () => {
   await makeSyntheticBapps(bapps, { seed: 3, perSubset: 12, size: 64 });
-  writePng(join(tmp, 'a.png'), fromFloatBatch(randomImages([1, 3, 64, 64], 1)));
-  writePng(join(tmp, 'b.png'), fromFloatBatch(randomImages([1, 3, 48, 48], 2)));
+  await writePng(join(tmp, 'a.png'), fromFloatBatch(randomImages([1, 3, 64, 64], 1)));
+  await writePng(join(tmp, 'b.png'), fromFloatBatch(randomImages([1, 3, 48, 48], 2)));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

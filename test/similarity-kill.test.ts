@@ -36,10 +36,10 @@ it('resumes after SIGKILL and ends with the results of an uninterrupted run', as
   expect(whole.status, whole.stderr).toBe(0);
 
   const out = join(tmp, 'killed');
-  const ckpt = join(out, 'similarity-alexnet-1_4-lin-seed4', 'checkpoint.pt');
+  const state = join(out, 'similarity-alexnet-1_4-lin-seed4', 'state.json');
   const child = spawn(process.execPath, args(out), { stdio: 'ignore' });
   const exited = new Promise((r) => child.on('exit', r));
-  while (!existsSync(ckpt)) {
+  while (!existsSync(state)) {
     if (child.exitCode !== null) throw new Error('the run finished before it could be killed');
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -50,7 +50,7 @@ it('resumes after SIGKILL and ends with the results of an uninterrupted run', as
 
   const again = spawnSync(process.execPath, args(out), { encoding: 'utf8' });
   expect(again.status, again.stderr).toBe(0);
-  expect(again.stderr).toMatch(/resuming at epoch \d+, step \d+/);
+  expect(again.stderr).toMatch(/resumed at step \d+ \(epoch \d+, step \d+\)/);
   expect(resultsOf(out).metrics).toEqual(resultsOf(join(tmp, 'whole')).metrics);
   expect(readFileSync(join(out, 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8'))
     .toBe(readFileSync(join(tmp, 'whole', 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8'));

@@ -1,7 +1,7 @@
 // 2AFC, JND mAP and BCE against hand-computed cases (ties included), the
 // learning-rate schedule and the seeded shuffle.
 import { describe, expect, it } from 'vitest';
-import { learningRate, shuffleOrder } from '../src/benchmarks/similarity.js';
+import { learningRate } from '../src/benchmarks/similarity.js';
 import { jndMap, meanBce, twoAfc, vocAp } from '../src/benchmarks/similarity-metrics.js';
 
 describe('2AFC', () => {
@@ -58,14 +58,6 @@ describe('training schedule', () => {
 
   it('decays over all epochs when there are fewer than decayEpochs', () => {
     expect([0, 1].map((e) => learningRate({ lr: 1e-3, epochs: 2, decayEpochs: 5 }, e))).toEqual([1e-3, 5e-4]);
-  });
-
-  it('shuffles by seed and epoch, reproducibly', () => {
-    const a = shuffleOrder(50, 1, 0);
-    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(shuffleOrder(50, 1, 0)).toEqual(a);
-    expect(shuffleOrder(50, 1, 1)).not.toEqual(a);
-    expect(shuffleOrder(50, 2, 0)).not.toEqual(a);
   });
 
   it('BCE clamps the log as torch does', () => {

@@ -42,7 +42,7 @@ describe.each(['lin', 'tune'])('%s', (variant) => {
     const ctl = new AbortController();
     let steps = 0;
     await expect(similarity.run(spec(variant), context(dir, (d) => { steps = d; if (d === 7) ctl.abort(); }, ctl.signal)))
-      .rejects.toThrow(/aborted; its checkpoint is saved/);
+      .rejects.toThrow(/similarity run aborted at step 7\/\d+; a checkpoint was saved/);
     expect(steps).toBe(7);
     let resumedFrom = Infinity;
     const again = await similarity.run(spec(variant), context(dir, (d) => (resumedFrom = Math.min(resumedFrom, d))));

@@ -132,10 +132,10 @@ describe('PerceptualSimilarity', () => {
 
   it('reads image files, resizing to 64x64 bilinear', async () => {
     const [a, b] = pair(1);
-    writePng(join(dir, 'a.png'), fromFloatBatch(a));
-    writePng(join(dir, 'b.png'), fromFloatBatch(b));
+    await writePng(join(dir, 'a.png'), fromFloatBatch(a));
+    await writePng(join(dir, 'b.png'), fromFloatBatch(b));
     const big = randomImages([1, 3, 80, 80], 5);
-    writePng(join(dir, 'big.png'), fromFloatBatch(big));
+    await writePng(join(dir, 'big.png'), fromFloatBatch(big));
     const sim = new PerceptualSimilarity({ network: alex, layers: [1, 4] });
     const fromFiles = await sim.distance(join(dir, 'a.png'), join(dir, 'b.png'));
     const q = (t: FloatTensor) => ({ data: t.data.map((v) => Math.floor(v * 255 + 0.5) / 255), shape: t.shape });

@@ -3,7 +3,7 @@
 // writes the store, the CSV and the report; a second run skips everything; a
 // SIGKILL mid-run and a rerun give every run exactly once; Ctrl-C (SIGINT)
 // stops cleanly with exit code 130 and says how to resume.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,14 @@ describe('npx dpl-torch run (quick preset, tiny)', () => {
     expect(html).toMatch(/<img src="data:image\/png;base64,/); // SR samples
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/WARNING: \d+ finished run\(s\) used RANDOM-INIT/);
     expect(r.output()).toMatch(/report: .*report\.html/);
+    // each run records its layer mode; the claims table says the random-init runs do not count
+    expect(runs.every((x) => x.options.layerMode === (x.benchmark === 'similarity' ? 'together' : 'single'))).toBe(true);
+    expect(html).toMatch(/<table class="claims">/);
+    expect(html).toContain(`${total} random-init run(s) left out`);
+    // recommend will not recommend from random-init results: it says what to run
+    const rec = spawnSync(process.execPath, [MAIN, 'recommend', '--task', 'super-resolution', '--results', out], { env, encoding: 'utf8' });
+    expect(rec.status).toBe(1);
+    expect(rec.stdout).toMatch(/all with random-init loss networks[\s\S]*npx dpl-torch run --preset paper --only super-resolution/);
   });
 
   it('skips everything the second time', async () => {

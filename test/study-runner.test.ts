@@ -51,7 +51,7 @@ function stepBenchmark(k: Knobs): Registry {
           if (ctx.signal.aborted) throw new Error('aborted after saving the checkpoint');
         }
         writeFileSync(join(ctx.dir, 'sample.png'), 'not really a png');
-        return { metrics: { score: sum, resumedFrom, 'options.steps': Number(spec.options.steps) }, weightsId: net.weightsId, artifacts: ['sample.png'] };
+        return { metrics: { score: sum, resumedFrom, 'options.steps': Number(spec.options.steps), 'options.layerMode': Number('layerMode' in spec.options) }, weightsId: net.weightsId, artifacts: ['sample.png'] };
       } finally {
         net.dispose();
       }
@@ -105,6 +105,9 @@ describe('study runner', () => {
     expect(done.pretrained).toBe(false);
     expect(done.metrics.score).toBeGreaterThan(0);
     expect(done.metrics['options.steps']).toBe(3);
+    // the study's layer mode is recorded with the run, beside the options; the benchmark never sees it
+    expect(done.options.layerMode).toBe('single');
+    expect(done.metrics['options.layerMode']).toBe(0);
     expect(done.versions.libtorch).toMatch(/^1\.13/);
     expect(done.versions.torchvision).toBe(readManifest(TEST_MODELS).networks.alexnet!.torchvision);
     expect(done.artifacts).toEqual(['sample.png']);

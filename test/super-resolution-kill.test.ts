@@ -15,12 +15,12 @@ const out = join(packageRoot, '.test-dist-sr');
 const root = mkdtempSync(join(tmpdir(), 'dpl-sr-kill-'));
 let args: string[];
 
-beforeAll(() => {
+beforeAll(async () => {
   const tsc = spawnSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', out], {
     cwd: packageRoot, encoding: 'utf8',
   });
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
-  const data = makeSyntheticSrData(join(root, 'data'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
+  const data = await makeSyntheticSrData(join(root, 'data'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
   args = [join(out, 'cli', 'main.js'), 'super-resolution', '--network', 'vgg16', '--layer', '3', '--coco', data.coco, '--tests', data.tests,
     '--out', join(root, 'run'), '--epochs', '3', '--steps', '20', '--train-images', '8', '--val-images', '2', '--hr-size', '32',
     '--batch', '2', '--checkpoint-every', '1', '--models', TEST_MODELS];

@@ -21,7 +21,7 @@ let urls: { coco: string; selfExSR: string; bsds: string };
 
 beforeAll(async () => {
   // Source trees, then the files a server would hold: COCO zips, SelfExSR PNGs, BSDS300 tgz.
-  const src = makeSyntheticSrData(join(root, 'src'), { seed: 3, train: 10, val: 3, test: 14, size: [48, 72] });
+  const src = await makeSyntheticSrData(join(root, 'src'), { seed: 3, train: 10, val: 3, test: 14, size: [48, 72] });
   const www = join(root, 'www');
   mkdirSync(join(www, 'zips'), { recursive: true });
   for (const split of ['train2014', 'val2014']) {
@@ -145,7 +145,7 @@ describe('super-resolution benchmark', () => {
 
   it('the quick preset runs in seconds on synthetic data', async () => {
     const data = join(root, 'quick');
-    makeSyntheticSrData(data, { seed: 1 });
+    await makeSyntheticSrData(data, { seed: 1 });
     const t = Date.now();
     const r = await superResolution.run(
       { ...spec(), network: 'alexnet', layers: [4], options: quickOptions(data) },

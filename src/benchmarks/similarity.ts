@@ -1,16 +1,19 @@
 // The perceptual-similarity benchmark (spec: similarity.md): one run trains
 // (lin, tune, scratch) and scores a similarity metric on BAPPS.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureBapps, listJnd, listTwoAfc, loadJndPairs, loadTriplets, missingBappsParts, type Triplet } from '../data/bapps.js';
-import { seededPermutation } from '../data/seeded.js';
 import { makeSyntheticBapps } from '../data/synthetic-bapps.js';
 import { exportNetworks } from '../export-networks.js';
 import { LossNetwork } from '../loss-network.js';
 import { readManifest } from '../manifest.js';
 import type { NativeSimilarity } from '../native.js';
 import { Compare, PerceptualSimilarity } from '../similarity.js';
+import { makeDirAtomic, writeJsonAtomic } from '../training/atomic.js';
+import { SampleOrder } from '../training/batches.js';
+import { trainLoop } from '../training/loop.js';
+import { forEachBatch } from '../training/prefetch.js';
 import { parseOptions } from '../validate.js';
 import type { Benchmark, RunContext, RunResult, RunSpec } from './benchmark.js';
 import { jndMap, meanBce, twoAfc } from './similarity-metrics.js';
@@ -69,46 +72,7 @@ export function learningRate(o: { lr: number; epochs: number; decayEpochs: numbe
   return o.lr * Math.min(1, (o.epochs - epoch) / Math.min(o.decayEpochs, o.epochs));
 }
 
-/** The order of `n` training triplets in `epoch`: a seeded shuffle, the same on every resume. */
-export function shuffleOrder(n: number, seed: number, epoch: number): number[] {
-  return seededPermutation(n, (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
-}
-
 type Opts = z.output<typeof SimilarityOptions>;
-
-/** A prefetched promise that may be dropped (abort) without an unhandled rejection; awaiting it still throws. */
-function quiet<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => {});
-  return p;
-}
-
-/**
- * Runs `run` on `items` in batches of `size` and hands each batch and its result to
- * `use`. The next batch is decoded while the tensor thread works on this one:
- * decoding blocks the JS thread, so it starts only after `run` has queued its
- * native call.
- */
-async function forEachBatch<T, B, R>(
-  items: T[], size: number, load: (slice: T[]) => Promise<B>, run: (batch: B) => Promise<R>, use: (batch: B, result: R) => void,
-): Promise<void> {
-  const fetch = (i: number) => quiet(load(items.slice(i, i + size)));
-  let next = fetch(0);
-  for (let i = 0; i < items.length; i += size) {
-    const batch = await next;
-    const pending = run(batch);
-    if (i + size < items.length) next = fetch(i + size);
-    use(batch, await pending);
-  }
-}
-
-interface TrainState {
-  epoch: number;
-  step: number;
-  lossSum: number;
-  count: number;
-  /** Mean training BCE of each finished epoch. */
-  history: number[];
-}
 
 export const similarity: Benchmark = {
   name: 'similarity',
@@ -148,7 +112,7 @@ async function runSimilarity(spec: RunSpec, ctx: RunContext): Promise<RunResult>
       await sim.saveWeights(join(ctx.dir, 'weights.json'));
       artifacts.push('weights.json');
     }
-    writeFileSync(join(ctx.dir, 'results.json'), JSON.stringify({ ...identity, repetition: spec.repetition, metrics, trainLoss: history }, null, 2));
+    writeJsonAtomic(join(ctx.dir, 'results.json'), { ...identity, repetition: spec.repetition, metrics, trainLoss: history });
     return { metrics, weightsId: net.weightsId, artifacts };
   } finally {
     sim.dispose();
@@ -160,14 +124,8 @@ async function prepareData(o: Opts, variant: SimilarityVariant, ctx: RunContext)
   const parts = variant === 'baseline' ? (['val', 'jnd'] as const) : (['train', 'val', 'jnd'] as const);
   if (o.synthetic && missingBappsParts(o.bappsDir, [...parts]).length) {
     // Made aside and renamed in, so that parallel runs never see half a tree.
-    const tmp = `${o.bappsDir}.tmp-${process.pid}-${Date.now()}`;
     ctx.log(`similarity: writing a synthetic BAPPS tree into ${o.bappsDir}`);
-    await makeSyntheticBapps(tmp, o.synthetic);
-    try {
-      renameSync(tmp, o.bappsDir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    await makeDirAtomic(o.bappsDir, async (tmp) => void (await makeSyntheticBapps(tmp, o.synthetic!)));
   }
   let last = 0;
   return ensureBapps(o.bappsDir, {
@@ -200,49 +158,19 @@ async function train(
   model: NativeSimilarity, root: string, o: Opts, seed: number, identity: Record<string, unknown>, ctx: RunContext,
 ): Promise<number[]> {
   const triplets: Triplet[] = [...listTwoAfc(root, 'train').values()].flat();
-  const steps = Math.ceil(triplets.length / o.batch);
-  const ckpt = join(ctx.dir, 'checkpoint.pt');
-  let st: TrainState = { epoch: 0, step: 0, lossSum: 0, count: 0, history: [] };
-  if (existsSync(ckpt)) {
-    const meta = JSON.parse(await model.loadCheckpoint(ckpt)) as { identity: unknown; state: TrainState };
-    if (JSON.stringify(meta.identity) !== JSON.stringify(identity)) {
-      throw new Error(`checkpoint ${ckpt} belongs to another setup (${JSON.stringify(meta.identity)}); delete ${ctx.dir} to start this run afresh`);
-    }
-    st = meta.state;
-    ctx.log(`similarity: resuming at epoch ${st.epoch + 1}, step ${st.step}`);
-  }
-  const save = async () => {
-    await model.saveCheckpoint(`${ckpt}.tmp`, JSON.stringify({ identity, state: st }));
-    renameSync(`${ckpt}.tmp`, ckpt);
-  };
-  const load = (order: number[], s: number) => quiet(loadTriplets(order.slice(s * o.batch, (s + 1) * o.batch).map((i) => triplets[i]!), o.imageSize));
-  while (st.epoch < o.epochs) {
-    const order = shuffleOrder(triplets.length, seed, st.epoch);
-    const lr = learningRate(o, st.epoch);
-    let next = st.step < steps ? load(order, st.step) : undefined;
-    while (st.step < steps) {
-      if (ctx.signal.aborted) {
-        await save();
-        throw new Error('similarity run aborted; its checkpoint is saved, and running it again resumes there');
-      }
-      const b = await next!;
-      const stepDone = model.trainStep(b.ref, b.p0, b.p1, { data: b.judge, shape: [b.judge.length] }, lr);
-      // Decode the next batch while the tensor thread runs this step.
-      next = st.step + 1 < steps ? load(order, st.step + 1) : undefined;
-      const r = await stepDone;
-      if (!Number.isFinite(r.loss)) throw new Error(`similarity training diverged (judge loss ${r.loss}) at epoch ${st.epoch + 1}, step ${st.step + 1}`);
-      st.lossSum += r.loss * b.judge.length;
-      st.count += b.judge.length;
-      st.step++;
-      const done = st.epoch * steps + st.step;
-      ctx.progress(done, o.epochs * steps, `epoch ${st.epoch + 1}/${o.epochs} judge bce ${(st.lossSum / st.count).toFixed(4)}`);
-      if (done % o.checkpointSteps === 0 && st.step < steps) await save();
-    }
-    st = { epoch: st.epoch + 1, step: 0, lossSum: 0, count: 0, history: [...st.history, st.lossSum / Math.max(1, st.count)] };
-    ctx.log(`similarity: epoch ${st.epoch}/${o.epochs} (lr ${lr.toExponential(1)}) mean judge bce ${st.history.at(-1)!.toFixed(4)}`);
-    await save();
-  }
-  return st.history;
+  const order = new SampleOrder(triplets.length, seed);
+  const { state } = await trainLoop({
+    name: 'similarity', dir: ctx.dir, key: identity, epochs: o.epochs, stepsPerEpoch: order.stepsPerEpoch(o.batch),
+    // The native checkpoint holds the weights, Adam's state and the dropout stream; state.json the rest.
+    model: { save: (path) => model.saveCheckpoint(path, ''), load: (path) => model.loadCheckpoint(path) },
+    load: (epoch, step) => loadTriplets(order.epochBatch(epoch, step, o.batch).map((i) => triplets[i]!), o.imageSize),
+    step: async (b, epoch) =>
+      (await model.trainStep(b.ref, b.p0, b.p1, { data: b.judge, shape: [b.judge.length] }, learningRate(o, epoch))).loss,
+    weight: (b) => b.judge.length,
+    checkpointEvery: o.checkpointSteps,
+    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+  });
+  return state.history.map((h) => h.trainLoss);
 }
 
 async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned: boolean, ctx: RunContext): Promise<Record<string, number>> {

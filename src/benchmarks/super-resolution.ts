@@ -2,16 +2,18 @@
 // transformation network with the perceptual loss of one loss-network layer on
 // COCO, pick the epoch with the best validation PSNR, and evaluate PSNR, SSIM
 // and feature loss on Set5, Set14 and BSD100. Resumes from its run folder.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ensureCoco, selectImages } from '../data/coco.js';
 import { readImage, toFloatBatch, writePng } from '../data/image.js';
-import { seededPermutation, mixSeed } from '../data/seeded.js';
 import { makeSrPair, PreparedSrSet } from '../data/sr-pairs.js';
 import { ensureTestSets, SR_TEST_SETS, type SrTestSet } from '../data/sr-test-sets.js';
 import { psnr, quantize, resizeImage, ssim } from '../image-ops.js';
 import { LossNetwork } from '../loss-network.js';
+import { writeJsonAtomic } from '../training/atomic.js';
+import { SampleOrder } from '../training/batches.js';
+import { trainLoop, type TrainOutcome } from '../training/loop.js';
 import { parseOptions } from '../validate.js';
 import type { Benchmark, RunContext, RunResult, RunSpec } from './benchmark.js';
 import { SuperResolutionTrainer } from './super-resolution-trainer.js';
@@ -86,25 +88,6 @@ export function quickOptions(dataRoot: string): SuperResolutionOptions {
   };
 }
 
-interface TrainState {
-  version: 1;
-  key: string;
-  globalStep: number;
-  checkpoint: string | null;
-  bestPsnr: number | null;
-  bestEpoch: number | null;
-  lossSum: number;
-  lossCount: number;
-  history: { epoch: number; trainLoss: number; valPsnr: number }[];
-}
-
-const STATE = 'state.json';
-
-function writeJson(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 1));
-  renameSync(`${path}.tmp`, path);
-}
-
 async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   const o = parseOptions(SuperResolutionOptions, spec.options, 'super-resolution options');
   const factor = spec.variant === 'x4' ? 4 : spec.variant === 'x8' ? 8 : NaN;
@@ -123,7 +106,7 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   const train = selectImages(await ensureCoco(o.coco, 'train2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.trainImages, o.dataSeed);
   const val = selectImages(await ensureCoco(o.coco, 'val2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.valImages, o.dataSeed);
   const tests = await ensureTestSets(o.tests, { ...fetchOpts, download: o.download, selfExSrBaseUrl: o.urls.selfExSR, bsdsUrl: o.urls.bsds });
-  writeJson(join(ctx.dir, 'data.json'), { dataSeed: o.dataSeed, train: train.map((p) => basename(p)), val: val.map((p) => basename(p)) });
+  writeJsonAtomic(join(ctx.dir, 'data.json'), { dataSeed: o.dataSeed, train: train.map((p) => basename(p)), val: val.map((p) => basename(p)) });
   const cacheDir = o.cacheDir ?? join(o.coco, '.dpl-torch-prepared');
   const prep = (paths: string[], what: string) =>
     PreparedSrSet.prepare(paths, {
@@ -143,14 +126,16 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
     });
     trainSet = await prep(train, 'training');
     valSet = await prep(val, 'validation');
-    const state = await trainToEnd(spec, ctx, o, factor, trainer, trainSet, valSet);
-    if (state.bestEpoch !== null) await trainer.load(join(ctx.dir, 'best.pt'));
+    const { state, bestPath } = await trainToEnd(spec, ctx, o, factor, trainer, trainSet, valSet);
+    if (bestPath) await trainer.load(bestPath);
     const metrics = await evaluateTests(ctx, o, factor, trainer, tests);
-    if (state.bestPsnr !== null) metrics['val.psnr'] = state.bestPsnr;
-    if (state.bestEpoch !== null) metrics['val.bestEpoch'] = state.bestEpoch;
+    if (state.best) {
+      metrics['val.psnr'] = state.best.value;
+      metrics['val.bestEpoch'] = state.best.epoch;
+    }
     const last = state.history.at(-1);
     if (last) metrics['train.loss'] = last.trainLoss;
-    writeJson(join(ctx.dir, 'metrics.json'), metrics);
+    writeJsonAtomic(join(ctx.dir, 'metrics.json'), metrics);
     const artifacts = existsSync(join(ctx.dir, 'samples')) ? readdirSync(join(ctx.dir, 'samples')).sort().map((f) => `samples/${f}`) : [];
     return { metrics, weightsId: network?.weightsId ?? 'pixel', artifacts };
   } finally {
@@ -163,81 +148,28 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
 
 type Options = z.output<typeof SuperResolutionOptions>;
 
-/** Trains from the latest checkpoint in ctx.dir to the last epoch; returns the final state. */
+/** Trains from the latest checkpoint in ctx.dir to the last epoch, keeping the best-validation weights. */
 async function trainToEnd(
   spec: RunSpec, ctx: RunContext, o: Options, factor: number,
   trainer: SuperResolutionTrainer, trainSet: PreparedSrSet, valSet: PreparedSrSet,
-): Promise<TrainState> {
-  const key = JSON.stringify({ network: spec.network, layer: spec.layers[0], factor, seed: spec.seed, hr: o.hrSize, n: o.trainImages, b: o.batchSize, steps: o.stepsPerEpoch });
-  const statePath = join(ctx.dir, STATE);
-  let state: TrainState = { version: 1, key, globalStep: 0, checkpoint: null, bestPsnr: null, bestEpoch: null, lossSum: 0, lossCount: 0, history: [] };
-  if (existsSync(statePath)) {
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
-    if (saved.key !== key) {
-      throw new Error(`${ctx.dir} holds a checkpoint of a different run (${saved.key}); use another folder or delete it`);
-    }
-    state = saved;
-    if (state.checkpoint) await trainer.load(join(ctx.dir, state.checkpoint));
-    ctx.log(`resumed at step ${state.globalStep} (epoch ${Math.floor(state.globalStep / o.stepsPerEpoch) + 1})`);
-  }
-  const total = o.epochs * o.stepsPerEpoch;
-  const n = trainSet.count;
-  // The sample order is a function of the global step alone: permutation k of
-  // the training set (seeded by run seed and k) serves samples k*n..(k+1)*n-1.
-  // So a resumed run needs only globalStep to continue the same stream.
-  let perm: { k: number; order: number[] } = { k: -1, order: [] };
-  const indices = (g: number) =>
-    Array.from({ length: o.batchSize }, (_, j) => {
-      const p = g * o.batchSize + j;
-      const k = Math.floor(p / n);
-      if (perm.k !== k) perm = { k, order: seededPermutation(n, mixSeed(spec.seed, k)) };
-      return perm.order[p % n]!;
-    });
-
-  const saveLatest = async () => {
-    const name = `ckpt-${state.globalStep}.pt`;
-    await trainer.save(join(ctx.dir, `${name}.tmp`), true);
-    renameSync(join(ctx.dir, `${name}.tmp`), join(ctx.dir, name));
-    state.checkpoint = name;
-    writeJson(statePath, state);
-    for (const f of readdirSync(ctx.dir)) if (/^ckpt-\d+\.pt(\.tmp)?$/.test(f) && f !== name) rmSync(join(ctx.dir, f));
+): Promise<TrainOutcome> {
+  // Every option that changes training: a checkpoint made with other values is refused, not resumed.
+  const key = {
+    network: spec.network, layer: spec.layers[0], factor, seed: spec.seed, hr: o.hrSize, n: o.trainImages, val: o.valImages,
+    dataSeed: o.dataSeed, b: o.batchSize, steps: o.stepsPerEpoch, lr: o.lr, normalization: o.normalization,
+    pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
   };
-
-  let next = state.globalStep < total ? trainSet.batch(indices(state.globalStep)) : null;
-  while (state.globalStep < total) {
-    const batch = await next!;
-    const g = state.globalStep;
-    // Read the next batch while the native step runs.
-    next = g + 1 < total ? trainSet.batch(indices(g + 1)) : null;
-    next?.catch(() => {});
-    const loss = await trainer.step(batch.lr, batch.hr);
-    state.globalStep = g + 1;
-    state.lossSum += loss;
-    state.lossCount += 1;
-    const epoch = Math.floor(g / o.stepsPerEpoch) + 1;
-    ctx.progress(state.globalStep, total, `epoch ${epoch}/${o.epochs} loss ${loss.toPrecision(4)}`);
-    if (state.globalStep % o.stepsPerEpoch === 0) {
-      const valPsnr = await validate(trainer, valSet, factor);
-      const trainLoss = state.lossSum / state.lossCount;
-      state.history.push({ epoch, trainLoss, valPsnr });
-      state.lossSum = state.lossCount = 0;
-      if (state.bestPsnr === null || valPsnr > state.bestPsnr) {
-        await trainer.save(join(ctx.dir, 'best.pt.tmp'), false);
-        renameSync(join(ctx.dir, 'best.pt.tmp'), join(ctx.dir, 'best.pt'));
-        state.bestPsnr = valPsnr;
-        state.bestEpoch = epoch;
-      }
-      await saveLatest();
-      ctx.log(`epoch ${epoch}/${o.epochs}: train loss ${trainLoss.toPrecision(4)}, validation PSNR ${valPsnr.toFixed(2)} dB (best ${state.bestPsnr!.toFixed(2)}, epoch ${state.bestEpoch})`);
-    } else if (state.globalStep % o.checkpointEvery === 0) {
-      await saveLatest();
-    }
-    if (ctx.signal.aborted && state.globalStep < total) {
-      if (state.checkpoint !== `ckpt-${state.globalStep}.pt`) await saveLatest();
-      throw new Error(`super-resolution run aborted at step ${state.globalStep}/${total}; a checkpoint was saved, run again to resume`);
-    }
-  }
-  return state;
+  // The sample order is a function of the global step alone (a stream over seeded epochs of the training set).
+  const order = new SampleOrder(trainSet.count, spec.seed);
+  return trainLoop({
+    name: 'super-resolution', dir: ctx.dir, key, model: trainer, epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch,
+    load: (epoch, step) => trainSet.batch(order.streamBatch(epoch * o.stepsPerEpoch + step, o.batchSize)),
+    step: (batch) => trainer.step(batch.lr, batch.hr),
+    validate: () => validate(trainer, valSet, factor),
+    better: 'higher',
+    checkpointEvery: o.checkpointEvery,
+    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+  });
 }
 
 /** Mean PSNR (luma, shave = factor) of the validation pairs. */
@@ -261,7 +193,7 @@ async function evaluateTests(
   for (const set of SR_TEST_SETS) {
     let [p, s, f, bp, bs] = [0, 0, 0, 0, 0];
     for (const [i, path] of tests[set].entries()) {
-      const pair = await makeSrPair(readImage(path), { hrSize: o.hrSize, factor, resolution: o.testResolution });
+      const pair = await makeSrPair(await readImage(path), { hrSize: o.hrSize, factor, resolution: o.testResolution });
       const r = await trainer.evaluate(toFloatBatch([pair.lr]), toFloatBatch([pair.hr]));
       const out = quantize(r.output)[0]!;
       p += await psnr(out, pair.hr, { shave: factor });
@@ -274,9 +206,9 @@ async function evaluateTests(
       if (i < o.samples) {
         mkdirSync(samples, { recursive: true });
         const stem = `${set}-${i}`;
-        writePng(join(samples, `${stem}-lr.png`), pair.lr);
-        writePng(join(samples, `${stem}-sr.png`), out);
-        writePng(join(samples, `${stem}-hr.png`), pair.hr);
+        await writePng(join(samples, `${stem}-lr.png`), pair.lr);
+        await writePng(join(samples, `${stem}-sr.png`), out);
+        await writePng(join(samples, `${stem}-hr.png`), pair.hr);
       }
       if (ctx.signal.aborted) throw new Error('super-resolution evaluation aborted; run again to redo it (training is saved)');
     }

@@ -3,6 +3,7 @@
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
+import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   'export-networks': exportNetworksCommand,
   run: runCommand,
   report: reportCommand,
+  recommend: recommendCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
   'super-resolution': superResolutionCommand,

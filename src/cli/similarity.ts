@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
 import { studyLayers } from '../networks.js';
 import { resolveDevice } from '../device.js';
+import { writeJsonAtomic } from '../training/atomic.js';
 import { checkLayers, intList, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
 
@@ -56,7 +57,7 @@ export const similarityCommand: Command = {
       benchmark: 'similarity', network: values.network, layers, variant: values.variant, seed, options,
       weightsId: run.result.weightsId, metrics: run.result.metrics, seconds: run.seconds, runDir: dir,
     };
-    writeFileSync(file, JSON.stringify(body, null, 2));
+    writeJsonAtomic(file, body);
     console.log(`results: ${file}`);
     return 0;
   },

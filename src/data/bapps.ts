@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FloatTensor } from '../tensor.js';
 import { extract } from './archive.js';
 import { download, type DownloadProgress } from './download.js';
-import { readImage } from './image.js';
+import { readImages } from './image.js';
 import { readNpy } from './npy.js';
 import { toSizedBatch } from './resize.js';
 
@@ -168,9 +168,9 @@ export interface TripletBatch {
 /** Decodes triplets into [0,1] batches at size x size (bilinear when not that size). */
 export async function loadTriplets(items: Triplet[], size: number): Promise<TripletBatch> {
   return {
-    ref: await toSizedBatch(items.map((t) => readImage(t.ref)), size),
-    p0: await toSizedBatch(items.map((t) => readImage(t.p0)), size),
-    p1: await toSizedBatch(items.map((t) => readImage(t.p1)), size),
+    ref: await toSizedBatch(await readImages(items.map((t) => t.ref)), size),
+    p0: await toSizedBatch(await readImages(items.map((t) => t.p0)), size),
+    p1: await toSizedBatch(await readImages(items.map((t) => t.p1)), size),
     judge: Float32Array.from(items.map((t) => readFraction(t.judge))),
   };
 }
@@ -183,8 +183,8 @@ export interface JndBatch {
 
 export async function loadJndPairs(items: JndPair[], size: number): Promise<JndBatch> {
   return {
-    p0: await toSizedBatch(items.map((t) => readImage(t.p0)), size),
-    p1: await toSizedBatch(items.map((t) => readImage(t.p1)), size),
+    p0: await toSizedBatch(await readImages(items.map((t) => t.p0)), size),
+    p1: await toSizedBatch(await readImages(items.map((t) => t.p1)), size),
     same: Float32Array.from(items.map((t) => readFraction(t.same))),
   };
 }

@@ -16,12 +16,15 @@ export interface DownloadOptions {
   sha256?: string;
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
+  /** Seconds without a byte from the server before the transfer is given up, resumable (default 120). */
+  stallSeconds?: number;
 }
 
 /**
  * Fetches `url` to `dest`. A partial `dest.part` from an earlier try is resumed
  * with an HTTP Range request; the file appears at `dest` only when complete and
- * verified. An existing `dest` with the right checksum is kept as it is.
+ * verified (its size against Content-Length, and the sha256 when given). An
+ * existing `dest` (with the right checksum, when given) is kept as it is.
  */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   if (existsSync(dest)) {
@@ -31,19 +34,62 @@ export async function download(url: string, dest: string, options: DownloadOptio
   mkdirSync(dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   const have = existsSync(part) ? statSync(part).size : 0;
+  const dog = watchdog(options.stallSeconds ?? 120, options.signal);
+  try {
+    await fetchTo(url, dest, part, have, dog, options);
+  } finally {
+    dog.stop();
+  }
+}
+
+interface Watchdog {
+  /** Aborted by the caller's signal, or when `arm` was not called for the time given. */
+  signal: AbortSignal;
+  arm(): void;
+  stop(): void;
+  /** Why it fired, when it did. */
+  stalled(): string | undefined;
+}
+
+/** Gives up on a server that goes quiet (no headers, or no bytes for a while) instead of waiting forever. */
+function watchdog(seconds: number, outer?: AbortSignal): Watchdog {
+  const quiet = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const dog: Watchdog = {
+    signal: outer ? AbortSignal.any([outer, quiet.signal]) : quiet.signal,
+    arm: () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => quiet.abort(), seconds * 1000);
+    },
+    stop: () => clearTimeout(timer),
+    stalled: () => (quiet.signal.aborted && !outer?.aborted ? `no data for ${seconds} s` : undefined),
+  };
+  dog.arm();
+  return dog;
+}
+
+async function fetchTo(url: string, dest: string, part: string, have: number, dog: Watchdog, options: DownloadOptions): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: options.signal });
+    res = await fetch(url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: dog.signal });
   } catch (e) {
+    if (options.signal?.aborted) throw e;
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(
-      `cannot download ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}. ` +
+      `cannot download ${url}: ${dog.stalled() ?? cause?.code ?? cause?.message ?? (e as Error).message}. ` +
         'If this machine is offline, download the file elsewhere and point dpl-torch at the folder that holds the data.',
     );
   }
+  dog.arm();
   if (res.status === 416 && have) {
-    // The part file already holds everything.
+    // The part file already holds everything, unless it holds more than the file.
+    const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN);
+    if (size < have) {
+      unlinkSync(part);
+      throw new Error(`the partial download of ${url} (${part}) holds ${have} bytes, more than the file's ${size}; it was deleted, run again`);
+    }
   } else if (!res.ok) {
+    await res.body?.cancel().catch(() => {}); // frees the connection
     throw new Error(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
   }
   const resumed = res.status === 206;
@@ -57,12 +103,26 @@ export async function download(url: string, dest: string, options: DownloadOptio
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         options.signal?.throwIfAborted();
+        dog.arm();
         await file.write(chunk);
         received += chunk.length;
         options.onProgress?.({ url, received, total });
       }
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      const cause = dog.stalled() ?? (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+      throw new Error(`the download of ${url} broke off after ${received}${total ? ` of ${total}` : ''} bytes (${cause}); ${part} keeps them: run again to resume`);
     } finally {
       await file.close();
+    }
+    // Content-Length against the bytes on disk: a short body resumes, a long one is corrupt.
+    const size = statSync(part).size;
+    if (total !== undefined && size < total) {
+      throw new Error(`the download of ${url} is incomplete: ${size} of ${total} bytes in ${part}; run again to resume`);
+    }
+    if (total !== undefined && size > total) {
+      unlinkSync(part);
+      throw new Error(`the download of ${url} holds ${size} bytes, but the server announced ${total}; it was deleted, run again`);
     }
   }
   if (options.sha256) {

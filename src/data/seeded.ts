@@ -38,3 +38,8 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
 export function seededPermutation(n: number, seed: number): number[] {
   return seededShuffle(Array.from({ length: n }, (_, i) => i), seed);
 }
+
+/** The order of `n` samples in `epoch` of a run seeded `seed`: the same on every machine and every resume. */
+export function epochOrder(n: number, seed: number, epoch: number): number[] {
+  return seededPermutation(n, mixSeed(seed, epoch));
+}

@@ -1,11 +1,12 @@
 // Super-resolution pairs: the HR crop and its blurred, downscaled LR input,
 // made the same way for training, validation and test images (spec: Data).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { centerCrop, gaussianBlur, resizeImage } from '../image-ops.js';
 import type { ByteImage, FloatTensor } from '../tensor.js';
+import { saveAtomic, writeJsonAtomic } from '../training/atomic.js';
 import { fromFloatBatch, readImage, toFloatBatch } from './image.js';
 
 export interface SrPair {
@@ -73,27 +74,23 @@ export class PreparedSrSet {
     const bin = join(o.cacheDir, `sr-${o.hrSize}-x${o.factor}-${key}.bin`);
     const meta = `${bin}.json`;
     if (!existsSync(meta) || !existsSync(bin) || JSON.parse(readFileSync(meta, 'utf8')).count !== paths.length) {
-      // A per-process part file: runs started together may prepare the same set; each
-      // writes its own and the (atomic, identical) renames leave one complete file.
-      const partPath = `${bin}.${process.pid}.part`;
-      const part = await open(partPath, 'w');
-      try {
-        for (let i = 0; i < paths.length; i++) {
-          if (o.signal?.aborted) throw new Error('preparing the data was aborted');
-          const pair = await makeSrPair(readImage(paths[i]!), { ...o, resolution: 'crop' });
-          await part.write(pair.hr.data);
-          await part.write(pair.lr.data);
-          o.onProgress?.(i + 1, paths.length);
+      // Runs started together may prepare the same set; each writes its own
+      // temporary file and the (atomic, identical) renames leave one complete file.
+      await saveAtomic(bin, async (partPath) => {
+        const part = await open(partPath, 'w');
+        try {
+          for (let i = 0; i < paths.length; i++) {
+            if (o.signal?.aborted) throw new Error('preparing the data was aborted');
+            const pair = await makeSrPair(await readImage(paths[i]!), { ...o, resolution: 'crop' });
+            await part.write(pair.hr.data);
+            await part.write(pair.lr.data);
+            o.onProgress?.(i + 1, paths.length);
+          }
+        } finally {
+          await part.close();
         }
-      } catch (e) {
-        await part.close();
-        rmSync(partPath, { force: true });
-        throw e;
-      }
-      await part.close();
-      renameSync(partPath, bin);
-      writeFileSync(`${meta}.${process.pid}`, JSON.stringify({ count: paths.length, hrSize: o.hrSize, factor: o.factor, paths }));
-      renameSync(`${meta}.${process.pid}`, meta);
+      });
+      writeJsonAtomic(meta, { count: paths.length, hrSize: o.hrSize, factor: o.factor, paths });
     }
     return new PreparedSrSet(await open(bin, 'r'), paths.length, o.hrSize, o.factor);
   }

@@ -120,7 +120,7 @@ function distort(img: Img, size: number, kind: Kind, s: number, r: () => number)
   return out;
 }
 
-function png(img: Img, size: number): Buffer {
+function png(img: Img, size: number): Promise<Buffer> {
   const data = new Uint8Array(img.length);
   for (let i = 0; i < img.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(img[i]! * 255)));
   return encodePng({ data, shape: [size, size, 3] } satisfies ByteImage);
@@ -133,9 +133,9 @@ function votes(n: number, q: number, r: () => number): number {
   return k / n;
 }
 
-function write(dir: string, sub: string, id: string, ext: string, bytes: Buffer): void {
+async function write(dir: string, sub: string, id: string, ext: string, bytes: Buffer | Promise<Buffer>): Promise<void> {
   mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, sub, `${id}.${ext}`), bytes);
+  writeFileSync(join(dir, sub, `${id}.${ext}`), await bytes);
 }
 
 /** Writes the synthetic tree under `root` (2afc/{train,val}/<subset>, jnd/val/<subset>). */
@@ -144,34 +144,34 @@ export async function makeSyntheticBapps(root: string, options: SyntheticBappsOp
   const n = options.perSubset ?? 24;
   const size = options.size ?? 64;
   const r = mulberry32(seed * 7919 + 17);
-  const twoAfc = (split: 'train' | 'val', subsets: readonly string[], people: number) => {
+  const twoAfc = async (split: 'train' | 'val', subsets: readonly string[], people: number) => {
     for (const subset of subsets) {
       const dir = join(root, '2afc', split, subset);
       for (let i = 0; i < n; i++) {
         const id = String(i).padStart(6, '0');
         const ref = makeRef(size, r);
         const [k0, s0, k1, s1] = distortionPair(r);
-        write(dir, 'ref', id, 'png', png(ref, size));
-        write(dir, 'p0', id, 'png', png(distort(ref, size, k0, s0, r), size));
-        write(dir, 'p1', id, 'png', png(distort(ref, size, k1, s1, r), size));
+        await write(dir, 'ref', id, 'png', png(ref, size));
+        await write(dir, 'p0', id, 'png', png(distort(ref, size, k0, s0, r), size));
+        await write(dir, 'p1', id, 'png', png(distort(ref, size, k1, s1, r), size));
         // People pick the patch they mind less: P(p1) rises with how much worse p0 looks.
         const q = 1 / (1 + Math.exp(-8 * (BADNESS[k0] * s0 - BADNESS[k1] * s1)));
-        write(dir, 'judge', id, 'npy', encodeNpy([votes(people, Math.min(0.9, Math.max(0.1, q)), r)], 'float64'));
+        await write(dir, 'judge', id, 'npy', encodeNpy([votes(people, Math.min(0.9, Math.max(0.1, q)), r)], 'float64'));
       }
     }
   };
-  twoAfc('train', TWOAFC_TRAIN, 2);
-  twoAfc('val', TWOAFC_VAL, 5);
+  await twoAfc('train', TWOAFC_TRAIN, 2);
+  await twoAfc('val', TWOAFC_VAL, 5);
   for (const subset of JND_VAL) {
     const dir = join(root, 'jnd', 'val', subset);
     for (let i = 0; i < n; i++) {
       const id = String(i).padStart(6, '0');
       const ref = makeRef(size, r);
       const s = 0.05 + r() * 0.95;
-      write(dir, 'p0', id, 'png', png(ref, size));
-      write(dir, 'p1', id, 'png', png(distort(ref, size, KINDS[i % KINDS.length]!, s, r), size));
+      await write(dir, 'p0', id, 'png', png(ref, size));
+      await write(dir, 'p1', id, 'png', png(distort(ref, size, KINDS[i % KINDS.length]!, s, r), size));
       // float32 here (float64 in 2AFC): the reader must take both.
-      write(dir, 'same', id, 'npy', encodeNpy([votes(3, 1 - s, r)], 'float32'));
+      await write(dir, 'same', id, 'npy', encodeNpy([votes(3, 1 - s, r)], 'float32'));
     }
   }
   if (!options.packInto) return { root };

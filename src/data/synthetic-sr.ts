@@ -4,9 +4,8 @@
 // Used by tests and the study's quick preset.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import jpeg from 'jpeg-js';
 import type { ByteImage } from '../tensor.js';
-import { encodePng } from './image.js';
+import { encodeJpeg, encodePng } from './image.js';
 import { mixSeed, mulberry32 } from './seeded.js';
 
 export interface SyntheticSrOptions {
@@ -90,23 +89,12 @@ export function syntheticImage(h: number, w: number, seed: number): ByteImage {
   return { data, shape: [h, w, 3] };
 }
 
-function encodeJpeg(img: ByteImage): Buffer {
-  const [h, w] = img.shape;
-  const rgba = Buffer.alloc(h * w * 4, 255);
-  for (let i = 0, j = 0; i < img.data.length; i += 3, j += 4) {
-    rgba[j] = img.data[i]!;
-    rgba[j + 1] = img.data[i + 1]!;
-    rgba[j + 2] = img.data[i + 2]!;
-  }
-  return jpeg.encode({ data: rgba, width: w, height: h }, 95).data;
-}
-
 /**
  * Writes the synthetic datasets under `root`: coco/{train2014,val2014}/COCO_*.jpg,
  * tests/Set5/image_SRF_2/img_00N_SRF_2_HR.png (SelfExSR's names), tests/Set14/...,
  * tests/BSDS300/images/test/<id>.jpg with tests/BSDS300/iids_test.txt.
  */
-export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = {}): SyntheticSrLayout {
+export async function makeSyntheticSrData(root: string, options: SyntheticSrOptions = {}): Promise<SyntheticSrLayout> {
   const seed = options.seed ?? 0;
   const [lo, hi] = options.size ?? [100, 160];
   const test = options.test ?? 3;
@@ -123,14 +111,14 @@ export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = 
     mkdirSync(join(coco, split), { recursive: true });
     for (let i = 0; i < n; i++) {
       const id = String(1000 + i * 37).padStart(12, '0');
-      writeFileSync(join(coco, split, `COCO_${split}_${id}.jpg`), encodeJpeg(image()));
+      writeFileSync(join(coco, split, `COCO_${split}_${id}.jpg`), await encodeJpeg(image()));
     }
   }
   for (const [set, max] of [['Set5', 5], ['Set14', 14]] as const) {
     const dir = join(tests, set, 'image_SRF_2');
     mkdirSync(dir, { recursive: true });
     for (let i = 1; i <= Math.min(test, max); i++) {
-      writeFileSync(join(dir, `img_${String(i).padStart(3, '0')}_SRF_2_HR.png`), encodePng(image()));
+      writeFileSync(join(dir, `img_${String(i).padStart(3, '0')}_SRF_2_HR.png`), await encodePng(image()));
     }
   }
   const bsds = join(tests, 'BSDS300');
@@ -140,10 +128,10 @@ export function makeSyntheticSrData(root: string, options: SyntheticSrOptions = 
   for (let i = 0; i < test; i++) {
     const id = String(3096 + i * 1111);
     ids.push(id);
-    writeFileSync(join(bsds, 'images', 'test', `${id}.jpg`), encodeJpeg(image()));
+    writeFileSync(join(bsds, 'images', 'test', `${id}.jpg`), await encodeJpeg(image()));
   }
   // A train image that must not be picked up as a test image.
-  writeFileSync(join(bsds, 'images', 'train', '2092.jpg'), encodeJpeg(image()));
+  writeFileSync(join(bsds, 'images', 'train', '2092.jpg'), await encodeJpeg(image()));
   writeFileSync(join(bsds, 'iids_test.txt'), ids.join('\n') + '\n');
   return { coco, tests };
 }

@@ -1,35 +1,55 @@
-// The study's analysis (study.md): per benchmark and variant a network × layer
-// table of the primary metric (mean over repetitions), ranks, correlations
-// between ImageNet top-1 and score, whether deeper layers do better, and each
-// network's mean rank across benchmarks. Works on partial results: missing
-// cells stay blank and correlations need at least 3 networks.
+// The study's analysis (study.md), answering its questions from results it can
+// trust. Per configuration and variant: a network × layer table of the primary
+// metric (mean over repetitions), ranks with their bootstrap spread, the pixel
+// baseline as a reference, correlations between ImageNet top-1 and score,
+// whether deeper layers do better, and the layer-vs-network variance split.
+// Across benchmarks (one configuration each): mean ranks, families, vgg16 vs
+// vgg16_bn, and the claims table, the claims from ImageNet-weight runs only.
+// Works on partial results: missing cells stay blank.
 import { STUDY_NETWORKS } from '../networks.js';
+import { bootstrap, BOOTSTRAP_DRAWS, percentileInterval } from './bootstrap.js';
+import { claimsOf, type Claim } from './claims.js';
+import { sortColumns, columnOf, type Column, type LayerMode } from './columns.js';
+import { configurationId, describeConfigurations, layerModeOf, type Configuration } from './configurations.js';
+import { familiesOf, familyOf, vggBnOf, type FamilySummary, type VggBnComparison } from './families.js';
 import { averageRanks, pearson, spearman, type Correlation } from './stats.js';
 import type { RunRecord } from './store.js';
+import { varianceSplit, VARIANCE_METHOD, type VarianceSplit } from './variance.js';
+
+export type { Column, LayerMode } from './columns.js';
+export type { Configuration } from './configurations.js';
 
 export interface Cell {
   layers: number[];
-  /** Mean of the primary metric over repetitions (finite values only). */
+  /** Mean of the primary metric over repetitions (finite values only), their sample sd and count. */
   mean: number;
   std: number;
   n: number;
-  /** Rank of this (network, layer) among all cells of the table; 1 = best, ties averaged. */
+  values: number[];
+  /** Rank of this (network, layer) among the table's network cells; 1 = best, ties averaged. */
   rank: number;
-  /** 'imagenet', 'random', 'none' (pixel baseline) or 'mixed', from the runs' loss networks. */
+  /** 95% bootstrap interval of the rank over repetitions; null without repetitions. */
+  rankInterval: [number, number] | null;
+  /** 'imagenet', 'random' or 'mixed', from the runs' loss networks. */
   weights: string;
 }
 
 export interface Row {
   network: string;
+  family: string;
   imagenetTop1: number | null;
-  /** One per column; null where no finished run has a value. */
+  /** One per column of the table; null where no finished run has a value. */
   cells: (Cell | null)[];
-  best: { position: number; layers: number[]; mean: number } | null;
-  /** Rank of the network at its best layer among the table's networks. */
+  /** The best cell: its column index, layers and mean. */
+  best: { column: number; layers: number[]; mean: number } | null;
+  /** Rank of the network at its best layer among the table's networks, and its bootstrap interval. */
   networkRank: number | null;
+  networkRankInterval: [number, number] | null;
+  /** How far the best cell is above the pixel-loss baseline, in the metric's units (positive: better than pixel). */
+  abovePixel: number | null;
   depth: {
-    /** Measured positions (0-based) and whether the best is the deepest measured one. */
-    positions: number[];
+    /** Depths of the measured cells (study positions 0..3) and whether the best is the deepest. */
+    depths: number[];
     bestIsDeepest: boolean | null;
     /** Spearman's rho between depth and goodness (positive: deeper is better), n ≥ 3 layers. */
     rho: number | null;
@@ -37,129 +57,239 @@ export interface Row {
   weights: string;
 }
 
+export interface Reference {
+  mean: number;
+  std: number;
+  n: number;
+  values: number[];
+}
+
 export interface ScoreTable {
+  configuration: string;
   benchmark: string;
   variant: string;
   metric: string;
   higherIsBetter: boolean;
-  /** 'single': columns are layer positions 1..4; 'together': one column, all layers at once. */
-  layerMode: 'single' | 'together';
-  columns: string[];
+  layerMode: LayerMode;
+  columns: Column[];
   rows: Row[];
+  /** The pixel-loss baseline: a reference line, not a ranked network. */
+  pixel: Reference | null;
+  /** Whether any cell has repetitions (then ranks have bootstrap intervals). */
+  repetitions: boolean;
   correlations: {
-    /** Per column (layer position), across networks: ImageNet top-1 vs score. */
+    /** Per study column, across networks: ImageNet top-1 vs score. */
     perPosition: { column: string; spearman: Correlation; pearson: Correlation }[];
     /** Each network at its best layer. */
     best: { spearman: Correlation; pearson: Correlation };
   };
   /** Networks whose best layer is their deepest measured one, out of those with ≥ 2 layers measured. */
   deepestBest: { count: number; of: number; share: number | null };
+  /** Layer against network (single-layer tables), or why there is none. */
+  variance: VarianceSplit | { reason: string };
+}
+
+export interface MeanRank {
+  network: string;
+  family: string;
+  /** Mean over benchmarks of the network's rank at its best layer, each benchmark's variants averaged first. */
+  meanRank: number;
+  benchmarks: number;
+  perBenchmark: Record<string, number>;
+  /** 95% bootstrap interval over repetitions; null without repetitions. */
+  interval: [number, number] | null;
 }
 
 export interface Analysis {
+  configurations: Configuration[];
   tables: ScoreTable[];
-  /** Mean of each network's best-layer rank over the tables it appears in, best first. */
-  meanRanks: { network: string; meanRank: number; tables: number }[];
+  /** Over the primary configurations, best first. */
+  meanRanks: MeanRank[];
+  families: FamilySummary[];
+  vggBn: VggBnComparison[];
+  /** The variance split averaged per benchmark (over variants), then over benchmarks. */
+  variance: { perBenchmark: { benchmark: string; network: number; layer: number; tables: number }[]; network: number | null; layer: number | null };
+  claims: Claim[];
+  /** Finished runs with random-init loss networks, which no claim counts. */
+  claimsExcluded: number;
+  /** Methods and rules, named for the report. */
+  methods: Record<string, string>;
   runs: { total: number; done: number; failed: number; other: number };
   /** Which weights the finished runs used: counts by 'imagenet' / 'random' / 'none'. */
   weights: Record<string, number>;
 }
 
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+export interface AnalyseOptions {
+  /** Configurations (ids or config-hash prefixes) for the summaries across benchmarks; default: per benchmark the one with the most finished runs. */
+  primary?: string[];
+  /** Bootstrap draws (default 1000; 0: no intervals). */
+  draws?: number;
+}
 
-export function analyse(runs: RunRecord[]): Analysis {
+export const METHODS = {
+  grouping: 'runs are repetitions of each other only within one configuration (benchmark, config hash of the resolved options and weights policy, layer mode) and variant',
+  ranks: 'rank 1 = best; ties share their average rank; a network ranks at its best layer; the pixel baseline is a reference, never ranked',
+  meanRank: "a network's ranks are averaged over a benchmark's variants first, then over benchmarks, so every benchmark weighs the same",
+  uncertainty: `95% percentile intervals from ${BOOTSTRAP_DRAWS} bootstrap draws, each cell's repetitions resampled with replacement`,
+  correlation: "Spearman's rho and Pearson's r, two-sided p from the t distribution with n − 2 df",
+  variance: VARIANCE_METHOD,
+  claims: 'claims use ImageNet-weight runs of the primary configurations only; random-init runs never count; α = 0.05',
+};
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const weightOf = (r: RunRecord): string => (r.pretrained === null ? 'none' : r.pretrained ? 'imagenet' : 'random');
+
+export function analyse(runs: RunRecord[], options: AnalyseOptions = {}): Analysis {
   const done = runs.filter((r) => r.status === 'done');
+  const draws = options.draws ?? BOOTSTRAP_DRAWS;
+  const all = summarise(done, options.primary, draws);
+  // The claims see only runs whose loss network had ImageNet weights (and the pixel baseline), in the same configurations.
+  const primaryIds = all.configurations.filter((c) => c.primary).map((c) => c.id);
+  const trusted = done.filter((r) => r.pretrained === true || r.network === 'pixel');
+  const claims = claimsOf(summarise(trusted.filter((r) => primaryIds.includes(configurationId(r))), undefined, draws));
+  const weights: Record<string, number> = {};
+  for (const r of done) weights[weightOf(r)] = (weights[weightOf(r)] ?? 0) + 1;
+  const failed = runs.filter((r) => r.status === 'failed').length;
+  const { rankDraws: _r, meanRankDraws: _m, ...tables } = all;
+  return { ...tables, claims, claimsExcluded: done.filter((r) => r.pretrained === false).length, methods: METHODS, runs: { total: runs.length, done: done.length, failed, other: runs.length - done.length - failed }, weights };
+}
+
+export type Summary = Omit<Analysis, 'claims' | 'claimsExcluded' | 'methods' | 'runs' | 'weights'> & {
+  /** Per table, per bootstrap draw, each row's network rank (empty without repetitions). */
+  rankDraws: Map<ScoreTable, (number | null)[][]>;
+  meanRankDraws: Map<string, number>[];
+};
+
+/** Tables and the summaries across benchmarks, for one set of finished runs. */
+export function summarise(done: RunRecord[], primary: string[] | undefined, draws: number): Summary {
+  const configurations = describeConfigurations(done, primary);
   const groups = new Map<string, RunRecord[]>();
   for (const r of done) {
-    const k = `${r.benchmark}\u0000${r.variant}`;
+    const k = `${configurationId(r)}\u0000${r.variant}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  const tables = [...groups.keys()].sort().map((k) => scoreTable(groups.get(k)!));
-  const ranks = new Map<string, number[]>();
-  for (const t of tables) for (const row of t.rows) if (row.networkRank !== null) ranks.set(row.network, [...(ranks.get(row.network) ?? []), row.networkRank]);
-  const meanRanks = [...ranks].map(([network, rs]) => ({ network, meanRank: mean(rs), tables: rs.length })).sort((a, b) => a.meanRank - b.meanRank || a.network.localeCompare(b.network));
-  const weights: Record<string, number> = {};
-  for (const r of done) {
-    const w = r.pretrained === null ? 'none' : r.pretrained ? 'imagenet' : 'random';
-    weights[w] = (weights[w] ?? 0) + 1;
-  }
-  const failed = runs.filter((r) => r.status === 'failed').length;
-  return { tables, meanRanks, runs: { total: runs.length, done: done.length, failed, other: runs.length - done.length - failed }, weights };
+  const rankDraws = new Map<ScoreTable, (number | null)[][]>();
+  const tables = configurations.flatMap((c) =>
+    c.variants.flatMap((variant) => {
+      const built = scoreTable(c.id, groups.get(`${c.id}\u0000${variant}`)!, draws);
+      if (!built) return [];
+      rankDraws.set(built.table, built.rankDraws);
+      return [built.table];
+    }),
+  );
+  const primaryTables = tables.filter((t) => configurations.find((c) => c.id === t.configuration)!.primary);
+  const { meanRanks, meanRankDraws } = meanRanksOf(primaryTables, rankDraws);
+  const families = familiesOf(meanRanks, primaryTables);
+  const vggBn = vggBnOf(primaryTables);
+  return { configurations, tables, meanRanks, families, vggBn, variance: varianceAcross(primaryTables), rankDraws, meanRankDraws };
 }
 
-/** The column of a run's layers: its index among the network's study layers, else its order among the layers seen. */
-function positionOf(network: string, layers: number[], seen: number[]): number {
-  if (!layers.length) return 0; // a pixel-loss baseline has no layer
-  const paper = STUDY_NETWORKS[network]?.layers;
-  const i = paper && layers.length === 1 ? paper.indexOf(layers[0]!) : -1;
-  return i >= 0 ? i : seen.indexOf(layers[0]!);
+function sample(values: number[]): Reference {
+  const m = mean(values);
+  const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean: m, std, n: values.length, values };
 }
 
-function scoreTable(runs: RunRecord[]): ScoreTable {
+/** Each row's best cell (column index) and the network ranks, from one set of cell means. */
+function rankNetworks(means: (number | null)[][], higherIsBetter: boolean): { best: (number | null)[]; ranks: (number | null)[] } {
+  const sign = higherIsBetter ? 1 : -1;
+  const best = means.map((row) => row.reduce<number | null>((b, v, j) => (v !== null && (b === null || sign * v > sign * row[b]!) ? j : b), null));
+  const measured = best.map((b, i) => (b === null ? null : means[i]![b]!));
+  const have = measured.flatMap((v, i) => (v === null ? [] : [i]));
+  const ranks: (number | null)[] = measured.map(() => null);
+  averageRanks(have.map((i) => measured[i]!), higherIsBetter).forEach((r, k) => (ranks[have[k]!] = r));
+  return { best, ranks };
+}
+
+function scoreTable(configuration: string, runs: RunRecord[], draws: number): { table: ScoreTable; rankDraws: (number | null)[][] } | null {
   const first = runs[0]!;
   const sign = first.higherIsBetter ? 1 : -1;
-  const layerMode = runs.every((r) => r.layers.length > 1) ? 'together' : 'single';
-  const networks = [...new Set(runs.map((r) => r.network))].sort(byStudyOrder);
+  const layerMode = layerModeOf(first);
+  const valueOf = (r: RunRecord) => r.metrics[first.primaryMetric];
+  const finite = (rs: RunRecord[]) => rs.map(valueOf).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const pixelValues = finite(runs.filter((r) => r.network === 'pixel'));
+  const own = runs.filter((r) => r.network !== 'pixel');
+  const columns = sortColumns(own.map((r) => columnOf(r.network, r.layers, layerMode)));
+  const networks = [...new Set(own.map((r) => r.network))].sort(byStudyOrder);
   const rows: Row[] = networks.map((network) => {
-    const own = runs.filter((r) => r.network === network);
-    const seen = [...new Set(own.flatMap((r) => r.layers.slice(0, 1)))].sort((a, b) => a - b);
-    const byPos = new Map<number, RunRecord[]>();
-    for (const r of own) {
-      const pos = layerMode === 'together' ? 0 : positionOf(network, r.layers, seen);
-      byPos.set(pos, [...(byPos.get(pos) ?? []), r]);
-    }
-    const width = Math.max(0, ...byPos.keys()) + 1;
-    const cells: (Cell | null)[] = Array.from({ length: width }, (_, pos) => {
-      const rs = byPos.get(pos) ?? [];
-      const values = rs.map((r) => r.metrics[first.primaryMetric]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const mine = own.filter((r) => r.network === network);
+    const cells = columns.map((col): Cell | null => {
+      const rs = mine.filter((r) => columnOf(network, r.layers, layerMode).key === col.key);
+      const values = finite(rs);
       if (!values.length) return null;
-      const m = mean(values);
-      const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1)) : 0;
-      return { layers: rs[0]!.layers, mean: m, std, n: values.length, rank: NaN, weights: weightsOf(rs) };
+      const kinds = new Set(rs.map(weightOf));
+      return { layers: rs[0]!.layers, ...sample(values), rank: NaN, rankInterval: null, weights: kinds.size === 1 ? [...kinds][0]! : 'mixed' };
     });
+    const kinds = new Set(mine.map(weightOf));
     return {
       network,
+      family: familyOf(network),
       imagenetTop1: STUDY_NETWORKS[network]?.imagenetTop1 ?? null,
       cells,
       best: null,
       networkRank: null,
-      depth: { positions: [], bestIsDeepest: null, rho: null },
-      weights: weightsOf(own),
+      networkRankInterval: null,
+      abovePixel: null,
+      depth: { depths: [], bestIsDeepest: null, rho: null },
+      weights: kinds.size === 1 ? [...kinds][0]! : 'mixed',
     };
   });
-  const width = Math.max(1, ...rows.map((r) => r.cells.length));
-  for (const row of rows) while (row.cells.length < width) row.cells.push(null);
+  if (!rows.some((r) => r.cells.some((c) => c)) && !pixelValues.length) return null;
+  const pixel = pixelValues.length ? sample(pixelValues) : null;
 
-  // Ranks of every (network, layer) cell; rank 1 is the best score.
-  const all = rows.flatMap((row) => row.cells.filter((c): c is Cell => c !== null));
-  averageRanks(all.map((c) => c.mean), first.higherIsBetter).forEach((rank, i) => (all[i]!.rank = rank));
+  // Point ranks of every cell and network.
+  const cells = rows.flatMap((row) => row.cells.filter((c): c is Cell => c !== null));
+  averageRanks(cells.map((c) => c.mean), first.higherIsBetter).forEach((rank, i) => (cells[i]!.rank = rank));
+  const point = rankNetworks(rows.map((r) => r.cells.map((c) => c?.mean ?? null)), first.higherIsBetter);
+  rows.forEach((row, i) => {
+    const b = point.best[i];
+    if (b === null || b === undefined) return;
+    const cell = row.cells[b]!;
+    row.best = { column: b, layers: cell.layers, mean: cell.mean };
+    row.networkRank = point.ranks[i]!;
+    row.abovePixel = pixel ? sign * (cell.mean - pixel.mean) : null;
+    const measured = row.cells.flatMap((c, j) => (c ? [{ c, depth: columns[j]!.depth }] : []));
+    const depths = measured.map((m) => m.depth);
+    const rho = spearman(depths, measured.map((m) => sign * m.c.mean)).r;
+    row.depth = { depths, bestIsDeepest: depths.length >= 2 ? columns[b]!.depth === Math.max(...depths) : null, rho };
+  });
 
-  for (const row of rows) {
-    const measured = row.cells.map((c, pos) => ({ c, pos })).filter((x): x is { c: Cell; pos: number } => x.c !== null);
-    if (!measured.length) continue;
-    const best = measured.reduce((a, b) => (sign * b.c.mean > sign * a.c.mean ? b : a));
-    row.best = { position: best.pos, layers: best.c.layers, mean: best.c.mean };
-    const positions = measured.map((m) => m.pos);
-    const rho = spearman(positions, measured.map((m) => sign * m.c.mean)).r;
-    row.depth = { positions, bestIsDeepest: positions.length >= 2 ? best.pos === Math.max(...positions) : null, rho };
+  // Spread of the ranks over repetitions.
+  const repetitions = cells.some((c) => c.n > 1);
+  const rankDraws: (number | null)[][] = [];
+  if (repetitions && draws > 0) {
+    const cellRanks: number[][] = cells.map(() => []);
+    const where = rows.flatMap((row, i) => row.cells.flatMap((c, j) => (c ? [{ i, j }] : [])));
+    for (const d of bootstrap(cells.map((c) => c.values), (means) => means.slice(), draws)) {
+      averageRanks(d, first.higherIsBetter).forEach((r, k) => cellRanks[k]!.push(r));
+      const grid: (number | null)[][] = rows.map((row) => row.cells.map(() => null));
+      where.forEach(({ i, j }, k) => (grid[i]![j] = d[k]!));
+      rankDraws.push(rankNetworks(grid, first.higherIsBetter).ranks);
+    }
+    cells.forEach((c, k) => (c.rankInterval = percentileInterval(cellRanks[k]!)));
+    rows.forEach((row, i) => {
+      if (row.networkRank !== null) row.networkRankInterval = percentileInterval(rankDraws.map((d) => d[i]!));
+    });
   }
-  const ranked = rows.filter((r) => r.best);
-  averageRanks(ranked.map((r) => r.best!.mean), first.higherIsBetter).forEach((rank, i) => (ranked[i]!.networkRank = rank));
 
-  const columns = layerMode === 'together' ? ['all layers'] : Array.from({ length: width }, (_, i) => `layer ${i + 1}`);
   const correlate = (pairs: { x: number; y: number }[]) => ({
     spearman: spearman(pairs.map((p) => p.x), pairs.map((p) => p.y)),
     pearson: pearson(pairs.map((p) => p.x), pairs.map((p) => p.y)),
   });
   const withTop1 = rows.filter((r) => r.imagenetTop1 !== null);
-  const perPosition = columns.map((column, pos) => ({
-    column,
-    ...correlate(withTop1.filter((r) => r.cells[pos]).map((r) => ({ x: r.imagenetTop1!, y: r.cells[pos]!.mean }))),
+  const studyColumns = columns.flatMap((c, j) => (c.study ? [j] : []));
+  const perPosition = studyColumns.map((j) => ({
+    column: columns[j]!.label,
+    ...correlate(withTop1.filter((r) => r.cells[j]).map((r) => ({ x: r.imagenetTop1!, y: r.cells[j]!.mean }))),
   }));
-  const bestCorrelation = correlate(withTop1.filter((r) => r.best).map((r) => ({ x: r.imagenetTop1!, y: r.best!.mean })));
   const judged = rows.filter((r) => r.depth.bestIsDeepest !== null);
   const count = judged.filter((r) => r.depth.bestIsDeepest).length;
-  return {
+  const variance =
+    layerMode === 'single'
+      ? varianceSplit(rows.map((r) => r.network), studyColumns.map((j) => columns[j]!.label), rows.map((r) => studyColumns.map((j) => r.cells[j]?.mean ?? null)))
+      : { reason: 'all layers run together: no layer factor' };
+  const table: ScoreTable = {
+    configuration,
     benchmark: first.benchmark,
     variant: first.variant,
     metric: first.primaryMetric,
@@ -167,14 +297,66 @@ function scoreTable(runs: RunRecord[]): ScoreTable {
     layerMode,
     columns,
     rows,
-    correlations: { perPosition, best: bestCorrelation },
+    pixel,
+    repetitions,
+    correlations: { perPosition, best: correlate(withTop1.filter((r) => r.best).map((r) => ({ x: r.imagenetTop1!, y: r.best!.mean }))) },
     deepestBest: { count, of: judged.length, share: judged.length ? count / judged.length : null },
+    variance,
   };
+  return { table, rankDraws };
 }
 
-function weightsOf(runs: RunRecord[]): string {
-  const kinds = new Set(runs.map((r) => (r.pretrained === null ? 'none' : r.pretrained ? 'imagenet' : 'random')));
-  return kinds.size === 1 ? [...kinds][0]! : 'mixed';
+/** Per network: ranks averaged over each benchmark's tables (variants), then over benchmarks. */
+function meanRankOf(tables: ScoreTable[], rankOf: (t: ScoreTable, i: number) => number | null): Map<string, { mean: number; per: Record<string, number> }> {
+  const per = new Map<string, Map<string, number[]>>();
+  for (const t of tables) {
+    t.rows.forEach((row, i) => {
+      const r = rankOf(t, i);
+      if (r === null) return;
+      const byBenchmark = per.get(row.network) ?? new Map<string, number[]>();
+      byBenchmark.set(t.benchmark, [...(byBenchmark.get(t.benchmark) ?? []), r]);
+      per.set(row.network, byBenchmark);
+    });
+  }
+  return new Map(
+    [...per].map(([network, byBenchmark]) => {
+      const perBenchmark = Object.fromEntries([...byBenchmark].map(([b, rs]) => [b, mean(rs)]));
+      return [network, { mean: mean(Object.values(perBenchmark)), per: perBenchmark }];
+    }),
+  );
+}
+
+function meanRanksOf(tables: ScoreTable[], rankDraws: Map<ScoreTable, (number | null)[][]>): { meanRanks: MeanRank[]; meanRankDraws: Map<string, number>[] } {
+  const point = meanRankOf(tables, (t, i) => t.rows[i]!.networkRank);
+  const n = Math.max(0, ...tables.map((t) => rankDraws.get(t)!.length));
+  const meanRankDraws: Map<string, number>[] = [];
+  for (let d = 0; d < n; d++) {
+    // Tables without repetitions keep their point ranks in every draw.
+    const m = meanRankOf(tables, (t, i) => rankDraws.get(t)![d]?.[i] ?? t.rows[i]!.networkRank);
+    meanRankDraws.push(new Map([...m].map(([k, v]) => [k, v.mean])));
+  }
+  const meanRanks = [...point]
+    .map(([network, v]) => ({
+      network,
+      family: familyOf(network),
+      meanRank: v.mean,
+      benchmarks: Object.keys(v.per).length,
+      perBenchmark: v.per,
+      interval: n ? percentileInterval(meanRankDraws.map((d) => d.get(network)!)) : null,
+    }))
+    .sort((a, b) => a.meanRank - b.meanRank || a.network.localeCompare(b.network));
+  return { meanRanks, meanRankDraws };
+}
+
+function varianceAcross(tables: ScoreTable[]): Analysis['variance'] {
+  const byBenchmark = new Map<string, VarianceSplit[]>();
+  for (const t of tables) if ('layer' in t.variance) byBenchmark.set(t.benchmark, [...(byBenchmark.get(t.benchmark) ?? []), t.variance]);
+  const perBenchmark = [...byBenchmark].map(([benchmark, vs]) => ({ benchmark, network: mean(vs.map((v) => v.network)), layer: mean(vs.map((v) => v.layer)), tables: vs.length }));
+  return {
+    perBenchmark,
+    network: perBenchmark.length ? mean(perBenchmark.map((p) => p.network)) : null,
+    layer: perBenchmark.length ? mean(perBenchmark.map((p) => p.layer)) : null,
+  };
 }
 
 const STUDY_ORDER = Object.keys(STUDY_NETWORKS);

@@ -15,36 +15,39 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const metricTitle = (t: ScoreTable): string => `${t.metric} (${t.higherIsBetter ? 'higher' : 'lower'} is better)`;
 
-/** Score against layer position, one line per network (a bar per network when layers run together). */
+/** Score against layer (shallow → deep), one line per network (a bar per network when layers run together); the pixel baseline as a rule. */
 export function scoreByLayerSpec(t: ScoreTable): TopLevelSpec {
   const values = t.rows.flatMap((row) =>
-    row.cells.flatMap((c, pos) => (c ? [{ network: row.network, position: t.columns[pos]!, layers: c.layers.join(','), score: c.mean }] : [])),
+    row.cells.flatMap((c, j) => (c ? [{ network: row.network, position: t.columns[j]!.label, layers: c.layers.join(','), score: c.mean }] : [])),
   );
+  const pixel = t.pixel ? [{ mark: { type: 'rule' as const, strokeDash: [6, 4], color: '#555' }, data: { values: [{ pixel: t.pixel.mean }] }, encoding: { y: { field: 'pixel', type: 'quantitative' as const } } }] : [];
+  const y = { field: 'score', type: 'quantitative' as const, title: metricTitle(t), scale: { zero: false } };
   if (t.layerMode === 'together') {
     return {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: `${t.benchmark} ${t.variant}: score per network (all layers together)`,
+      title: { text: `${t.benchmark} ${t.variant}: score per network (all layers together)`, subtitle: t.pixel ? `dashed: pixel loss ${t.pixel.mean.toFixed(4)}` : '' },
       data: { values },
-      mark: 'bar',
-      encoding: {
-        x: { field: 'network', type: 'nominal', sort: '-y', title: 'loss network' },
-        y: { field: 'score', type: 'quantitative', title: metricTitle(t), scale: { zero: false } },
-      },
+      layer: [{ mark: 'bar', encoding: { x: { field: 'network', type: 'nominal', sort: '-y', title: 'loss network' }, y } }, ...pixel],
       width: 420,
       height: 240,
     };
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${t.benchmark} ${t.variant}: score against layer`,
+    title: { text: `${t.benchmark} ${t.variant}: score against layer`, subtitle: t.pixel ? `dashed: pixel loss ${t.pixel.mean.toFixed(4)}` : '' },
     data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'position', type: 'ordinal', title: 'layer position (shallow → deep)', sort: t.columns },
-      y: { field: 'score', type: 'quantitative', title: metricTitle(t), scale: { zero: false } },
-      color: { field: 'network', type: 'nominal', title: 'loss network' },
-      tooltip: [{ field: 'network' }, { field: 'layers' }, { field: 'score', format: '.4f' }],
-    },
+    layer: [
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'position', type: 'ordinal', title: 'layer (shallow → deep)', sort: t.columns.map((c) => c.label) },
+          y,
+          color: { field: 'network', type: 'nominal', title: 'loss network' },
+          tooltip: [{ field: 'network' }, { field: 'layers' }, { field: 'score', format: '.4f' }],
+        },
+      },
+      ...pixel,
+    ],
     width: 420,
     height: 260,
   };
@@ -57,7 +60,7 @@ export function scoreVsAccuracySpec(t: ScoreTable): TopLevelSpec {
   const values = t.rows
     .filter((r) => r.imagenetTop1 !== null)
     .flatMap((row) => [
-      ...row.cells.flatMap((c, pos) => (c ? [{ network: row.network, top1: row.imagenetTop1, score: c.mean, series: t.columns[pos]! }] : [])),
+      ...row.cells.flatMap((c, j) => (c && t.columns[j]!.study ? [{ network: row.network, top1: row.imagenetTop1, score: c.mean, series: t.columns[j]!.label }] : [])),
       ...(row.best && t.columns.length > 1 ? [{ network: row.network, top1: row.imagenetTop1, score: row.best.mean, series: 'best layer' }] : []),
     ]);
   const c = t.correlations.best;
@@ -83,17 +86,15 @@ export function scoreVsAccuracySpec(t: ScoreTable): TopLevelSpec {
 
 /** Rank of every (network, layer) cell of one table: 1 is the best. */
 export function rankHeatmapSpec(t: ScoreTable): TopLevelSpec {
-  const values = t.rows.flatMap((row) => row.cells.flatMap((c, pos) => (c ? [{ network: row.network, position: t.columns[pos]!, rank: c.rank }] : [])));
-  return heatmap(`${t.benchmark} ${t.variant}: rank of each network and layer (1 = best)`, values, 'position', t.columns, t.rows.map((r) => r.network));
+  const values = t.rows.flatMap((row) => row.cells.flatMap((c, j) => (c ? [{ network: row.network, position: t.columns[j]!.label, rank: c.rank }] : [])));
+  return heatmap(`${t.benchmark} ${t.variant}: rank of each network and layer (1 = best)`, values, 'position', t.columns.map((c) => c.label), t.rows.map((r) => r.network));
 }
 
-/** Each network's rank at its best layer in every table. */
+/** Each network's rank at its best layer per benchmark (variants averaged), in the primary configurations. */
 export function meanRankHeatmapSpec(a: Analysis): TopLevelSpec {
-  const values = a.tables.flatMap((t) =>
-    t.rows.flatMap((r) => (r.networkRank === null ? [] : [{ network: r.network, position: `${t.benchmark} ${t.variant}`, rank: r.networkRank }])),
-  );
+  const values = a.meanRanks.flatMap((m) => Object.entries(m.perBenchmark).map(([benchmark, rank]) => ({ network: m.network, position: benchmark, rank })));
   const networks = a.meanRanks.map((m) => m.network);
-  return heatmap('rank of each network at its best layer, per benchmark (1 = best)', values, 'position', [...new Set(values.map((v) => v.position))], networks);
+  return heatmap('rank of each network at its best layer, per benchmark, variants averaged (1 = best)', values, 'position', [...new Set(values.map((v) => v.position))], networks);
 }
 
 function heatmap(title: string, values: { network: string; position: string; rank: number }[], x: string, xs: string[], ys: string[]): TopLevelSpec {

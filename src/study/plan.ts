@@ -14,6 +14,8 @@ export interface PlannedRun {
   id: string;
   identity: RunIdentity;
   configHash: string;
+  /** How the run's layers are used: recorded with the run, so the analysis tables it by its configuration's mode. */
+  layerMode: 'together' | 'single';
   spec: RunSpec;
   entry: StudyBenchmark;
   /** The benchmark's data folder. */
@@ -71,7 +73,7 @@ export function planRuns(config: StudyConfig, registry: Registry, scale: Scale, 
             const seed = config.seeds?.[repetition] ?? config.seed + repetition;
             const identity: RunIdentity = { benchmark: name, network, layers, variant, repetition, seed };
             const spec: RunSpec = { ...identity, benchmark: entry.benchmark.name, options };
-            runs.push({ id: runId(identity, configHash), identity, configHash, spec, entry, data, quickData });
+            runs.push({ id: runId(identity, configHash), identity, configHash, layerMode, spec, entry, data, quickData });
           }
         }
       }

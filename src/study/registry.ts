@@ -61,7 +61,7 @@ export async function defaultRegistry(): Promise<Registry> {
       paperOptions: (data) => ({ ...sr.paperOptions, coco: join(data, 'coco'), tests: join(data, 'tests'), download: true }),
       quickOptions: (data) => ({ ...sr.quickOptions(data) }),
       tinyOptions: { trainImages: 8, valImages: 2, epochs: 1, stepsPerEpoch: 2, hrSize: 48 },
-      makeQuickData: async (data, seed) => void makeSyntheticSrData(data, { seed }),
+      makeQuickData: async (data, seed) => void (await makeSyntheticSrData(data, { seed })),
     },
   };
 }

@@ -168,7 +168,8 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
       id: run.id,
       ...run.identity,
       configHash: run.configHash,
-      options: run.spec.options,
+      // The study's layer mode is recorded beside the benchmark's options (the benchmark never sees it).
+      options: { ...run.spec.options, layerMode: run.layerMode },
       primaryMetric: run.entry.benchmark.primaryMetric,
       higherIsBetter: run.entry.benchmark.higherIsBetter,
       weightsId: entry ? weightsId(entry) : null,

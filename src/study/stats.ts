@@ -1,6 +1,7 @@
-// Ranks and correlations for the analysis: average ranks for ties, Pearson's r
-// and Spearman's rho with two-sided p-values from the t distribution with n−2
-// degrees of freedom (as scipy.stats.pearsonr / spearmanr compute them).
+// Ranks, correlations and the distributions behind the analysis's p-values:
+// average ranks for ties, Pearson's r and Spearman's rho with two-sided p-values
+// from the t distribution with n−2 degrees of freedom (as scipy.stats.pearsonr /
+// spearmanr compute them), and the t, F, chi-squared and normal tails.
 
 /** Ranks 1..n of `values` (1 = smallest unless `descending`); tied values share their average rank. */
 export function averageRanks(values: number[], descending = false): number[] {
@@ -105,4 +106,60 @@ function betaFraction(x: number, a: number, b: number): number {
     if (Math.abs(delta - 1) < 1e-15) break;
   }
   return h;
+}
+
+/** The regularized upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a) (series below a+1, continued fraction above; Numerical Recipes gser/gcf). */
+export function regularizedGammaQ(a: number, x: number): number {
+  if (x <= 0) return 1;
+  const lnFront = -x + a * Math.log(x) - logGamma(a);
+  if (x < a + 1) {
+    let sum = 1 / a, term = sum;
+    for (let k = 1; k < 1000; k++) {
+      term *= x / (a + k);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-16) break;
+    }
+    return 1 - sum * Math.exp(lnFront);
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (let i = 1; i < 1000; i++) {
+    const an = -i * (i - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const delta = d * c;
+    h *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(lnFront) * h;
+}
+
+/** P(T > t) for Student's t with df degrees of freedom (df may be fractional, as Welch's is). */
+export function studentTSf(t: number, df: number): number {
+  if (t === Infinity) return 0;
+  if (t === -Infinity) return 1;
+  const tail = regularizedBeta(df / (df + t * t), df / 2, 0.5) / 2;
+  return t >= 0 ? tail : 1 - tail;
+}
+
+/** P(F > f) for the F distribution with (d1, d2) degrees of freedom. */
+export function fSf(f: number, d1: number, d2: number): number {
+  if (f === Infinity) return 0;
+  if (f <= 0) return 1;
+  return regularizedBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
+}
+
+/** P(X > x) for chi-squared with k degrees of freedom. */
+export function chi2Sf(x: number, k: number): number {
+  return regularizedGammaQ(k / 2, x / 2);
+}
+
+/** P(Z > z) for the standard normal (through chi-squared with 1 df: Z² ~ χ²₁). */
+export function normalSf(z: number): number {
+  const tail = chi2Sf(z * z, 1) / 2;
+  return z >= 0 ? tail : 1 - tail;
 }

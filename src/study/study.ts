@@ -7,11 +7,12 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DeviceChoice, resolveDevice } from '../device.js';
 import { parseOptions } from '../validate.js';
-import { analyse, type Analysis } from './analysis.js';
+import { analyse, type AnalyseOptions, type Analysis } from './analysis.js';
 import { parseStudyConfig, readStudyConfig, type StudyConfig, type StudyConfigInput } from './config.js';
 import { planRuns, type PlannedRun } from './plan.js';
 import { preset as makePreset, PRESET_NAMES, type PresetName, type Scale } from './presets.js';
 import { defaultRegistry, type Registry } from './registry.js';
+import { recommend, type Recommendation, type RecommendOptions } from './recommend.js';
 import { writeReport, type ReportFiles } from './report.js';
 import { runPlanned, type RunSummary, type StudyEvent } from './runner.js';
 import { ResultsStore, type RunRecord } from './store.js';
@@ -121,13 +122,23 @@ export class Study extends EventEmitter<StudyEvents> {
     return readResults(this.out);
   }
 
-  analysis(): Analysis {
-    return analyse(this.results());
+  /** The analysis; `primary` picks the configurations of the summaries across benchmarks (ids or config-hash prefixes). */
+  analysis(options: AnalyseOptions = {}): Analysis {
+    return analyse(this.results(), options);
   }
 
   /** Writes report.html, summary.md, results.csv/json and analysis.json into the output folder. */
-  async report(): Promise<ReportFiles> {
-    return writeReport(this.out);
+  async report(options: AnalyseOptions = {}): Promise<ReportFiles> {
+    return writeReport(this.out, options);
+  }
+
+  /**
+   * The best (network, layer) for a task from this study's measured results, the cells not significantly worse,
+   * and with `budgetMs` the best whose loss step fits it on this machine (device: the study's, else cpu).
+   * Without results, `toRun` says what to run.
+   */
+  async recommend(options: Omit<RecommendOptions, 'results'>): Promise<Recommendation> {
+    return recommend({ ...options, device: options.device ?? this.options.device, results: this.out });
   }
 }
 

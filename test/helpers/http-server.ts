@@ -11,6 +11,10 @@ export interface TestServer {
   requests: string[];
   /** When set, the next full (non-Range) response stops after this many bytes. */
   cutAfter?: number;
+  /** When set, cutAfter waits for a request of this path (e.g. '/train/sat/a.tiff'). */
+  cutPath?: string;
+  /** When set, the next full response sends this many bytes and then nothing, holding the connection open. */
+  stallAfter?: number;
   close(): Promise<void>;
 }
 
@@ -36,19 +40,28 @@ export async function serveFolder(root: string): Promise<TestServer> {
       return;
     }
     res.writeHead(200, { 'Content-Length': size });
-    if (state.cutAfter !== undefined) {
+    if (state.stallAfter !== undefined) {
+      res.write(readFileSync(path).subarray(0, state.stallAfter));
+      state.stallAfter = undefined;
+      return;
+    }
+    if (state.cutAfter !== undefined && (state.cutPath === undefined || state.cutPath === decodeURIComponent(new URL(req.url!, 'http://x').pathname))) {
       const cut = state.cutAfter;
-      state.cutAfter = undefined;
-      // Send the first bytes, and only once they have reached the OS, close the
-      // connection short of Content-Length: the client sees a truncated body
-      // whatever the machine's load (destroying at once could drop unsent bytes).
-      res.write(readFileSync(path).subarray(0, cut), () => res.socket?.end());
+      state.cutAfter = state.cutPath = undefined;
+      // Send the first bytes, and only once they have reached the OS (and a moment
+      // later, so a client that gets bytes and FIN together does not drop the
+      // bytes), close the connection short of Content-Length: the client sees a
+      // truncated body whatever the machine's load.
+      res.write(readFileSync(path).subarray(0, cut), () => setTimeout(() => res.socket?.end(), 100));
       return;
     }
     createReadStream(path).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise((r) => server.close(() => r()));
+  state.close = () => {
+    server.closeAllConnections(); // stalled responses too
+    return new Promise((r) => server.close(() => r()));
+  };
   return state;
 }
