@@ -98,6 +98,9 @@ TGZ=$(ls "$PREBUILDS"/*.tgz | head -1)
 PKG_DIR=$(ls -d "$PREBUILDS"/linux-* | head -1)
 PKG=$(node -p "require('$PKG_DIR/package.json').name")
 say "built $PKG: $(node -p "JSON.stringify(require('$PKG_DIR/package.json').dplTorch)")"
+# The bench tools of step 5 run from this checkout: give them the same prebuilt (a dry run
+# keeps this checkout's source build, which the loader prefers, and its node_modules as they are).
+if [ "${DRY_RUN_CPU:-}" != 1 ]; then mkdir -p node_modules/@dpl-torch && rm -rf "node_modules/$PKG" && cp -r "$PKG_DIR" "node_modules/$PKG"; fi
 
 # 3b. The user's install: dpl-torch and the platform package from their tarballs, offline,
 # no compiler or cmake on PATH; dependencies already in the project (as the CI test takes
@@ -109,11 +112,16 @@ tar -C "$APP" -xJf .device/node_modules.tar.xz 2>/dev/null || cp -a node_modules
 for t in node npm npx sh bash tar uname; do p=$(command -v "$t") && ln -sf "$p" "$WORK/bin/$t"; done
 ln -sf "$PY" "$WORK/bin/python3"
 NOCC_PATH=$WORK/bin
-(cd "$APP" && PATH=$NOCC_PATH npm install --offline --no-audit --no-fund --foreground-scripts --cache "$WORK/npm-cache" "$WORK"/dpl-torch-*.tgz "$TGZ") >"$OUT/install.log" 2>&1 ||
-  fail "npm install of the tarballs (install.log)"
-tail_to_summary "$OUT/install.log" 6
-DPL="$APP/node_modules/.bin/dpl-torch"
 export DPL_TORCH_MODELS=$MODELS
+DPL="$APP/node_modules/.bin/dpl-torch"
+app_ok=1
+(cd "$APP" && PATH=$NOCC_PATH npm install --offline --no-audit --no-fund --foreground-scripts --cache "$WORK/npm-cache" "$WORK"/dpl-torch-*.tgz "$TGZ") >"$OUT/install.log" 2>&1 ||
+  { fail "npm install of the tarballs (install.log): skipping the steps in that project"; app_ok=0; }
+tail_to_summary "$OUT/install.log" 6
+grep -q "using the prebuilt .*nothing to compile" "$OUT/install.log" || fail "the install script did not take the prebuilt (install.log)"
+
+# 3c, 4: doctor, --device auto and the quick study in the installed project.
+app_checks() {
 PATH=$NOCC_PATH "$DPL" doctor >"$OUT/doctor.log" 2>&1
 PATH=$NOCC_PATH "$DPL" doctor --json >"$LOGS/doctor.json" 2>&1
 tail_to_summary "$OUT/doctor.log" 40
@@ -128,9 +136,6 @@ fi
 AUTO=$(cd "$APP" && node --input-type=module -e "const { resolveDevice } = await import('$APP/node_modules/dpl-torch/dist/device.js'); console.log(resolveDevice('auto'))" 2>&1)
 say "--device auto resolves to: $AUTO"
 [ "$AUTO" = "$DEVICE" ] || fail "--device auto gave '$AUTO', expected $DEVICE"
-# The bench tools below run from this checkout: give them the same prebuilt (a dry run
-# keeps this checkout's source build, which the loader prefers, and its node_modules as they are).
-if [ "${DRY_RUN_CPU:-}" != 1 ]; then mkdir -p node_modules/@dpl-torch && rm -rf "node_modules/$PKG" && cp -r "$PKG_DIR" "node_modules/$PKG"; fi
 
 # 4. The quick study on CUDA (end to end, with its report) and on the CPU, at once.
 say "the quick study (tiny) from the installed package: --device $DEVICE and --device cpu, TF32 off (study-cuda.log, study-cpu.log)"
@@ -144,6 +149,8 @@ node bench/compare-studies.mjs "$WORK/study-cuda" "$WORK/study-cpu" --package "$
   fail "CUDA and CPU study results differ beyond tolerance (compare-studies.log)"
 tail_to_summary "$OUT/compare-studies.log" 1
 cp "$WORK/study-cuda/summary.md" "$LOGS/study-cuda-summary.md" 2>/dev/null
+}
+[ $app_ok = 1 ] && app_checks
 
 # 5. Fast path against plain path, and CUDA against CPU op by op.
 say "bench/grad-check.mjs: native fast vs plain per layer, plain twice ($DEVICE and cpu; grad-check-native.log)"
