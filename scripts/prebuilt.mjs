@@ -24,10 +24,13 @@ const scriptsDir = dirname(fileURLToPath(import.meta.url));
 export const packageRoot = dirname(scriptsDir);
 export const BUILD_COMMAND = 'DPL_TORCH_BUILD_FROM_SOURCE=1 npm rebuild dpl-torch';
 
+let platform;
 /** 'linux-x64-gnu' here; npm's os/cpu/libc fields of a platform package say the same. */
 export function currentPlatform() {
+  if (platform) return platform;
   const glibc = process.platform === 'linux' ? process.report?.getReport().header.glibcVersionRuntime : undefined;
-  return `${process.platform}-${process.arch}${process.platform === 'linux' ? (glibc ? '-gnu' : '-musl') : ''}`;
+  platform = `${process.platform}-${process.arch}${process.platform === 'linux' ? (glibc ? '-gnu' : '-musl') : ''}`;
+  return platform;
 }
 
 /**
@@ -205,7 +208,7 @@ export function probe(plan, env = process.env) {
   }
   const said = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).slice(-3).join(' ');
   if (r.error) return { ok: false, error: `the probe could not run: ${r.error.message}` };
-  if (r.signal) return { ok: false, error: `loading it crashed a test process (${r.signal}): the addon and this LibTorch do not fit${said ? ` (${said})` : ''}` };
+  if (r.signal) return { ok: false, error: `loading it crashed a child process (${r.signal}): the addon and this LibTorch do not fit${said ? ` (${said})` : ''}` };
   const lib = said.match(/(lib[\w.+-]+\.so[\d.]*): cannot open shared object file/)?.[1];
   const hint = lib ? `; ${lib} is not where the dynamic loader looks: install what provides it or add its folder to LD_LIBRARY_PATH` : '';
   return { ok: false, error: (said || `the probe exited with ${r.status}`) + hint };

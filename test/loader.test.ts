@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findLibTorch } from '../scripts/libtorch.mjs';
 import { prebuild } from '../scripts/prebuild.mjs';
-import { chooseAddon, SCOPE, sourceBuild } from '../scripts/prebuilt.mjs';
+import { chooseAddon, currentPlatform, SCOPE, sourceBuild } from '../scripts/prebuilt.mjs';
 import { packageRoot } from '../src/paths.js';
 
 const torch = findLibTorch()!;
@@ -107,10 +107,10 @@ describe('the loader picks a prebuilt that fits, else the source build', () => {
     const r = chooseAddon({ root, env: baseEnv });
     expect(r.chosen).toBeNull();
     expect(r.message).toContain(`LibTorch: LibTorch ${torch.version} (cxx11 ABI, CPU) at ${torch.cmakeDir}`);
-    expect(r.message).toContain(`${SCOPE}/linux-x64-gnu-torch2.5 (LibTorch 2.5, cxx11 ABI, CPU): built for LibTorch 2.5`);
+    expect(r.message).toContain(`${SCOPE}/${currentPlatform()}-torch2.5 (LibTorch 2.5, cxx11 ABI, CPU): built for LibTorch 2.5`);
     expect(r.message).toMatch(/Source build: none \(build\/Release\/dpl_torch.node is missing\)/);
     expect(r.message).toContain(
-      `Fix: install its prebuilt: npm install ${SCOPE}/linux-x64-gnu-torch${torch.version!.split('.').slice(0, 2).join('.')}; ` +
+      `Fix: install its prebuilt: npm install ${SCOPE}/${currentPlatform()}-torch${torch.version!.split('.').slice(0, 2).join('.')}; ` +
         'build the addon for this LibTorch: DPL_TORCH_BUILD_FROM_SOURCE=1 npm rebuild dpl-torch',
     );
   });
@@ -134,7 +134,7 @@ describe('the loader picks a prebuilt that fits, else the source build', () => {
     const crash = makeRoot('crash', true);
     addPrebuilt(crash, {}, compile('crash', '__attribute__((constructor)) static void boom() { *(volatile int*)0 = 0; }'));
     const c = chooseAddon({ root: crash, env: { ...baseEnv, LIBTORCH: relocatedLibTorch() } });
-    expect(c.prebuilts[0]!.refused).toMatch(/^it did not load: loading it crashed a test process \(SIGSEGV\)/);
+    expect(c.prebuilts[0]!.refused).toMatch(/^it did not load: loading it crashed a child process \(SIGSEGV\)/);
     expect(c.chosen).toMatchObject({ kind: 'source', why: 'no prebuilt fits the LibTorch found' });
   });
 });

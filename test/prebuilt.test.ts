@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findLibTorch, majorMinor } from '../scripts/libtorch.mjs';
 import { prebuild } from '../scripts/prebuild.mjs';
-import { SCOPE, sourceBuild } from '../scripts/prebuilt.mjs';
+import { currentPlatform, SCOPE, sourceBuild } from '../scripts/prebuilt.mjs';
 import { LossNetwork } from '../src/loss-network.js';
 import { packageRoot } from '../src/paths.js';
 import { ResultsStore } from '../src/study/store.js';
@@ -27,8 +27,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'dpl-prebuilt-'));
 const app = join(tmp, 'app');
 const torch = findLibTorch()!;
 const MAIN = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
-const FITS = `${SCOPE}/linux-x64-gnu-torch${majorMinor(torch.version)}`;
-const OTHER = `${SCOPE}/linux-x64-gnu-torch2.5`;
+const FITS = `${SCOPE}/${currentPlatform()}-torch${majorMinor(torch.version)}`;
+const OTHER = `${SCOPE}/${currentPlatform()}-torch2.5`;
 
 /** A PATH of the tools a user without a build toolchain has: node, npm, python3, a shell; no c++, g++, cmake, make. */
 function toolsWithoutCompiler(): string {
@@ -54,7 +54,7 @@ function lockfile(deps: Record<string, string>): unknown {
     dependencies: root.dependencies, optionalDependencies: root.optionalDependencies, bin: root.bin, engines: root.engines,
   };
   for (const name of [FITS, OTHER]) {
-    packages[`node_modules/${name}`] = { version: MAIN.version, resolved: deps[name], os: ['linux'], cpu: ['x64'], libc: ['glibc'], license: MAIN.license };
+    packages[`node_modules/${name}`] = { version: MAIN.version, resolved: deps[name], os: [process.platform], cpu: [process.arch], libc: ['glibc'], license: MAIN.license };
   }
   return { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
@@ -77,7 +77,7 @@ beforeAll(() => {
   const sqlite = join(packageRoot, 'node_modules', 'better-sqlite3');
   const sqliteVersion = JSON.parse(readFileSync(join(sqlite, 'package.json'), 'utf8')).version;
   mkdirSync(join(tmp, 'local-prebuilds'));
-  execFileSync('tar', ['czf', join(tmp, 'local-prebuilds', `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-linux-x64.tar.gz`), '-C', sqlite, 'build/Release/better_sqlite3.node']);
+  execFileSync('tar', ['czf', join(tmp, 'local-prebuilds', `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`), '-C', sqlite, 'build/Release/better_sqlite3.node']);
   env = {
     ...process.env,
     PATH: toolsWithoutCompiler(),
