@@ -23,6 +23,7 @@ export {
   type PerceptualSimilarityOptions,
   type SimilarityWeightsFile,
 } from './similarity.js';
+export { convertLpipsWeights, LPIPS_TRUNKS, type ConvertLpipsOptions } from './lpips-weights.js';
 export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
 export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
 export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';
@@ -52,4 +53,9 @@ export type { Claim, Verdict } from './study/claims.js';
 export { ResultsStore, type RunRecord, type RunIdentity } from './study/store.js';
 export { writeReport, type ReportFiles } from './study/report.js';
 export { StudyInterrupted, type StudyEvent, type RunSummary } from './study/runner.js';
+export { parseShard, assignShards, selectShard, type Shard } from './study/shards.js';
+export { runCost, networkGmacs } from './study/cost.js';
+export { type SlurmOptions, type SlurmSubmission, type SlurmTask } from './study/slurm.js';
+export { type StudyStatus, type RunProgress, type RunState } from './study/status.js';
+export { provenance } from './study/provenance.js';
 export type { Benchmark, RunSpec, RunContext, RunResult } from './benchmarks/benchmark.js';

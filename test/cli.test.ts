@@ -106,7 +106,7 @@ describe('single-run commands (similarity, super-resolution)', () => {
     '--epochs', '1', '--batch', '12', '--allow-random-weights', '--models-dir', TEST_MODELS, '--out', out];
   const srArgs = (out: string, epochs: number, steps: number) => ['super-resolution', '--network', 'alexnet', '--layer', '1', '--coco', sr.coco,
     '--tests', sr.tests, '--out', out, '--epochs', String(epochs), '--steps', String(steps), '--train-images', '8', '--val-images', '2',
-    '--hr-size', '32', '--batch', '2', '--models', TEST_MODELS];
+    '--hr-size', '32', '--batch', '2', '--test-images', '2', '--models', TEST_MODELS];
 
   it('both print progress on stderr and the metrics on stdout in one format', () => {
     const runs = [

@@ -3,50 +3,24 @@
 // writes the store, the CSV and the report; a second run skips everything; a
 // SIGKILL mid-run and a rerun give every run exactly once; Ctrl-C (SIGINT)
 // stops cleanly with exit code 130 and says how to resume.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../src/paths.js';
 import { defaultRegistry } from '../src/study/registry.js';
 import { ResultsStore } from '../src/study/store.js';
+import { ensureDist, MAIN, startNode, waitFor } from './helpers/cli.js';
 import { TEST_MODELS } from './helpers/models.js';
 
-const MAIN = join(packageRoot, 'dist', 'cli', 'main.js');
 const env = { ...process.env, DPL_TORCH_QUICK_SCALE: 'tiny', DPL_TORCH_MODELS: TEST_MODELS };
 
-/** Newest modification time under a folder. */
-function newest(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
-}
+beforeAll(ensureDist);
 
-beforeAll(() => {
-  // The CLI runs from dist/: compile when the sources are newer.
-  if (!existsSync(MAIN) || newest(join(packageRoot, 'src')) > newest(join(packageRoot, 'dist'))) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: packageRoot, stdio: 'inherit' });
-  }
-});
-
-function start(out: string, extra: string[] = []): { child: ChildProcess; output: () => string; exit: Promise<number> } {
-  const child = spawn(process.execPath, [MAIN, 'run', ...extra, '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-  const exit = new Promise<number>((res) => child.on('close', (code, signal) => res(code ?? (signal === 'SIGKILL' ? -9 : -1))));
-  return { child, output: () => text, exit };
-}
-
-async function waitFor(what: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!what()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const start = (out: string, extra: string[] = []) => startNode(MAIN, ['run', ...extra, '--out', out], env);
 
 function storeRuns(out: string) {
-  const store = new ResultsStore(join(out, 'results.sqlite'));
+  const store = new ResultsStore(out);
   try {
     return store.runs();
   } finally {

@@ -89,7 +89,7 @@ describe('study runner', () => {
     const study = new Study({ config: config(['alexnet', 'squeezenet1_1']), scale: 'quick', registry: stepBenchmark(k), out });
     study.on('progress', (e) => events.push(e));
     const summary = await study.run();
-    expect(summary).toEqual({ total: 4, skipped: 0, done: 2, failed: 2 });
+    expect(summary).toEqual({ total: 4, skipped: 0, done: 2, failed: 2, held: 0 });
     expect(k.dataMade).toBe(1);
     expect(readFileSync(join(out, 'data', 'super-resolution', 'made.txt'), 'utf8')).toBe('synthetic');
 
@@ -123,7 +123,7 @@ describe('study runner', () => {
     k.calls.length = 0;
     k.failNetwork = undefined;
     const again = await new Study({ config: config(['alexnet', 'squeezenet1_1']), scale: 'quick', registry: stepBenchmark(k), out }).run();
-    expect(again).toEqual({ total: 4, skipped: 2, done: 2, failed: 0 });
+    expect(again).toEqual({ total: 4, skipped: 2, done: 2, failed: 0, held: 0 });
     expect(k.calls).toEqual(['squeezenet1_1:1', 'squeezenet1_1:3']);
     const after = study.results();
     expect(after).toHaveLength(4);
@@ -147,7 +147,7 @@ describe('study runner', () => {
 
     k.abortAt = undefined;
     const summary = await new Study({ config: config(['alexnet']), scale: 'quick', registry: stepBenchmark(k), out }).run();
-    expect(summary).toEqual({ total: 2, skipped: 0, done: 2, failed: 0 });
+    expect(summary).toEqual({ total: 2, skipped: 0, done: 2, failed: 0, held: 0 });
     const runs = study.results();
     expect(runs.map((r) => [r.status, r.metrics.resumedFrom, r.attempts])).toEqual([
       ['done', 2, 2],
@@ -163,7 +163,7 @@ describe('study runner', () => {
     const summary = await new Study({ config: config(['alexnet'], { weights: 'imagenet' }), scale: 'quick', registry: stepBenchmark(k), out }).run();
     expect(summary.failed).toBe(2);
     expect(k.calls).toEqual([]);
-    const store = new ResultsStore(join(out, 'results.sqlite'));
+    const store = new ResultsStore(out);
     expect(store.runs()[0]!.error).toMatch(/alexnet in .* has random weights .*ImageNet weights.*export-networks --arch alexnet --weights imagenet/);
     store.close();
   });

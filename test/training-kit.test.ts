@@ -165,4 +165,17 @@ describe('trainLoop', () => {
     expect(readTrainState(dir)?.checkpoint).toBe('ckpt-8.pt');
     expect(existsSync(join(dir, 'ckpt-8.pt'))).toBe(true);
   });
+
+  it('stops on a step the native guard refuses, saving nothing after the last good checkpoint', async () => {
+    const dir = join(root, 'refused');
+    await expect(trainLoop(loopOptions(dir, new FileModel(), {
+      checkpointEvery: 2,
+      step: async (b) => {
+        if (b === 13) throw new Error('the training loss is nan; the step was not applied');
+        return b;
+      },
+    }))).rejects.toThrow(/toy training stopped at epoch 2, step 4: the training loss is nan; the step was not applied; the last good checkpoint \(ckpt-8\.pt\) is kept/);
+    expect(readTrainState(dir)).toMatchObject({ checkpoint: 'ckpt-8.pt', globalStep: 8 });
+    expect(readdirSync(dir).filter((f) => f.startsWith('ckpt-'))).toEqual(['ckpt-8.pt']);
+  });
 });

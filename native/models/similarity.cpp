@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "executor.h"
 #include "handle.h"
+#include "step_guard.h"
 
 namespace dpl {
 namespace {
@@ -230,7 +231,13 @@ std::pair<double, double> Similarity::TrainStep(const torch::Tensor& ref, const 
     }
     auto d0 = DistanceFromFeatures(fr, f0, true);
     auto d1 = DistanceFromFeatures(fr, f1, true);
-    auto loss = torch::binary_cross_entropy(Judge(d0, d1), target);
+    auto prob = Judge(d0, d1);
+    // BCE rejects a NaN input with an unclear message (inputs must lie in [0, 1]): say what happened.
+    if (!torch::isfinite(prob).all().item<bool>()) {
+      judge->eval();
+      RefuseStep("the training loss is nan (the distances or the judge's output are not finite)");
+    }
+    auto loss = torch::binary_cross_entropy(prob, target);
     optimizer->zero_grad();
     loss.backward();
     // One device sync for the norm, not one per parameter.
@@ -239,6 +246,10 @@ std::pair<double, double> Similarity::TrainStep(const torch::Tensor& ref, const 
       if (p.grad().defined()) squares.push_back(p.grad().pow(2).sum().to(torch::kFloat64));
     }
     double sq = squares.empty() ? 0.0 : torch::stack(squares).sum().item<double>();
+    if (!std::isfinite(sq) || !std::isfinite(loss.item<double>())) {
+      judge->eval();
+      RequireFiniteStep(loss, Parameters());  // before step(): NaN never reaches the weights
+    }
     for (auto& group : optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     optimizer->step();
     {

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "executor.h"
 #include "handle.h"
+#include "step_guard.h"
 
 namespace dpl {
 namespace nn = torch::nn;
@@ -146,10 +147,9 @@ class SrTrainerWrap : public Napi::ObjectWrap<SrTrainerWrap> {
       if (t->loss_net) {
         for (const auto& p : t->loss_net->trunk.parameters()) t->loss_with_grad += p.grad().defined();
       }
+      RequireFiniteStep(loss, t->net->parameters());  // before step(): NaN never reaches the weights
       t->optimizer->step();
       double value = loss.item<double>();
-      Require(std::isfinite(value), "the training loss became " + std::to_string(value) +
-                                        "; lower the learning rate or check the inputs");
       return [value](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, value); };
     });
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
@@ -7,6 +8,7 @@ import { recommendCommand } from './recommend.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { similarityCommand } from './similarity.js';
+import { slurmCommand } from './slurm.js';
 import { superResolutionCommand } from './super-resolution.js';
 import type { Command } from './command.js';
 
@@ -18,11 +20,13 @@ const COMMANDS: Record<string, Command> = {
   recommend: recommendCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
+  'convert-lpips-weights': convertLpipsWeightsCommand,
   'super-resolution': superResolutionCommand,
+  slurm: slurmCommand,
 };
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`);
   return `usage: dpl-torch <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n'dpl-torch <command> --help' shows a command's options.`;
 }
 

@@ -1,39 +1,28 @@
 import { parseArgs } from 'node:util';
 import { weightsStatement } from '../study/report.js';
-import { PRESET_NAMES, type PresetName } from '../study/presets.js';
+import { parseShard } from '../study/shards.js';
 import { StudyInterrupted } from '../study/runner.js';
-import { Study } from '../study/study.js';
-import { list, type Command } from './command.js';
+import type { Command } from './command.js';
 import { onCtrlC, sameCommand } from './interrupt.js';
+import { STUDY_USAGE, studyArgOptions, studyFromArgs } from './study-args.js';
 import { progressPrinter } from './study-progress.js';
 
 export const runCommand: Command = {
   summary: 'run the study (default: the quick preset), resuming where it stopped; then write the report',
   usage:
-    '[study.json|study.yaml] [--preset quick|paper] [--only benchmark,...] [--networks a,b] [--device auto|cpu|cuda] [--out DIR] [--no-report]\n\n' +
+    `${STUDY_USAGE} [--shard i/n] [--no-report]\n\n` +
     'Ctrl-C stops after the current run saves a checkpoint; the same command resumes.\n' +
+    'Several runs may share one --out (processes, hosts): each run is claimed, so none runs twice.\n' +
+    '--shard i/n runs slice i (0..n-1) of n of the plan, balanced by expected cost (see `dpl-torch slurm`).\n' +
     'DPL_TORCH_QUICK_SCALE=tiny shortens the quick preset (tests).',
   async run(args) {
     const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
-      preset: { type: 'string' },
-      only: { type: 'string' },
-      networks: { type: 'string' },
-      device: { type: 'string' },
-      out: { type: 'string' },
+      ...studyArgOptions,
+      shard: { type: 'string' },
       'no-report': { type: 'boolean', default: false },
     } });
-    if (positionals.length > 1) throw new Error(`expected at most one study config file, got ${positionals.join(' ')}`);
-    if (values.preset !== undefined && !PRESET_NAMES.includes(values.preset as PresetName)) {
-      throw new Error(`--preset must be one of ${PRESET_NAMES.join(', ')}, got '${values.preset}'`);
-    }
-    const study = new Study({
-      config: positionals[0],
-      preset: values.preset as PresetName | undefined,
-      only: list(values.only),
-      networks: list(values.networks),
-      device: values.device,
-      out: values.out,
-    });
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    const study = studyFromArgs(values, positionals);
     study.on('progress', progressPrinter());
     const ctrlC = onCtrlC({
       first: 'stopping after the current run saves its checkpoint',
@@ -41,8 +30,9 @@ export const runCommand: Command = {
     });
     const again = sameCommand('run', args);
     try {
-      const s = await study.run({ signal: ctrlC.signal });
-      console.error(`study: ${s.done} runs done now, ${s.skipped} were done before, ${s.failed} failed; results in ${study.storePath}`);
+      const s = await study.run({ signal: ctrlC.signal, shard });
+      const held = s.held ? `, ${s.held} held by other workers` : '';
+      console.error(`${shard ? `shard ${values.shard}` : 'study'}: ${s.done} runs done now, ${s.skipped} were done before, ${s.failed} failed${held}; results in ${study.storePath}`);
       if (!values['no-report']) {
         const files = await study.report();
         console.error(`report: ${files.html}\nsummary: ${files.markdown}\nCSV: ${files.csv}`);

@@ -37,7 +37,12 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
   return (e) => {
     switch (e.type) {
       case 'plan':
-        line(`study: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`);
+        line(e.shard
+          ? `study: ${e.shard.planTotal} runs; shard ${e.shard.label}: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`
+          : `study: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`);
+        break;
+      case 'run-held':
+        line(`[${e.index + 1}/${e.of}] ${e.id}: held by ${e.holder}; left to it`);
         break;
       case 'run-start':
         line(`[${e.index + 1}/${e.of}] ${e.id}`);

@@ -17,7 +17,7 @@ export const superResolutionCommand: Command = {
   usage:
     '--network ARCH --layer N --coco DIR --tests DIR [--factor 4|8] [--out DIR] [--epochs N] [--steps N] ' +
     '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device auto|cpu|cuda] ' +
-    '[--normalization none|imagenet] [--checkpoint-every N] [--models DIR] [--download]',
+    '[--normalization none|imagenet] [--checkpoint-every N] [--test-images N] [--models DIR] [--download]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
       network: { type: 'string' }, layer: { type: 'string' }, factor: { type: 'string', default: '4' },
@@ -25,7 +25,7 @@ export const superResolutionCommand: Command = {
       epochs: { type: 'string' }, steps: { type: 'string' }, 'train-images': { type: 'string' },
       'val-images': { type: 'string' }, 'hr-size': { type: 'string' }, batch: { type: 'string' },
       seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' },
-      normalization: { type: 'string' }, 'checkpoint-every': { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
+      normalization: { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'test-images': { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
     } });
     for (const need of ['network', 'layer', 'coco', 'tests'] as const) {
       if (!v[need]) throw new Error(`--${need} is required (see --help)`);
@@ -42,6 +42,7 @@ export const superResolutionCommand: Command = {
       hrSize: int(v['hr-size'], '--hr-size'), batchSize: int(v.batch, '--batch'),
       normalization: v.normalization as SuperResolutionOptions['normalization'],
       checkpointEvery: int(v['checkpoint-every'], '--checkpoint-every'),
+      testImages: int(v['test-images'], '--test-images'),
     };
     const spec = { benchmark: 'super-resolution' as const, network: v.network!, layers: [layer], variant: `x${v.factor}`, repetition: 0, seed: int(v.seed, '--seed')!, options };
     const run = await runOneFromCli(superResolution, spec, { dir: out, device, modelsDir: v.models, command: 'super-resolution', args });

@@ -69,7 +69,7 @@ export const StudyConfig = z.strictObject({
   weights: z.enum(['imagenet', 'any']).default('imagenet'),
   /** Folder of TorchScript exports (default: models/torchscript or DPL_TORCH_MODELS). */
   modelsDir: z.string().optional(),
-  /** Output folder: results.sqlite, runs/<id>/, report. */
+  /** Output folder: results/, claims/, runs/<id>/, report. */
   out: z.string().min(1).optional(),
 });
 export type StudyConfigInput = z.input<typeof StudyConfig>;

@@ -3,12 +3,12 @@
 // configuration), the cells not significantly worse than it, and, with a time
 // budget, the best cell whose loss step fits it on this machine. Without
 // results it says what to run, never a number it did not measure.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { analyse, type Cell, type ScoreTable } from './analysis.js';
 import { ALPHA } from './claims.js';
 import { welchGreater } from './significance.js';
 import { lossStepMs, type StepTimeOptions } from './step-time.js';
+import { hasResults } from './store.js';
 import { readResults } from './study.js';
 
 export const TASKS = ['similarity', 'super-resolution', 'delineation', 'autoencoder'] as const;
@@ -16,7 +16,7 @@ export type Task = (typeof TASKS)[number];
 
 export interface RecommendOptions {
   task: Task;
-  /** The study folder with results.sqlite. */
+  /** The study folder (its results/ store). */
   results: string;
   /** A configuration id or config-hash prefix (default: the benchmark's configuration with the most finished runs). */
   config?: string;
@@ -103,7 +103,7 @@ function candidates(t: ScoreTable): Candidate[] {
 export async function recommend(options: RecommendOptions): Promise<Recommendation> {
   const results = resolve(options.results);
   const base = { task: options.task, results, configuration: null, otherConfigurations: [], variants: [], randomRuns: 0 };
-  if (!existsSync(join(results, 'results.sqlite'))) {
+  if (!hasResults(results)) {
     return { ...base, toRun: whatToRun(options.task, options.results, `No study results in ${results}.`) };
   }
   const runs = readResults(results).filter((r) => r.benchmark === options.task && r.status === 'done');

@@ -8,6 +8,7 @@ import { configurationId, type Configuration } from './configurations.js';
 import { meanRankHeatmapSpec, rankHeatmapSpec, renderSvg, scoreByLayerSpec, scoreVsAccuracySpec } from './charts.js';
 import { csvCell, exportResults, type RunRecord } from './store.js';
 import type { Correlation } from './stats.js';
+import { provenance } from './provenance.js';
 import type { VarianceSplit } from './variance.js';
 import { readResults } from './study.js';
 
@@ -187,7 +188,7 @@ tr.reference td { font-style: italic; background: #fafafa; } .verdict { font-wei
 </style></head><body>
 <h1>dpl-torch study report</h1>
 <p class="${weights.random ? 'warning' : 'weights'}" id="weights">${esc(weights.text)}</p>
-<p id="runs">Runs: ${a.runs.total} in the store; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. Generated ${esc(new Date().toISOString())} from ${esc(out)}.</p>
+<p id="runs">Runs: ${a.runs.total} in the store; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${esc(provenance(runs).text)} Generated ${esc(new Date().toISOString())} from ${esc(out)}.</p>
 ${configurationsHtml(a)}
 ${claimsHtml(a)}
 ${meanRanksHtml(a)}
@@ -204,7 +205,7 @@ ${failed.length ? `<h2>Failed runs</h2><table class="failed"><thead><tr><th>run<
 }
 
 export function reportMarkdown(runs: RunRecord[], a: Analysis): string {
-  const lines = ['# dpl-torch study summary', '', weightsStatement(a).text, '', `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted.`, ''];
+  const lines = ['# dpl-torch study summary', '', weightsStatement(a).text, '', `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${provenance(runs).text}`, ''];
   lines.push('## Configurations', '', '| configuration | layer mode | variants | finished runs | differs in | in summaries |', '|---|---|---|---|---|---|');
   for (const c of a.configurations) lines.push(`| ${c.id} | ${c.layerMode} | ${c.variants.join(', ')} | ${c.done} | ${differsText(c)} | ${c.primary ? 'yes' : 'no'} |`);
   lines.push('', `## Claims (ImageNet-weight runs only${a.claimsExcluded ? `; ${a.claimsExcluded} random-init run(s) left out` : ''})`, '', '| claim | statistic | p | spread | n | verdict |', '|---|---|---|---|---|---|');

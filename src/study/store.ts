@@ -1,9 +1,17 @@
-// The results store: one SQLite file per study (WAL mode), so that a crash or
-// a kill at any moment leaves every finished run and its metrics intact. A run
-// becomes 'done' and gets its metrics in one transaction: never half-written.
-import Database from 'better-sqlite3';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The results store: one JSON file per run, <out>/results/<run id>.json, each
+// replaced whole by an atomic rename (training/atomic.ts) and indexed by reading
+// the folder. It is safe on shared filesystems such as NFS, where SQLite's
+// locks are not: no two processes ever write one file at once (only a run's
+// claim holder writes its record, see claims.ts), and a rename is atomic there
+// too. A kill at any moment leaves every record either at its last state or at
+// its new one: a run becomes 'done' together with its metrics, in one rename,
+// and there is one file per run id, so a result is never lost or doubled.
+// docs/cluster.md has the reasons for this design.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import { createExclusive, writeFileAtomic } from '../training/atomic.js';
+import { importLegacySqlite } from './legacy-store.js';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -38,197 +46,158 @@ export interface RunRecord extends RunIdentity {
   seconds: number;
   artifacts: string[];
   metrics: Record<string, number>;
+  /** The host of the latest attempt (null in records from before hosts were kept). */
+  host: string | null;
+  /** The shard ('i/n') of the latest attempt, or null when the worker ran the whole plan. */
+  shard: string | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY,
-  benchmark TEXT NOT NULL, network TEXT NOT NULL, layers TEXT NOT NULL, variant TEXT NOT NULL,
-  repetition INTEGER NOT NULL, seed INTEGER NOT NULL,
-  config_hash TEXT NOT NULL, options TEXT NOT NULL,
-  primary_metric TEXT NOT NULL, higher_is_better INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
-  error TEXT,
-  weights_id TEXT, pretrained INTEGER,
-  dpl_torch_version TEXT NOT NULL, libtorch_version TEXT, torchvision_version TEXT,
-  device TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  started_at TEXT, finished_at TEXT,
-  seconds REAL NOT NULL DEFAULT 0,
-  artifacts TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS metrics (
-  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  value REAL,
-  PRIMARY KEY (run_id, name)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
+/** What a worker says when a run starts; host defaults to this machine's name. */
+export type RunStart = Omit<RunRecord, 'status' | 'error' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'artifacts' | 'metrics' | 'host' | 'shard'> & {
+  host?: string;
+  shard?: string | null;
+};
 
-interface RunRow {
-  id: string; benchmark: string; network: string; layers: string; variant: string; repetition: number; seed: number;
-  config_hash: string; options: string; primary_metric: string; higher_is_better: number; status: RunStatus;
-  error: string | null; weights_id: string | null; pretrained: number | null; dpl_torch_version: string;
-  libtorch_version: string | null; torchvision_version: string | null; device: string; attempts: number;
-  started_at: string | null; finished_at: string | null; seconds: number; artifacts: string;
-}
+/** Whether the study folder `dir` has a store (record files, or an older results.sqlite to import). */
+export const hasResults = (dir: string): boolean => existsSync(join(dir, 'results')) || existsSync(join(dir, 'results.sqlite'));
+
+/** The file format's version, in each record file. */
+const FORMAT = 1;
 
 export class ResultsStore {
-  private readonly db: Database.Database;
+  /** The study folder; records live in <dir>/results. */
+  readonly dir: string;
+  /** The folder of record files. */
+  readonly path: string;
 
-  constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a committed run survives power loss too, not only a killed process.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+  /**
+   * Opens the store of the study folder `dir`. A path to an older
+   * `<dir>/results.sqlite` is taken as its folder; such a SQLite store's runs are
+   * copied into record files once, the first time the folder is opened.
+   */
+  constructor(dir: string) {
+    this.dir = basename(dir) === 'results.sqlite' ? join(dir, '..') : dir;
+    this.path = join(this.dir, 'results');
+    mkdirSync(join(this.path, 'meta'), { recursive: true });
+    const legacy = join(this.dir, 'results.sqlite');
+    if (existsSync(legacy) && !existsSync(join(this.path, 'meta', 'sqlite-imported.json'))) {
+      importLegacySqlite(legacy, (r) => this.createIfAbsent(r));
+      this.setMeta('sqlite-imported', { from: legacy, at: new Date().toISOString() });
+    }
   }
 
-  /** SQLite's journal mode ('wal'). */
-  journalMode(): string {
-    return this.db.pragma('journal_mode', { simple: true }) as string;
+  /** Nothing to close (kept so callers need not care which store they hold). */
+  close(): void {}
+
+  private file(id: string): string {
+    if (!/^[\w.@+-]+$/.test(id) || id.startsWith('.')) throw new Error(`run id '${id}' cannot name a file: use letters, digits and _ . @ + -`);
+    return join(this.path, `${id}.json`);
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  private write(r: RunRecord): void {
+    writeFileAtomic(this.file(r.id), serialise(r));
   }
 
-  /** Records that a run starts (a new row, or the next attempt of an existing one). */
-  start(run: Omit<RunRecord, 'status' | 'error' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'artifacts' | 'metrics'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO runs (id, benchmark, network, layers, variant, repetition, seed, config_hash, options,
-           primary_metric, higher_is_better, status, weights_id, pretrained, dpl_torch_version, libtorch_version,
-           torchvision_version, device, attempts, started_at)
-         VALUES (@id, @benchmark, @network, @layers, @variant, @repetition, @seed, @configHash, @options,
-           @primaryMetric, @higherIsBetter, 'running', @weightsId, @pretrained, @dplTorch, @libtorch, @torchvision,
-           @device, 1, @now)
-         ON CONFLICT(id) DO UPDATE SET status = 'running', error = NULL, attempts = attempts + 1, started_at = @now,
-           finished_at = NULL, weights_id = @weightsId, pretrained = @pretrained, dpl_torch_version = @dplTorch,
-           libtorch_version = @libtorch, torchvision_version = @torchvision, device = @device, options = @options`,
-      )
-      .run({
-        ...run,
-        layers: JSON.stringify(run.layers),
-        options: JSON.stringify(run.options),
-        higherIsBetter: run.higherIsBetter ? 1 : 0,
-        pretrained: run.pretrained === null ? null : run.pretrained ? 1 : 0,
-        dplTorch: run.versions.dplTorch,
-        libtorch: run.versions.libtorch,
-        torchvision: run.versions.torchvision,
-        now: new Date().toISOString(),
-      });
+  /** Writes a record unless one exists, atomically (the legacy import: never over a newer record). */
+  private createIfAbsent(r: RunRecord): void {
+    createExclusive(this.file(r.id), serialise(r));
   }
 
-  /** Marks a run done with its metrics, in one transaction. */
+  /** Records that a run starts (a new record, or the next attempt of an existing one). */
+  start(run: RunStart): void {
+    const old = this.get(run.id);
+    const { host, shard, ...rest } = run;
+    this.write({
+      ...rest,
+      status: 'running',
+      error: null,
+      attempts: (old?.attempts ?? 0) + 1,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      seconds: old?.seconds ?? 0,
+      artifacts: old?.artifacts ?? [],
+      metrics: old?.metrics ?? {},
+      host: host ?? hostname(),
+      shard: shard ?? null,
+    });
+  }
+
+  /** Marks a run done with its metrics, in one atomic write. */
   finish(id: string, result: { metrics: Record<string, number>; weightsId: string | null; pretrained: boolean | null; artifacts: string[]; seconds: number }): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM metrics WHERE run_id = ?').run(id);
-      const insert = this.db.prepare('INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)');
-      // NaN/Infinity are stored as NULL: SQLite has no NaN, and a blank is honest.
-      for (const [name, value] of Object.entries(result.metrics)) insert.run(id, name, Number.isFinite(value) ? value : null);
-      this.db
-        .prepare(
-          `UPDATE runs SET status = 'done', error = NULL, weights_id = @weightsId, pretrained = @pretrained,
-             artifacts = @artifacts, seconds = seconds + @seconds, finished_at = @now WHERE id = @id`,
-        )
-        .run({
-          id,
-          weightsId: result.weightsId,
-          pretrained: result.pretrained === null ? null : result.pretrained ? 1 : 0,
-          artifacts: JSON.stringify(result.artifacts),
-          seconds: result.seconds,
-          now: new Date().toISOString(),
-        });
-    })();
+    const r = this.require(id);
+    this.write({
+      ...r,
+      status: 'done',
+      error: null,
+      weightsId: result.weightsId,
+      pretrained: result.pretrained,
+      artifacts: result.artifacts,
+      metrics: result.metrics,
+      seconds: r.seconds + result.seconds,
+      finishedAt: new Date().toISOString(),
+    });
   }
 
   /** Marks a run failed (with its error) or interrupted (Ctrl-C; it resumes on the next run). */
   stop(id: string, status: 'failed' | 'interrupted', error: string, seconds: number): void {
-    this.db
-      .prepare('UPDATE runs SET status = ?, error = ?, seconds = seconds + ?, finished_at = ? WHERE id = ?')
-      .run(status, error, seconds, new Date().toISOString(), id);
+    const r = this.require(id);
+    this.write({ ...r, status, error, seconds: r.seconds + seconds, finishedAt: new Date().toISOString() });
+  }
+
+  private require(id: string): RunRecord {
+    const r = this.get(id);
+    if (!r) throw new Error(`no record of run ${id} in ${this.path}: a run is recorded by start() before it finishes`);
+    return r;
   }
 
   get(id: string): RunRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
-    return row && this.toRecord(row, this.metricsOf([row.id]));
+    let text: string;
+    try {
+      text = readFileSync(this.file(id), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    return parse(text, this.file(id));
   }
 
   /** All runs in a stable order (benchmark, variant, network, layers, repetition). */
   runs(filter: { status?: RunStatus } = {}): RunRecord[] {
-    const rows = (
-      filter.status
-        ? this.db.prepare('SELECT * FROM runs WHERE status = ?').all(filter.status)
-        : this.db.prepare('SELECT * FROM runs').all()
-    ) as RunRow[];
-    rows.sort((a, b) => key(a).localeCompare(key(b)));
-    const metrics = this.metricsOf(rows.map((r) => r.id));
-    return rows.map((r) => this.toRecord(r, metrics));
+    const names = readdirSync(this.path).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+    const runs = names.map((f) => parse(readFileSync(join(this.path, f), 'utf8'), join(this.path, f)));
+    return runs.filter((r) => !filter.status || r.status === filter.status).sort((a, b) => key(a).localeCompare(key(b)));
   }
 
   setMeta(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    writeFileAtomic(join(this.path, 'meta', `${key}.json`), JSON.stringify(value, null, 1) + '\n');
   }
 
   getMeta<T>(key: string): T | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row && (JSON.parse(row.value) as T);
-  }
-
-  private metricsOf(ids: string[]): Map<string, Record<string, number>> {
-    const out = new Map<string, Record<string, number>>();
-    if (!ids.length) return out;
-    const rows = (
-      ids.length === 1
-        ? this.db.prepare('SELECT run_id, name, value FROM metrics WHERE run_id = ? ORDER BY name').all(ids[0])
-        : this.db.prepare('SELECT run_id, name, value FROM metrics ORDER BY run_id, name').all()
-    ) as { run_id: string; name: string; value: number | null }[];
-    const wanted = new Set(ids);
-    for (const r of rows) {
-      if (!wanted.has(r.run_id)) continue;
-      const m = out.get(r.run_id) ?? {};
-      m[r.name] = r.value ?? NaN;
-      out.set(r.run_id, m);
-    }
-    return out;
-  }
-
-  private toRecord(r: RunRow, metrics: Map<string, Record<string, number>>): RunRecord {
-    return {
-      id: r.id,
-      benchmark: r.benchmark,
-      network: r.network,
-      layers: JSON.parse(r.layers) as number[],
-      variant: r.variant,
-      repetition: r.repetition,
-      seed: r.seed,
-      configHash: r.config_hash,
-      options: JSON.parse(r.options) as Record<string, unknown>,
-      primaryMetric: r.primary_metric,
-      higherIsBetter: r.higher_is_better === 1,
-      status: r.status,
-      error: r.error,
-      weightsId: r.weights_id,
-      pretrained: r.pretrained === null ? null : r.pretrained === 1,
-      versions: { dplTorch: r.dpl_torch_version, libtorch: r.libtorch_version, torchvision: r.torchvision_version },
-      device: r.device,
-      attempts: r.attempts,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      seconds: r.seconds,
-      artifacts: JSON.parse(r.artifacts) as string[],
-      metrics: metrics.get(r.id) ?? {},
-    };
+    const path = join(this.path, 'meta', `${key}.json`);
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
   }
 }
 
-const key = (r: RunRow): string =>
-  [r.benchmark, r.variant, r.network, r.layers, String(r.repetition).padStart(4, '0'), r.id].join('\u0000');
+/** JSON of a record; NaN and infinite metrics become null (JSON has no NaN, and a blank is honest). */
+function serialise(r: RunRecord): string {
+  return JSON.stringify({ format: FORMAT, ...r }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n';
+}
+
+function parse(text: string, path: string): RunRecord {
+  let v: RunRecord & { format?: number };
+  try {
+    v = JSON.parse(text) as RunRecord & { format?: number };
+  } catch (e) {
+    throw new Error(`${path} is not a run record (${(e as Error).message}); move it away and that run runs again`);
+  }
+  if (v.format !== FORMAT) throw new Error(`${path} is a run record of format ${v.format}, and this dpl-torch reads format ${FORMAT}; update dpl-torch`);
+  const { format: _format, ...r } = v;
+  const metrics = Object.fromEntries(Object.entries(r.metrics ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, x ?? NaN]));
+  return { ...r, metrics, host: r.host ?? null, shard: r.shard ?? null };
+}
+
+const key = (r: RunRecord): string =>
+  [r.benchmark, r.variant, r.network, JSON.stringify(r.layers), String(r.repetition).padStart(4, '0'), r.id].join('\u0000');
 
 /** Identity, status, weights and versions columns, then one column per metric name. */
 export function runsToCsv(runs: RunRecord[]): string {
@@ -236,13 +205,13 @@ export function runsToCsv(runs: RunRecord[]): string {
   const header = [
     'id', 'benchmark', 'network', 'layers', 'variant', 'repetition', 'seed', 'status', 'error', 'weights_id',
     'weights', 'config_hash', 'dpl_torch', 'libtorch', 'torchvision', 'device', 'attempts', 'seconds', 'finished_at',
-    ...metricNames,
+    'host', 'shard', ...metricNames,
   ];
   const rows = runs.map((r) => [
     r.id, r.benchmark, r.network, r.layers.join(' '), r.variant, r.repetition, r.seed, r.status, r.error ?? '',
     r.weightsId ?? '', weightsLabel(r.pretrained), r.configHash, r.versions.dplTorch, r.versions.libtorch ?? '',
     r.versions.torchvision ?? '', r.device, r.attempts, r.seconds.toFixed(1), r.finishedAt ?? '',
-    ...metricNames.map((m) => (m in r.metrics && Number.isFinite(r.metrics[m]) ? r.metrics[m] : '')),
+    r.host ?? '', r.shard ?? '', ...metricNames.map((m) => (m in r.metrics && Number.isFinite(r.metrics[m]) ? r.metrics[m] : '')),
   ]);
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }
@@ -257,6 +226,7 @@ export function csvCell(v: unknown): string {
 
 /** Writes results.csv and results.json beside each other. */
 export function exportResults(runs: RunRecord[], csvPath: string, jsonPath: string): void {
-  writeFileSync(csvPath, runsToCsv(runs));
-  writeFileSync(jsonPath, JSON.stringify(runs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  // Atomic: several workers on one folder may write them at once; each file is one writer's whole.
+  writeFileAtomic(csvPath, runsToCsv(runs));
+  writeFileAtomic(jsonPath, JSON.stringify(runs, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }

@@ -1,8 +1,9 @@
 // The Study API: a preset or config, a device and an output folder; run()
-// resumes where the last run stopped; results(), analysis() and report() read
-// the store in <out>/results.sqlite.
+// resumes where the last run stopped (several workers may run one folder, or
+// one shard each); results(), analysis() and report() read the store in
+// <out>/results/; submit() and status() hand the study to Slurm and watch it.
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DeviceChoice, resolveDevice } from '../device.js';
@@ -14,8 +15,13 @@ import { preset as makePreset, PRESET_NAMES, type PresetName, type Scale } from 
 import { defaultRegistry, type Registry } from './registry.js';
 import { recommend, type Recommendation, type RecommendOptions } from './recommend.js';
 import { writeReport, type ReportFiles } from './report.js';
+import { RunClaims } from './run-claims.js';
+import { writeFileAtomic } from '../training/atomic.js';
 import { runPlanned, type RunSummary, type StudyEvent } from './runner.js';
-import { ResultsStore, type RunRecord } from './store.js';
+import { parseShard, selectShard, shardLabel, type Shard } from './shards.js';
+import { slurmDir, studyName, submitArray, type SlurmOptions, type SlurmSubmission } from './slurm.js';
+import { studyStatus, type StudyStatus } from './status.js';
+import { hasResults, ResultsStore, type RunRecord } from './store.js';
 
 const StudyOptions = z.strictObject({
   /** A ready-made study (default 'quick' when no config is given). */
@@ -31,6 +37,8 @@ const StudyOptions = z.strictObject({
   networks: z.array(z.string()).min(1).optional(),
   /** The benchmarks (default: those implemented in this dpl-torch). */
   registry: z.custom<Registry>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Seconds after which a silent worker's run is taken over (default DPL_TORCH_CLAIM_TIMEOUT, else 600). */
+  claimTimeout: z.number().positive().optional(),
 });
 export type StudyOptions = z.input<typeof StudyOptions>;
 
@@ -51,8 +59,9 @@ export class Study extends EventEmitter<StudyEvents> {
     this.out = resolve(out ?? join('runs', this.options.preset ?? (this.options.config ? 'study' : 'quick')));
   }
 
+  /** The folder of result records (one JSON file per run). */
   get storePath(): string {
-    return join(this.out, 'results.sqlite');
+    return join(this.out, 'results');
   }
 
   /** The effective config (preset or file, then device/only/networks applied) and the options scale. */
@@ -91,30 +100,62 @@ export class Study extends EventEmitter<StudyEvents> {
   }
 
   /**
-   * Runs every run of the grid not yet done (failed and interrupted ones again).
-   * Rejects with StudyInterrupted when `signal` aborts; run() again to resume.
+   * Runs every run of the grid (or of one shard of it: 'i/n') not yet done
+   * (failed and interrupted ones again), leaving runs other live workers hold
+   * to them. Rejects with StudyInterrupted when `signal` aborts; run() again to resume.
    */
-  async run(options: { signal?: AbortSignal } = {}): Promise<RunSummary> {
+  async run(options: { signal?: AbortSignal; shard?: Shard | string } = {}): Promise<RunSummary> {
     const { config } = await this.config();
     // Before any run starts: an unusable device fails the study once, not every run.
     const device = resolveDevice(config.device);
+    const full = await this.plan();
+    const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
+    const plan = shard ? selectShard(full, shard) : full;
+    const store = new ResultsStore(this.out);
+    store.setMeta('config', config);
+    const slurmTask = process.env.SLURM_ARRAY_JOB_ID ? `slurm job ${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID ? `slurm job ${process.env.SLURM_JOB_ID}` : undefined;
+    const note = [shard && `shard ${shardLabel(shard)}`, slurmTask].filter(Boolean).join(', ');
+    return runPlanned(plan, {
+      store,
+      out: this.out,
+      device,
+      modelsDir: config.modelsDir,
+      weights: config.weights,
+      seed: config.seed,
+      signal: options.signal ?? new AbortController().signal,
+      emit: (e) => this.emit('progress', e),
+      claims: { timeoutMs: this.options.claimTimeout === undefined ? undefined : this.options.claimTimeout * 1000, ...(note ? { note } : {}) },
+      shard: shard ? { label: shardLabel(shard), planTotal: full.length } : undefined,
+    });
+  }
+
+  /**
+   * Submits the study to Slurm as a job array of `array` shards (only those with
+   * runs not done and no task queued), and a job that writes the report after
+   * it. The tasks run the CLI on a frozen copy of this study's config,
+   * <out>/slurm/study.json. `dryRun` writes the scripts and submits nothing.
+   */
+  async submit(options: SlurmOptions = {}): Promise<SlurmSubmission> {
+    if (this.options.registry) throw new Error('a Study with its own registry cannot be submitted: the Slurm tasks run the CLI, with the built-in benchmarks');
+    const { config, scale } = await this.config();
     const plan = await this.plan();
-    const store = new ResultsStore(this.storePath);
-    try {
-      store.setMeta('config', config);
-      return await runPlanned(plan, {
-        store,
-        out: this.out,
-        device,
-        modelsDir: config.modelsDir,
-        weights: config.weights,
-        seed: config.seed,
-        signal: options.signal ?? new AbortController().signal,
-        emit: (e) => this.emit('progress', e),
-      });
-    } finally {
-      store.close();
-    }
+    const studyFile = join(slurmDir(this.out), 'study.json');
+    mkdirSync(slurmDir(this.out), { recursive: true });
+    // Absolute paths, so that the file plans the same runs from any folder.
+    const benchmarks = Array.isArray(config.benchmarks)
+      ? config.benchmarks
+      : Object.fromEntries(Object.entries(config.benchmarks).map(([b, c]) => [b, c?.data ? { ...c, data: resolve(c.data) } : c]));
+    const frozen = { ...config, benchmarks, scale, out: this.out, ...(config.modelsDir ? { modelsDir: resolve(config.modelsDir) } : {}) };
+    writeFileAtomic(studyFile, JSON.stringify(frozen, null, 2) + '\n');
+    // The tasks plan from that file: it must give them this very plan.
+    const theirs = (await new Study({ config: studyFile, out: this.out }).plan()).map((r) => r.id);
+    if (theirs.join() !== plan.map((r) => r.id).join()) throw new Error(`internal error: ${studyFile} plans other runs than this study; please report this`);
+    return submitArray({ out: this.out, studyFile, name: studyName(this.out), plan, store: new ResultsStore(this.out), options });
+  }
+
+  /** Each run's state (done, running where and how far, stalled, failed, pending) and, when submitted, the Slurm queue. */
+  async status(options: { queue?: boolean } = {}): Promise<StudyStatus> {
+    return studyStatus(this.out, await this.plan(), new ResultsStore(this.out), options);
   }
 
   /** Every run recorded in the store (all statuses). */
@@ -129,7 +170,8 @@ export class Study extends EventEmitter<StudyEvents> {
 
   /** Writes report.html, summary.md, results.csv/json and analysis.json into the output folder. */
   async report(options: AnalyseOptions = {}): Promise<ReportFiles> {
-    return writeReport(this.out, options);
+    // One writer at a time: workers sharing the folder may finish together.
+    return new RunClaims(join(this.out, 'claims')).withLock('report', () => writeReport(this.out, options));
   }
 
   /**
@@ -140,16 +182,20 @@ export class Study extends EventEmitter<StudyEvents> {
   async recommend(options: Omit<RecommendOptions, 'results'>): Promise<Recommendation> {
     return recommend({ ...options, device: options.device ?? this.options.device, results: this.out });
   }
+
+  /** The study a Slurm submission froze into <dir>/slurm/study.json, to watch or resubmit it. */
+  static submitted(dir: string): Study {
+    const file = join(resolve(dir), 'slurm', 'study.json');
+    if (!existsSync(file)) throw new Error(`no Slurm submission in ${resolve(dir)} (no slurm/study.json); submit with \`npx dpl-torch slurm submit ... --out ${dir}\``);
+    return new Study({ config: file, out: dir });
+  }
 }
 
 /** The runs stored in a study folder, or an error naming the folder when there is no store. */
 export function readResults(out: string): RunRecord[] {
-  const path = join(resolve(out), 'results.sqlite');
-  if (!existsSync(path)) throw new Error(`no study results in ${resolve(out)} (no results.sqlite); run \`npx dpl-torch run --out ${out}\` first`);
-  const store = new ResultsStore(path);
-  try {
-    return store.runs();
-  } finally {
-    store.close();
+  const dir = resolve(out);
+  if (!hasResults(dir)) {
+    throw new Error(`no study results in ${dir} (no results/ folder); run \`npx dpl-torch run --out ${out}\` first`);
   }
+  return new ResultsStore(dir).runs();
 }

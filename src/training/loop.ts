@@ -147,7 +147,16 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainOutcome
       const pending = o.step(batch, epoch);
       // The next batch is read while the tensor thread runs this step.
       next = st.step + 1 < o.stepsPerEpoch ? quiet(o.load(epoch, st.step + 1)) : null;
-      const loss = await pending;
+      let loss: number;
+      try {
+        loss = await pending;
+      } catch (e) {
+        // A step refused by the native divergence guard (or failing otherwise) saves nothing.
+        throw new Error(
+          `${o.name} training stopped at epoch ${epoch + 1}, step ${st.step + 1}: ${(e as Error).message}; ` +
+            `the last good checkpoint (${st.checkpoint ?? 'none yet'}) is kept`,
+        );
+      }
       if (!Number.isFinite(loss)) {
         throw new Error(
           `${o.name} training diverged: the loss was ${loss} at epoch ${epoch + 1}, step ${st.step + 1}; ` +
