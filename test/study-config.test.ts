@@ -54,7 +54,7 @@ out: runs/mine
     ['layer out of range', { benchmarks: ['similarity'], layers: { alexnet: [13] } }, /layers\.alexnet: layer 13 is out of range \(0\.\.12\)/],
     ['bad repetitions', { benchmarks: ['similarity'], repetitions: 0 }, /repetitions/],
     ['too few seeds', { benchmarks: ['similarity'], repetitions: 3, seeds: [1] }, /seeds: needs one seed per repetition/],
-    ['bad device', { benchmarks: ['similarity'], device: 'gpu' }, /device: use 'cpu', 'cuda' or 'cuda:N'/],
+    ['bad device', { benchmarks: ['similarity'], device: 'gpu' }, /device: use 'auto', 'cpu', 'cuda' or 'cuda:N'/],
     ['bad weights', { benchmarks: ['similarity'], weights: 'random' }, /weights: .*imagenet.*any/],
     ['bad variants', { benchmarks: { similarity: { variants: [] } } }, /benchmarks\.similarity\.variants/],
     ['bad option type', { benchmarks: { similarity: { options: 3 } } }, /benchmarks\.similarity\.options/],

@@ -1,3 +1,5 @@
+import { describeArchitecture } from '../networks.js';
+
 export interface Command {
   summary: string;
   usage: string;
@@ -26,4 +28,12 @@ export function intList(s: string | undefined, option: string): number[] | undef
     if (!Number.isInteger(n) || n < 0) throw new Error(`${option} must be non-negative integers separated by commas, got '${p}'`);
     return n;
   });
+}
+
+/** Refuses layers past a network's last usable child before any data is read or downloaded. */
+export function checkLayers(network: string, layers: number[], option: string): void {
+  const d = describeArchitecture(network);
+  if (!d) return; // 'pixel', a .pt path or an unknown name: the run's load says what is wrong
+  const bad = layers.find((l) => l >= d.children);
+  if (bad !== undefined) throw new Error(`${option} ${bad}: ${network} has ${d.children} usable children, so its layers are 0..${d.children - 1}`);
 }

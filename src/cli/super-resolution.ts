@@ -1,14 +1,15 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { superResolution, type SuperResolutionOptions } from '../benchmarks/super-resolution.js';
-import { int, type Command } from './command.js';
+import { resolveDevice } from '../device.js';
+import { checkLayers, int, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
 
 export const superResolutionCommand: Command = {
   summary: 'train and evaluate one super-resolution model with a deep perceptual loss (x4 or x8)',
   usage:
     '--network ARCH --layer N --coco DIR --tests DIR [--factor 4|8] [--out DIR] [--epochs N] [--steps N] ' +
-    '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device cpu|cuda] ' +
+    '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device auto|cpu|cuda] ' +
     '[--normalization none|imagenet] [--checkpoint-every N] [--test-images N] [--models DIR] [--download]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
@@ -24,6 +25,8 @@ export const superResolutionCommand: Command = {
     }
     if (v.factor !== '4' && v.factor !== '8') throw new Error(`--factor must be 4 or 8, got '${v.factor}'`);
     const layer = int(v.layer, '--layer')!;
+    checkLayers(v.network!, [layer], '--layer');
+    const device = resolveDevice(v.device!);
     const out = resolve(v.out ?? join('runs', 'super-resolution', `${v.network}-l${layer}-x${v.factor}`));
     const options: SuperResolutionOptions = {
       coco: resolve(v.coco!), tests: resolve(v.tests!), download: v.download,
@@ -35,7 +38,7 @@ export const superResolutionCommand: Command = {
       testImages: int(v['test-images'], '--test-images'),
     };
     const spec = { benchmark: 'super-resolution' as const, network: v.network!, layers: [layer], variant: `x${v.factor}`, repetition: 0, seed: int(v.seed, '--seed')!, options };
-    const run = await runOneFromCli(superResolution, spec, { dir: out, device: v.device!, modelsDir: v.models, command: 'super-resolution', args });
+    const run = await runOneFromCli(superResolution, spec, { dir: out, device, modelsDir: v.models, command: 'super-resolution', args });
     return run ? 0 : 130;
   },
 };
