@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "device.h"
 #include "errors.h"
 
 namespace dpl {
@@ -29,6 +30,11 @@ std::string StringField(const Napi::Object& o, const char* key, const std::strin
   if (Absent(o, key)) return fallback;
   Require(o.Get(key).IsString(), std::string("options.") + key + " must be a string");
   return o.Get(key).As<Napi::String>().Utf8Value();
+}
+
+torch::Device DeviceField(const Napi::Object& o, const char* fallback) {
+  Require(fallback != nullptr || !Absent(o, "device"), "options.device must be 'cpu', 'cuda' or 'cuda:N'");
+  return ParseDevice(StringField(o, "device", fallback ? fallback : ""));
 }
 
 Napi::Object OptionsObject(const Napi::Value& value, const std::string& what) {

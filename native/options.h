@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 
+#include <torch/torch.h>
+
 #include <string>
 
 namespace dpl {
@@ -15,6 +17,9 @@ int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback);
 
 // options[key] as a string, or `fallback` when absent/undefined.
 std::string StringField(const Napi::Object& o, const char* key, const std::string& fallback);
+
+// options.device ('cpu', 'cuda', 'cuda:N') parsed and checked; `fallback` when absent, or required when null.
+torch::Device DeviceField(const Napi::Object& o, const char* fallback = nullptr);
 
 // The options argument itself: an object, or an error naming `what`.
 Napi::Object OptionsObject(const Napi::Value& value, const std::string& what = "options");

@@ -13,36 +13,12 @@
 #include "executor.h"
 #include "handle.h"
 #include "loss_network.h"
+#include "options.h"
 #include "steps/autoencoder.h"
 #include "steps/probe.h"
 
 namespace dpl {
 namespace {
-
-// Option readers (private until the shared ones are on main).
-double NumberField(const Napi::Object& o, const char* key, double fallback) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
-  Require(o.Get(key).IsNumber(), std::string("options.") + key + " must be a number");
-  double v = o.Get(key).As<Napi::Number>().DoubleValue();
-  Require(std::isfinite(v) && v >= 0, std::string("options.") + key + " must be a non-negative number");
-  return v;
-}
-
-int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback) {
-  double v = NumberField(o, key, static_cast<double>(fallback));
-  Require(std::floor(v) == v, std::string("options.") + key + " must be an integer");
-  return static_cast<int64_t>(v);
-}
-
-torch::Device DeviceField(const Napi::Object& o) {
-  Require(o.Has("device") && o.Get("device").IsString(), "options.device must be 'cpu', 'cuda' or 'cuda:N'");
-  return ParseDevice(o.Get("device").As<Napi::String>().Utf8Value());
-}
-
-Napi::Object OptionsArg(const Napi::CallbackInfo& info, size_t i) {
-  Require(info.Length() > i && info[i].IsObject(), "options must be an object");
-  return info[i].As<Napi::Object>();
-}
 
 // Named tensors (a state dict) to a JS object of { data, shape }; a scalar goes out as shape [1].
 Napi::Object StateToJs(Napi::Env env, const NamedTensors& state) {
@@ -199,7 +175,7 @@ class AutoencoderWrap : public Napi::ObjectWrap<AutoencoderWrap> {
 Napi::Value CreateAutoencoderJs(const Napi::CallbackInfo& info) {
   std::shared_ptr<LossNet> loss_net;
   if (!info[0].IsNull()) loss_net = LossNetFromJs(info[0], "lossNetwork");
-  auto o = OptionsArg(info, 1);
+  auto o = OptionsObject(info[1]);
   AutoencoderOptions opts;
   opts.side = IntField(o, "side", 64);
   auto problem = AutoencoderSideProblem(opts.side);
@@ -262,7 +238,7 @@ Napi::Value CreateCodeSetJs(const Napi::CallbackInfo& info) {
   auto codes = FloatTensorFromJs(info[0], "codes", 2);
   RequireFinite(codes, "codes");
   auto labels = ByteTensorFromJs(info[1], "labels", 1);
-  auto o = OptionsArg(info, 2);
+  auto o = OptionsObject(info[2]);
   int64_t classes = IntField(o, "classes", 10);
   Require(classes >= 2, "options.classes must be at least 2");
   Require(labels.size(0) == codes.size(0), "labels has " + std::to_string(labels.size(0)) + " entries for " +
@@ -391,7 +367,7 @@ class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
 
 // createProbe({ inputs, hidden: number[], classes, seed, lr, device }) -> Promise<Probe>.
 Napi::Value CreateProbeJs(const Napi::CallbackInfo& info) {
-  auto o = OptionsArg(info, 0);
+  auto o = OptionsObject(info[0]);
   ProbeOptions opts;
   opts.inputs = IntField(o, "inputs", 64);
   opts.classes = IntField(o, "classes", 10);

@@ -169,7 +169,7 @@ Napi::Value CreateJs(const Napi::CallbackInfo& info) {
   opts.lr = NumberField(o, "lr", 1e-3);
   Require(opts.lr > 0, "options.lr must be positive");
   opts.seed = static_cast<uint64_t>(IntField(o, "seed", 0));
-  if (!loss_net) opts.device = ParseDevice(StringField(o, "device", "cpu"));
+  if (!loss_net) opts.device = DeviceField(o, "cpu");
   return Schedule(info.Env(), [loss_net, opts]() -> Finisher {
     auto t = std::make_shared<DelineationTrainer>(loss_net, opts);
     return [t](Napi::Env env) -> Napi::Value { return NewWrapped(env, "DelineationTrainer", t); };

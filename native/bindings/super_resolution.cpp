@@ -134,8 +134,7 @@ Napi::Value CreateJs(const Napi::CallbackInfo& info) {
   opts.pixel_weight = NumberField(o, "pixelWeight", 0);
   opts.tv_weight = NumberField(o, "tvWeight", 0);
   if (!loss_net) {
-    Require(o.Has("device") && o.Get("device").IsString(), "options.device is needed without a loss network");
-    opts.device = ParseDevice(o.Get("device").As<Napi::String>().Utf8Value());
+    opts.device = DeviceField(o);  // needed without a loss network
   }
   return Schedule(info.Env(), [loss_net, opts]() -> Finisher {
     auto t = std::make_shared<SrTrainer>(loss_net, opts);
