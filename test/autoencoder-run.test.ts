@@ -141,7 +141,7 @@ describe('autoencoder benchmark', () => {
     await expect(autoencoder.run(spec(o, 'alexnet', [13]), context(join(root, 'runs', 'l13')).ctx)).rejects.toThrow(/layer 13 is past the end of alexnet/);
     const r = spawnSync(process.execPath, [MAIN, 'autoencoder', '--network', 'alexnet', '--layer', '13', '--data', 'svhn', '--svhn', join(root, 'no-such-folder')], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--layer 13 is past the end of alexnet \(13 children/);
+    expect(r.stderr).toMatch(/--layer 13 is past the end of alexnet: it has 13 children/);
   });
 
   it('a CLI run killed with SIGKILL resumes to the metrics of an uninterrupted run', async () => {

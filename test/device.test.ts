@@ -45,10 +45,10 @@ describe('refused before any run', () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'dpl-layer-')), 'coco');
     const sr = cli(['super-resolution', '--network', 'vgg16', '--layer', '99', '--coco', missing, '--tests', missing, '--download']);
     expect(sr.status).toBe(1);
-    expect(sr.stderr).toBe('dpl-torch: --layer 99: vgg16 has 31 usable children, so its layers are 0..30\n');
+    expect(sr.stderr).toBe('dpl-torch: --layer 99 is past the end of vgg16: it has 31 children, so layers run 0..30\n');
     expect(existsSync(missing)).toBe(false);
     const sim = cli(['similarity', '--network', 'alexnet', '--layers', '1,13', '--bapps', missing, '--download']);
-    expect(sim.stderr).toBe('dpl-torch: --layers 13: alexnet has 13 usable children, so its layers are 0..12\n');
+    expect(sim.stderr).toBe('dpl-torch: --layers 13 is past the end of alexnet: it has 13 children, so layers run 0..12\n');
     expect(existsSync(missing)).toBe(false);
     if (info.cudaAvailable) return;
     const cuda = cli(['super-resolution', '--network', 'vgg16', '--layer', '8', '--coco', missing, '--tests', missing, '--download', '--device', 'cuda:1']);

@@ -1,15 +1,15 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { autoencoder, DATASETS, type AutoencoderOptions } from '../benchmarks/autoencoder.js';
-import { describeArchitecture } from '../networks.js';
-import { int, type Command } from './command.js';
+import { resolveDevice } from '../device.js';
+import { checkLayers, int, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
 
 export const autoencoderCommand: Command = {
   summary: 'train one autoencoder with a deep perceptual loss (or --network pixel) and score its codes with the probes',
   usage:
     '--network ARCH|pixel --layer N --data svhn|stl10 [--svhn DIR] [--stl10 DIR] [--download] [--out DIR] [--epochs N] ' +
-    '[--patience N] [--batch N] [--probe-epochs N] [--max-images N] [--seed N] [--data-seed N] [--device cpu|cuda] ' +
+    '[--patience N] [--batch N] [--probe-epochs N] [--max-images N] [--seed N] [--data-seed N] [--device auto|cpu|cuda] ' +
     '[--normalization none|imagenet] [--checkpoint-every N] [--models DIR]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
@@ -28,10 +28,8 @@ export const autoencoderCommand: Command = {
     if (!v[dataset]) throw new Error(`--${dataset} DIR is required with --data ${dataset} (the folder that holds, or will hold, the data)`);
     const layer = pixel ? undefined : int(v.layer, '--layer')!;
     // A layer past the network's end is refused here, before any model or data is touched.
-    const arch = pixel ? undefined : describeArchitecture(v.network);
-    if (arch && layer! >= arch.children) {
-      throw new Error(`--layer ${layer} is past the end of ${v.network} (${arch.children} children: layers 0..${arch.children - 1})`);
-    }
+    if (layer !== undefined) checkLayers(v.network, [layer], '--layer');
+    const device = resolveDevice(v.device!);
     const out = resolve(v.out ?? join('runs', 'autoencoder', `${v.network}${pixel ? '' : `-l${layer}`}-${dataset}`));
     const options: AutoencoderOptions = {
       svhn: v.svhn && resolve(v.svhn), stl10: v.stl10 && resolve(v.stl10), download: v.download,
@@ -45,7 +43,7 @@ export const autoencoderCommand: Command = {
       benchmark: 'autoencoder' as const, network: v.network, layers: pixel ? [] : [layer!], variant: dataset, repetition: 0,
       seed: int(v.seed, '--seed')!, options,
     };
-    const run = await runOneFromCli(autoencoder, spec, { dir: out, device: v.device!, modelsDir: v.models, command: 'autoencoder', args });
+    const run = await runOneFromCli(autoencoder, spec, { dir: out, device, modelsDir: v.models, command: 'autoencoder', args });
     return run ? 0 : 130;
   },
 };

@@ -8,10 +8,19 @@ export interface Command {
 }
 
 /** '12' -> 12, or an Error naming the option; undefined stays undefined. */
+/** A non-negative integer option (every integer option of the CLI is a count, size, seed or index). */
 export function int(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${option} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+/** A non-negative number option. */
+export function num(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${option} must be a non-negative number, got '${value}'`);
   return n;
 }
 
@@ -35,5 +44,7 @@ export function checkLayers(network: string, layers: number[], option: string): 
   const d = describeArchitecture(network);
   if (!d) return; // 'pixel', a .pt path or an unknown name: the run's load says what is wrong
   const bad = layers.find((l) => l >= d.children);
-  if (bad !== undefined) throw new Error(`${option} ${bad}: ${network} has ${d.children} usable children, so its layers are 0..${d.children - 1}`);
+  if (bad !== undefined) {
+    throw new Error(`${option} ${bad} is past the end of ${network}: it has ${d.children} children, so layers run 0..${d.children - 1}`);
+  }
 }

@@ -1,29 +1,15 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DELINEATION_VARIANT, delineation, type DelineationOptions } from '../benchmarks/delineation.js';
-import { describeArchitecture } from '../networks.js';
-import { type Command } from './command.js';
+import { resolveDevice } from '../device.js';
+import { checkLayers, int, num, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
-
-function int(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${option} must be a non-negative integer, got '${value}'`);
-  return n;
-}
-
-function num(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${option} must be a non-negative number, got '${value}'`);
-  return n;
-}
 
 export const delineationCommand: Command = {
   summary: 'train and evaluate one road-delineation U-Net with a deep perceptual loss on Massachusetts Roads',
   usage:
     '--network ARCH|pixel --layer N --mrd DIR [--download] [--base-url URL] [--out DIR] [--epochs N] [--batch N]\n' +
-    '    [--crop N] [--iterations K] [--feature-weight MU] [--threshold P] [--tolerance RHO] [--seed N] [--device cpu|cuda]\n' +
+    '    [--crop N] [--iterations K] [--feature-weight MU] [--threshold P] [--tolerance RHO] [--seed N] [--device auto|cpu|cuda]\n' +
     '    [--checkpoint-every N] [--models DIR]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
@@ -39,10 +25,8 @@ export const delineationCommand: Command = {
     if (!v.mrd) throw new Error('--mrd DIR is required: a folder holding MRD/{train,val,test}/{input,output}, or where --download puts it');
     const layer = pixel ? undefined : int(v.layer, '--layer')!;
     // Refused here, before any data is read or downloaded (the run checks it again against the export).
-    const children = describeArchitecture(v.network)?.children;
-    if (layer !== undefined && children !== undefined && layer >= children) {
-      throw new Error(`--layer ${layer} is past the end of ${v.network}: it has ${children} children, so layers run 0..${children - 1}`);
-    }
+    if (layer !== undefined) checkLayers(v.network, [layer], '--layer');
+    const device = resolveDevice(v.device!);
     const out = resolve(v.out ?? join('runs', 'delineation', pixel ? 'pixel' : `${v.network}-l${layer}`));
     const options: DelineationOptions = {
       mrd: resolve(v.mrd), download: v.download, baseUrl: v['base-url'],
@@ -55,7 +39,7 @@ export const delineationCommand: Command = {
       benchmark: 'delineation' as const, network: v.network, layers: layer === undefined ? [] : [layer], variant: DELINEATION_VARIANT,
       repetition: 0, seed: int(v.seed, '--seed')!, options,
     };
-    const run = await runOneFromCli(delineation, spec, { dir: out, device: v.device!, modelsDir: v.models, command: 'delineation', args });
+    const run = await runOneFromCli(delineation, spec, { dir: out, device, modelsDir: v.models, command: 'delineation', args });
     return run ? 0 : 130;
   },
 };

@@ -5,7 +5,7 @@ import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
 import { studyLayers } from '../networks.js';
 import { resolveDevice } from '../device.js';
 import { writeJsonAtomic } from '../training/atomic.js';
-import { checkLayers, intList, type Command } from './command.js';
+import { checkLayers, int, intList, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
 
 export const similarityCommand: Command = {
@@ -28,21 +28,15 @@ export const similarityCommand: Command = {
     if (!(SIMILARITY_VARIANTS as readonly string[]).includes(values.variant)) {
       throw new Error(`--variant must be one of ${SIMILARITY_VARIANTS.join(', ')}, got '${values.variant}'`);
     }
-    const num = (v: string | undefined, name: string) => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got '${v}'`);
-      return n;
-    };
     const layers = intList(values.layers, '--layers') ?? studyLayers(values.network);
     checkLayers(values.network, layers, '--layers');
     const device = resolveDevice(values.device);
-    const seed = num(values.seed, 'seed')!;
+    const seed = int(values.seed, '--seed')!;
     const options: Record<string, unknown> = {
       bappsDir: resolve(values.bapps), download: values.download ?? false, baseUrl: values['base-url'],
-      epochs: num(values.epochs, 'epochs'), batch: num(values.batch, 'batch'), compare: values.compare,
+      epochs: int(values.epochs, '--epochs'), batch: int(values.batch, '--batch'), compare: values.compare,
       channelNorm: !values['no-channel-norm'], normalization: values.normalization,
-      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: num(values['checkpoint-steps'], 'checkpoint-steps'),
+      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: int(values['checkpoint-steps'], '--checkpoint-steps'),
     };
     for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
     const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;
