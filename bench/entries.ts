@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer, type FloatTensor, type LoadOptions,
+  AutoencoderTrainer, DelineationTrainer, LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer,
+  type ByteBatch, type FloatTensor, type LoadOptions,
 } from '../dist/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
@@ -136,17 +137,17 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
 }
 
 export interface BenchmarkStepOptions {
-  /** Which steps (default all): 'super-resolution', 'similarity'. */
+  /** Which steps (default all): 'super-resolution', 'similarity', 'delineation', 'autoencoder'. */
   steps?: string[];
   /** The similarity step's loss network (at its 4 study layers) and triplets per step. */
   similarityNetwork?: string;
   similarityBatch?: number;
 }
 
-export const BENCHMARK_STEPS = ['super-resolution', 'similarity'] as const;
+export const BENCHMARK_STEPS = ['super-resolution', 'similarity', 'delineation', 'autoencoder'] as const;
 
 /**
- * The benchmarks' training steps (super-resolution, similarity). Each is one entry
+ * The benchmarks' training steps (super-resolution, similarity, delineation, autoencoder). Each is one entry
  * here and one KINDS entry in reference_step.py. See bench/README.md for their state.
  */
 export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
@@ -155,6 +156,8 @@ export function benchmarkEntries(o: BenchmarkStepOptions = {}): BenchEntry[] {
   const all: Record<string, () => BenchEntry> = {
     'super-resolution': () => superResolutionEntry('vgg16', 8),
     similarity: () => similarityEntry(arch, [...STUDY_NETWORKS[arch]!.layers], o.similarityBatch ?? 64),
+    delineation: () => delineationEntry('vgg16', 8),
+    autoencoder: () => autoencoderEntry('alexnet', 4),
   };
   return steps.map((s) => {
     const make = all[s];
@@ -267,6 +270,118 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
         },
         dispose: () => {
           sims.forEach((s) => s.dispose());
+          nets.forEach((n) => n.dispose());
+        },
+      };
+    },
+  };
+}
+
+/**
+ * delineation.md's training step at its sizes (batch 8, 224x224 crops, K = 3):
+ * the U-Net refined three times with shared weights, the iteration-weighted BCE
+ * plus 0.01 times the iteration-weighted feature MSE at one layer of a frozen
+ * loss network (the mask repeated to 3 channels, ImageNet-normalised), backward
+ * through all iterations, Adam (lr 1e-3). Natively through DelineationTrainer.step
+ * (the public API the benchmark runs); in Python, DelineationStep in
+ * reference_step.py written from the spec. The initialisations differ, so
+ * losses are not compared; the parameter counts are.
+ */
+export function delineationEntry(arch: string, layer: number): BenchEntry {
+  return {
+    name: `delineation K=3 ${arch}@${layer}`,
+    architecture: arch,
+    async prepare(ctx) {
+      const side = 224;
+      const shape = [8, 3, side, side];
+      const maskShape = [8, 1, side, side];
+      const images = seededImages(shape, 9);
+      const next = mulberry32(10);
+      // Sparse road-like masks: about one pixel in ten set.
+      const masks: FloatTensor = { data: Float32Array.from({ length: 8 * side * side }, () => (next() < 0.1 ? 1 : 0)), shape: maskShape };
+      const nets: LossNetwork[] = [];
+      const trainers: DelineationTrainer[] = [];
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
+        const net = await LossNetwork.load(arch, {
+          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
+        });
+        const trainer = await DelineationTrainer.create(net, { layer, seed: 0, lr: 1e-3, iterations: 3, featureWeight: 0.01 });
+        nets.push(net);
+        trainers.push(trainer);
+        sides[v] = {
+          time: (steps) => timeSteps(steps, () => trainer.step(images, masks)),
+          check: async () => ({ loss: await trainer.step(images, masks) }),
+        };
+      }
+      if (!Object.keys(sides).length) throw new Error('the delineation step runs only with --amp none and a plain or fast variant');
+      return {
+        images: 8,
+        comparable: false,
+        native: sides,
+        python: {
+          kind: 'delineation', arch, pt: nets[0]!.path, layers: [layer], normalization: 'imagenet', shape, maskShape,
+          iterations: 3, mu: 0.01,
+          input: writeF32(join(ctx.workDir, 'images.f32'), images),
+          target: writeF32(join(ctx.workDir, 'masks.f32'), masks),
+          expectParameters: trainers[0]!.parameterCount,
+        },
+        dispose: () => {
+          trainers.forEach((t) => t.dispose());
+          nets.forEach((n) => n.dispose());
+        },
+      };
+    },
+  };
+}
+
+/**
+ * autoencoder.md's training step at SVHN's sizes: batch 256 of 32x32 8-bit
+ * images, reflection-padded to 64x64, the four-layer autoencoder forward in
+ * train mode, feature MSE at one layer of a frozen loss network (raw [0,1]
+ * input), backward, Adam (lr 1e-3). Natively through AutoencoderTrainer.step
+ * (the public API the benchmark runs); in Python, AeStep in reference_step.py
+ * written from the spec. The initialisations differ, so losses are not compared
+ * (test/autoencoder.test.ts compares a step from the same state dict); the
+ * parameter counts are.
+ */
+export function autoencoderEntry(arch: string, layer: number, batch = 256): BenchEntry {
+  return {
+    name: `autoencoder ${arch}@${layer}, ${batch} x 64x64`,
+    architecture: arch,
+    async prepare(ctx) {
+      const shape: ByteBatch['shape'] = [batch, 3, 32, 32];
+      const next = mulberry32(9);
+      const images: ByteBatch = { data: Uint8Array.from({ length: batch * 3 * 32 * 32 }, () => Math.floor(next() * 256)), shape };
+      const nets: LossNetwork[] = [];
+      const trainers: AutoencoderTrainer[] = [];
+      const sides: Record<string, NativeSide> = {};
+      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
+        const net = await LossNetwork.load(arch, {
+          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
+        });
+        const trainer = await AutoencoderTrainer.create(net, { side: 64, pad: 16, layer, seed: 0 });
+        nets.push(net);
+        trainers.push(trainer);
+        sides[v] = {
+          time: (steps) => timeSteps(steps, () => trainer.step(images)),
+          check: async () => ({ loss: await trainer.step(images) }),
+        };
+      }
+      if (!Object.keys(sides).length) throw new Error('the autoencoder step runs only with --amp none and a plain or fast variant');
+      const input = join(ctx.workDir, 'ae.u8');
+      writeFileSync(input, images.data);
+      return {
+        images: batch,
+        comparable: false,
+        native: sides,
+        python: { kind: 'autoencoder', arch, pt: nets[0]!.path, layers: [layer], side: 64, pad: 16, shape, input, expectParameters: trainers[0]!.parameterCount },
+        dispose: () => {
+          trainers.forEach((t) => t.dispose());
           nets.forEach((n) => n.dispose());
         },
       };

@@ -56,8 +56,9 @@ class Normalize:
         return (x - self.m) / self.s
 
 
-def loss_network(req, device):
-    """The trunk as a list of children, frozen and in eval mode."""
+def loss_network(req, device, trainable=False):
+    """The trunk as an nn.Sequential (indices = study layers): frozen and in eval
+    mode, or with `trainable` (similarity tune/scratch) its parameters trained."""
     if req.get("model", "torchvision") == "torchscript":
         seq = torch.jit.load(req["pt"], map_location=device)
     else:
@@ -68,8 +69,8 @@ def loss_network(req, device):
         seq = seq.to(device)
     seq.eval()
     for p in seq.parameters():
-        p.requires_grad_(False)
-    return list(seq.children())
+        p.requires_grad_(trainable)
+    return seq
 
 
 class LossStep:
@@ -78,7 +79,7 @@ class LossStep:
     with respect to the output image (what trains the network that made it)."""
 
     def __init__(self, req, device, amp):
-        self.children = loss_network(req, device)
+        self.children = list(loss_network(req, device).children())
         self.layers = req["layers"]
         self.norm = Normalize(req.get("normalization", "imagenet"), device)
         self.output = load_f32(req["input"], req["shape"], device)
@@ -135,7 +136,7 @@ class SrStep:
     normalisation), backward into the SR network, Adam (lr 1e-3) update."""
 
     def __init__(self, req, device, amp):
-        self.children = loss_network(req, device)
+        self.children = list(loss_network(req, device).children())
         self.layers = req["layers"]
         torch.manual_seed(0)
         self.net = SrNet(req["factor"]).to(device).train()
@@ -162,27 +163,36 @@ class SrStep:
 
 
 class SimStep:
-    """One training step of similarity.md's 'lin' variant, written from the spec:
-    a frozen loss network (eval mode, no grad) gives features of ref, p0 and p1 at
-    the layers (three passes, as the LPIPS code does); per layer, channel
+    """One training step of similarity.md's 'lin', 'tune' or 'scratch' variant,
+    written from the spec: the loss network gives features of ref, p0 and p1 at
+    the layers (three passes, as the LPIPS code does), frozen in eval mode without
+    grad (lin) or trained in train mode (tune, scratch: BatchNorm on batch
+    statistics, back to eval mode after the step); per layer, channel
     unit-normalisation y / sqrt(sum_c y^2 + eps), squared difference, dropout 0.5
     and a 1x1 convolution C->1 without bias, spatial mean; sum over layers gives
     d0 = D(ref, p0) and d1 = D(ref, p1); the judge MLP 5->32->32->1 (LeakyReLU 0.2,
     sigmoid) predicts the chance that p1 was chosen; BCE against the judge values;
-    Adam (lr 1e-3, betas (0.5, 0.999)) on channel weights and judge; channel weights
-    clamped to >= 0 after the step."""
+    Adam (lr 1e-3, betas (0.5, 0.999)) on channel weights, judge (and trunk);
+    channel weights clamped to >= 0 after the step.
+
+    "mask": "uniform" draws the dropout mask as dpl-torch does on CPU (uniform
+    floats < 0.5, kept values x2) from the default generator, so that with the
+    same generator state both sides drop the same elements (test/helpers/
+    train_reference.py); the default is nn.Dropout's own draw."""
 
     EPS = 1e-10  # src/similarity.ts CHANNEL_NORM_EPS: inside the square root
 
     def __init__(self, req, device, amp):
         if amp is not None:
             raise ValueError("the similarity step has no mixed precision (the native trainer is fp32)")
-        self.children = loss_network(req, device)
+        self.trainable = req.get("variant", "lin") in ("tune", "scratch")
+        self.trunk = loss_network(req, device, self.trainable)
+        self.children = list(self.trunk.children())
         self.layers = req["layers"]
         self.norm = Normalize(req.get("normalization", "imagenet"), device)
+        self.uniform_mask = req.get("mask", "dropout") == "uniform"
         shape = req["shape"]
-        self.ref, self.p0, self.p1 = (load_f32(req[k], shape, device) for k in ("ref", "p0", "p1"))
-        self.judge = load_f32(req["judge"], [shape[0]], device)
+        self.batch = self.load_batch(req, shape, device) if "ref" in req else None
         with torch.no_grad():  # channel counts from one eval-mode probe
             probe = torch.zeros(1, 3, shape[2], shape[3], device=device)
             channels = [f.shape[1] for f in features(self.children, self.norm(probe), self.layers)]
@@ -200,38 +210,226 @@ class SimStep:
         )
         self.lins.to(device).train()
         self.g.to(device).train()
-        params = list(self.lins.parameters()) + list(self.g.parameters())
-        self.param_count = sum(p.numel() for p in params)
+        # The native model's order: channel weights per layer, judge, trunk.
+        self.params = [lin[1].weight for lin in self.lins] + list(self.g.parameters())
+        if self.trainable:
+            self.params += list(self.trunk.parameters())
+        self.param_count = sum(p.numel() for p in self.params)
         if req.get("expectParameters") and self.param_count != req["expectParameters"]:
             raise ValueError(f"SimStep has {self.param_count} parameters, the native one {req['expectParameters']}")
-        self.optimizer = torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999))
+        self.optimizer = torch.optim.Adam(self.params, lr=1e-3, betas=(0.5, 0.999))
 
-    def distance(self, fa, fb):
+    @staticmethod
+    def load_batch(req, shape, device):
+        return [load_f32(req[k], shape, device) for k in ("ref", "p0", "p1")] + [load_f32(req["judge"], [shape[0]], device)]
+
+    def dropout(self, z):
+        if self.uniform_mask:
+            return z * torch.rand_like(z).lt_(0.5).mul_(2)
+        return torch.nn.functional.dropout(z, 0.5, training=True)
+
+    def distance(self, fa, fb, training):
         total = 0
         for lin, ya, yb in zip(self.lins, fa, fb):
             ya = ya / torch.sqrt(ya.pow(2).sum(1, keepdim=True) + self.EPS)
             yb = yb / torch.sqrt(yb.pow(2).sum(1, keepdim=True) + self.EPS)
-            total = total + lin((ya - yb) ** 2).mean((2, 3)).view(-1)
+            z = (ya - yb) ** 2
+            if training:
+                z = self.dropout(z)
+            total = total + lin[1](z).mean((2, 3)).view(-1)
         return total
 
-    def step(self):
-        with torch.no_grad():
-            fr, f0, f1 = (features(self.children, self.norm(x), self.layers) for x in (self.ref, self.p0, self.p1))
-        d0, d1 = self.distance(fr, f0), self.distance(fr, f1)
+    def step(self, batch=None, lr=1e-3):
+        ref, p0, p1, judge = batch or self.batch
+        if self.trainable:
+            self.trunk.train()
+        with torch.set_grad_enabled(self.trainable):
+            fr, f0, f1 = (features(self.children, self.norm(x), self.layers) for x in (ref, p0, p1))
+        d0, d1 = self.distance(fr, f0, True), self.distance(fr, f1, True)
         prob = self.g(torch.stack([d0, d1, d0 - d1, d0 / (d1 + 0.1), d1 / (d0 + 0.1)], 1)).view(-1)
-        loss = F.binary_cross_entropy(prob, self.judge)
+        loss = F.binary_cross_entropy(prob, judge)
         self.optimizer.zero_grad()
         loss.backward()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
         self.optimizer.step()
         with torch.no_grad():
             for lin in self.lins:
                 lin[1].weight.clamp_(min=0)
+        self.trunk.eval()
+        return loss.detach(), None
+
+    @torch.no_grad()
+    def eval_distance(self, a, b):
+        """D(a, b) in eval mode (no dropout, BatchNorm on running statistics)."""
+        self.trunk.eval()
+        fa = features(self.children, self.norm(a), self.layers)
+        fb = features(self.children, self.norm(b), self.layers)
+        return self.distance(fa, fb, False)
+
+
+class UNet(torch.nn.Module):
+    """delineation.md's U-Net, written from the spec: pre-activation blocks
+    (activation -> conv without bias -> BatchNorm), down Conv2d k4 s2 p1 with
+    LeakyReLU(0.2) (none before the first), up ConvTranspose2d k4 s2 p1 with
+    ReLU, skips concatenated after the up block's output, a sigmoid at the end."""
+
+    @staticmethod
+    def block(cin, cout, act, up):
+        conv = (torch.nn.ConvTranspose2d if up else torch.nn.Conv2d)(cin, cout, 4, 2, 1, bias=False)
+        return torch.nn.Sequential(*([act] if act is not None else []), conv, torch.nn.BatchNorm2d(cout))
+
+    def __init__(self):
+        super().__init__()
+        leaky, relu = torch.nn.LeakyReLU(0.2), torch.nn.ReLU()
+        self.down = torch.nn.ModuleList([self.block(4, 8, None, False), self.block(8, 16, leaky, False),
+                                         self.block(16, 32, leaky, False), self.block(32, 32, leaky, False)])
+        self.up = torch.nn.ModuleList([self.block(32, 32, relu, True), self.block(64, 16, relu, True),
+                                       self.block(32, 8, relu, True), self.block(16, 1, relu, True)])
+
+    def forward(self, x):
+        skips = []
+        for d in self.down:
+            x = d(x)
+            skips.append(x)
+        x = self.up[0](skips[3])
+        for up, skip in zip(self.up[1:], reversed(skips[:3])):
+            x = up(torch.cat([x, skip], 1))
+        return torch.sigmoid(x)
+
+
+class DelineationStep:
+    """One delineation training step: K refinement iterations of the U-Net
+    (train mode, shared weights, y0 = 0, yi = UNet(cat(image, y(i-1)))), the loss
+    sum_i i*BCE(yi, y)/(K(K+1)/2) + mu * sum_i i*MSE(F(yi), F(y))/(K(K+1)/2) with
+    F the frozen loss network on the mask repeated to 3 channels (ImageNet
+    normalisation), backward through every iteration, Adam (lr 1e-3)."""
+
+    def __init__(self, req, device, amp):
+        if amp is not None:
+            raise ValueError("the delineation step has no mixed precision (the native trainer is fp32)")
+        self.children = loss_network(req, device)
+        self.layers = req["layers"]
+        self.norm = Normalize(req.get("normalization", "imagenet"), device)
+        self.k, self.mu = req["iterations"], req["mu"]
+        torch.manual_seed(0)
+        self.net = UNet().to(device).train()
+        self.param_count = sum(p.numel() for p in self.net.parameters())
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"UNet has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.images = load_f32(req["input"], req["shape"], device)
+        self.masks = load_f32(req["target"], req["maskShape"], device)
+
+    def phi(self, m):
+        return features(self.children, self.norm(m.repeat(1, 3, 1, 1)), self.layers)[0]
+
+    def step(self):
+        with torch.no_grad():
+            target = self.phi(self.masks)
+        y, bce, feat = torch.zeros_like(self.masks), 0, 0
+        for i in range(1, self.k + 1):
+            y = self.net(torch.cat([self.images, y], 1))
+            bce = bce + i * F.binary_cross_entropy(y, self.masks)
+            feat = feat + i * F.mse_loss(self.phi(y), target)
+        weights = self.k * (self.k + 1) / 2
+        loss = bce / weights + self.mu * feat / weights
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
         return loss.detach(), None
 
 
 # Benchmark steps are one entry each: a class with __init__(req, device, amp) and
 # step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
-KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep}
+class Autoencoder(torch.nn.Module):
+    """autoencoder.md's four-layer convolutional autoencoder (code size z), written
+    from the spec: four Conv2d(k4, s2) -> BatchNorm2d -> ReLU blocks 3->32->64->128->256,
+    flatten, Linear -> z; Linear(z -> 1024 g^2), ReLU, reshape (1024, g, g),
+    ConvTranspose2d 1024->128 k5, 128->64 k5, 64->32 k6 (each -> BatchNorm2d -> ReLU),
+    32->3 k6, sigmoid; stride 2 and no padding throughout; g = (side - 64) / 16 + 1."""
+
+    def __init__(self, side=64, z=64):
+        super().__init__()
+        nn = torch.nn
+        g, e = (side - 64) // 16 + 1, side
+        for _ in range(4):
+            e = (e - 4) // 2 + 1
+        ch = [3, 32, 64, 128, 256]
+        enc = []
+        for a, b in zip(ch, ch[1:]):
+            enc += [nn.Conv2d(a, b, 4, 2), nn.BatchNorm2d(b), nn.ReLU()]
+        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(256 * e * e, z))
+        dec = [nn.Linear(z, 1024 * g * g), nn.ReLU(), nn.Unflatten(1, (1024, g, g))]
+        for a, b, k in [(1024, 128, 5), (128, 64, 5), (64, 32, 6)]:
+            dec += [nn.ConvTranspose2d(a, b, k, 2), nn.BatchNorm2d(b), nn.ReLU()]
+        self.decoder = nn.Sequential(*dec, nn.ConvTranspose2d(32, 3, 6, 2), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+class Probe(torch.nn.Module):
+    """autoencoder.md's probe: Linear layers through `hidden`, LeakyReLU(0.01) after each hidden one, no output activation."""
+
+    def __init__(self, inputs, hidden, outputs=10):
+        super().__init__()
+        layers, n = [], inputs
+        for h in hidden:
+            layers += [torch.nn.Linear(n, h), torch.nn.LeakyReLU(0.01)]
+            n = h
+        self.layers = torch.nn.Sequential(*layers, torch.nn.Linear(n, outputs))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def ae_input(images, pad):
+    """uint8 NCHW images -> [0,1] floats, reflection-padded by `pad` on every side (SVHN: 32 -> 64)."""
+    x = images.float() / 255
+    return F.pad(x, (pad, pad, pad, pad), mode="reflect") if pad else x
+
+
+class AeStep:
+    """One autoencoder training step (autoencoder.md): uint8 images to [0,1],
+    reflection-padded (SVHN 32x32 by 16 to 64x64), the autoencoder forward in
+    train mode, MSE between features of reconstruction and input at one layer of
+    the frozen loss network (raw [0,1] input, no normalisation), or the pixel MSE
+    without one, backward, Adam (lr 1e-3, betas 0.9/0.999)."""
+
+    def __init__(self, req, device, amp):
+        if amp is not None:
+            raise ValueError("the autoencoder step has no mixed precision (the native trainer is fp32)")
+        self.children = loss_network(req, device) if req.get("pt") else None
+        self.layers = req.get("layers", [])
+        torch.manual_seed(0)
+        self.net = Autoencoder(req["side"]).to(device).train()
+        self.param_count = sum(p.numel() for p in self.net.parameters())
+        if req.get("expectParameters") and self.param_count != req["expectParameters"]:
+            raise ValueError(f"Autoencoder has {self.param_count} parameters, the native one {req['expectParameters']}")
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-3, betas=(0.9, 0.999))
+        shape = req["shape"]
+        self.images = torch.from_numpy(np.fromfile(req["input"], dtype=np.uint8).reshape(shape)).to(device)
+        self.pad = req["pad"]
+
+    def step(self):
+        x = ae_input(self.images, self.pad)
+        out = self.net(x)
+        if self.children is None:
+            loss = F.mse_loss(out, x)
+        else:
+            with torch.no_grad():
+                target = features(self.children, x, self.layers)[0]
+            loss = F.mse_loss(features(self.children, out, self.layers)[0], target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), None
+
+
+# Benchmark steps are one entry each: a class with __init__(req, device, amp) and
+# step() -> (loss, grad or None). Add one per benchmark, and its twin in entries.ts.
+KINDS = {"loss": LossStep, "sr": SrStep, "similarity": SimStep, "delineation": DelineationStep, "autoencoder": AeStep}
 
 
 def sync(device):

@@ -16,7 +16,7 @@ const USAGE = `npm run bench -- [options]
   --all-layers        each network at all 4 study layers in one step (default: the deepest)
   --benchmarks        also time the benchmarks' training steps (those implemented)
   --only-benchmarks   only those
-  --steps a,b         which benchmark steps (default all): super-resolution, similarity
+  --steps a,b         which benchmark steps (default all): super-resolution, similarity, delineation, autoencoder
   --sim-network A     the similarity step's loss network, at its 4 study layers (default alexnet)
   --sim-batch N       2AFC triplets per similarity step (default 64; the spec trains with 256)
   --batch N --size S  images per step and their side (default 4, 128)

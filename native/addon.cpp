@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "bench.h"
+#include "bindings/autoencoder.h"
 #include "cpu_cache.h"
 #include "errors.h"
 #include "executor.h"
@@ -9,8 +10,9 @@
 #include "image_ops.h"
 #include "info.h"
 #include "loss_network.h"
-#include "models/similarity.h"
-#include "models/super_resolution.h"
+#include "bindings/delineation.h"
+#include "bindings/similarity.h"
+#include "bindings/super_resolution.h"
 
 namespace {
 
@@ -30,6 +32,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dpl::InitSimilarity(env, exports);
   dpl::InitImageOps(env, exports);
   dpl::InitSuperResolution(env, exports);
+  dpl::InitDelineation(env, exports);
+  dpl::InitAutoencoder(env, exports);
   return exports;
 }
 

@@ -1,12 +1,20 @@
 // What dpl-torch finds on this machine: LibTorch, devices, BLAS, Python, exports.
 import { cpuCacheEnvProblem, cpuCacheStats } from './runtime.js';
 import { canRead, readManifest, weightsId } from './manifest.js';
-import { addonPath, native } from './native.js';
+import { formatLibTorch } from '../scripts/libtorch.mjs';
+import { formatRecord } from '../scripts/prebuilt.mjs';
+import { addonChoice, addonPath, native } from './native.js';
 import { modelsDir } from './paths.js';
 import { findPythonTorch } from './python.js';
 
 export interface DoctorReport {
   addon: string;
+  /** Which binary the loader took and why (null: none loads; problems say why). */
+  binary: { kind: 'prebuilt' | 'source'; package?: string; why: string; torchLibraries: string[] } | null;
+  /** The LibTorch the loader found (LIBTORCH / Torch_DIR, a Python torch, the system). */
+  found: string | null;
+  /** Installed prebuilt addons and why each was not used (null: the one used, or fits). */
+  prebuilts: { name: string; record: string; refused: string | null }[];
   libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number };
   cuda?: { available: boolean; devices: number };
   blas?: { libraries: string[]; openblas: boolean; threads: number };
@@ -19,12 +27,25 @@ export interface DoctorReport {
 
 export function doctor(): DoctorReport {
   const problems: string[] = [];
-  const report: DoctorReport = { addon: addonPath(), python: findPythonTorch(), models: { dir: modelsDir(), networks: [] }, problems };
+  const choice = addonChoice();
+  const chosen = choice.chosen;
+  const report: DoctorReport = {
+    addon: addonPath(),
+    binary: chosen ? { kind: chosen.kind, package: chosen.name, why: chosen.why, torchLibraries: chosen.info.torchLibraries ?? [] } : null,
+    found: choice.libtorch ? formatLibTorch(choice.libtorch) : null,
+    prebuilts: choice.prebuilts.map((p) => ({ name: p.name, record: formatRecord(p.meta), refused: p.refused })),
+    python: findPythonTorch(),
+    models: { dir: modelsDir(), networks: [] },
+    problems,
+  };
+  problems.push(...choice.problems);
   let linked: string | undefined;
   try {
     const info = native().info();
     linked = info.torchVersion;
-    report.libtorch = { version: info.torchVersion, cmakeDir: info.torchDir, builtWithCuda: info.builtWithCuda, mkldnn: info.mkldnn, threads: info.threads };
+    // A prebuilt's compiled-in folder is the build machine's; it runs the LibTorch found here.
+    const cmakeDir = chosen?.kind === 'prebuilt' && choice.libtorch ? choice.libtorch.cmakeDir : info.torchDir;
+    report.libtorch = { version: info.torchVersion, cmakeDir, builtWithCuda: info.builtWithCuda, mkldnn: info.mkldnn, threads: info.threads };
     report.cuda = { available: info.cudaAvailable, devices: info.cudaDevices };
     const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
     report.blas = { libraries: info.blasLibraries, openblas, threads: info.blasThreads };
@@ -51,8 +72,12 @@ export function doctor(): DoctorReport {
 
 export function formatDoctor(r: DoctorReport): string {
   const lines = [`addon:       ${r.addon}`];
+  if (r.binary) lines.push(`  ${r.binary.kind === 'prebuilt' ? `prebuilt ${r.binary.package}` : 'source build'}: ${r.binary.why}`);
+  lines.push(`found:       ${r.found ?? 'no LibTorch'}`);
+  for (const p of r.prebuilts) lines.push(`prebuilt:    ${p.name} (${p.record})${p.refused ? `: not used, ${p.refused}` : ''}`);
   if (r.libtorch) {
     lines.push(`LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads}`);
+    if (r.binary?.torchLibraries.length) lines.push(`  libraries: ${r.binary.torchLibraries.join(', ')}`);
     lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);
     lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}${r.blas?.threads ? ` (OpenBLAS threads: ${r.blas.threads})` : ''}`);
     const mib = (r.cpuCacheLimit ?? 0) / 2 ** 20;

@@ -16,7 +16,7 @@ export { cpuCacheStats, emptyCpuCache, pendingJobs, setMaxPendingJobs, setThread
 export { ERROR_CODES, isDplError, type DplError, type DplErrorCode } from './errors.js';
 export type { Layer } from './layer-names.js';
 export { readManifest, weightsId, type ManifestEntry } from './manifest.js';
-export type { FloatTensor, ByteImage } from './tensor.js';
+export type { FloatTensor, ByteImage, ByteBatch } from './tensor.js';
 export {
   PerceptualSimilarity,
   Compare,
@@ -25,6 +25,7 @@ export {
   type PerceptualSimilarityOptions,
   type SimilarityWeightsFile,
 } from './similarity.js';
+export { convertLpipsWeights, LPIPS_TRUNKS, type ConvertLpipsOptions } from './lpips-weights.js';
 export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
 export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
 export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';
@@ -38,10 +39,27 @@ export {
   quickOptions as superResolutionQuickOptions,
 } from './benchmarks/super-resolution.js';
 export { SuperResolutionTrainer, type SuperResolutionTrainerOptions } from './benchmarks/super-resolution-trainer.js';
+export {
+  delineation,
+  DelineationOptions,
+  paperOptions as delineationPaperOptions,
+  quickOptions as delineationQuickOptions,
+} from './benchmarks/delineation.js';
+export { DelineationTrainer, type DelineationTrainerOptions, type DelineationEvaluation } from './benchmarks/delineation-trainer.js';
 export { makeSyntheticSrData, type SyntheticSrOptions } from './data/synthetic-sr.js';
 export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } from './data/coco.js';
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
+export {
+  autoencoder, AutoencoderOptions, paperOptions as autoencoderPaperOptions, quickOptions as autoencoderQuickOptions,
+} from './benchmarks/autoencoder.js';
+export { AutoencoderTrainer, type AutoencoderTrainerOptions } from './benchmarks/autoencoder-trainer.js';
+export { CodeSet, Probe, PROBES, fitProbe, trainProbe, type ProbeOptions, type ProbeResult, type ProbeMetrics } from './benchmarks/autoencoder-probes.js';
+export { ensureSvhn, openSvhn, SVHN_BASE_URL, SVHN_SPLITS, type SvhnSplit } from './data/svhn.js';
+export { ensureStl10, openStl10, stl10Folder, STL10_URL, STL10_MD5, type Stl10Split } from './data/stl10.js';
+export { ImageRecords, type ImageSet } from './data/image-records.js';
+export { readMatFile, readMatNumbers, streamMatData, writeMat, type MatFile, type MatVariable } from './data/mat.js';
+export { makeSyntheticAutoencoderData } from './data/synthetic-autoencoder.js';
 export { ensureMrd, listMrd, readMrdPair, formatMrdProgress, MRD_BASE_URL, type MrdPair, type MrdSplits, type MrdTile, type EnsureMrdOptions } from './data/mrd.js';
 export { loadTrainingBatch, loadWholeTile, trainingCrop, TileCache, type Crop, type MrdBatch } from './data/mrd-batches.js';
 export { makeSyntheticMrd, type SyntheticMrdOptions } from './data/synthetic-mrd.js';

@@ -1,9 +1,7 @@
-// Loads the compiled addon and describes what it exports.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+// Loads the native addon (a prebuilt or the source build, scripts/prebuilt.mjs) and describes what it exports.
+import { BUILD_COMMAND, chooseAddon, loadPlan, sourceBuild, type AddonChoice } from '../scripts/prebuilt.mjs';
 import { packageRoot } from './paths.js';
-import type { ByteImage, FloatTensor } from './tensor.js';
+import type { ByteBatch, ByteImage, FloatTensor } from './tensor.js';
 
 export interface NativeInfo {
   torchVersion: string;
@@ -71,6 +69,69 @@ export interface NativeSrTrainer {
   dispose(): void;
 }
 
+export interface NativeDelineationOptions {
+  layer: number;
+  iterations: number;
+  featureWeight: number;
+  lr: number;
+  seed: number;
+  device?: string;
+}
+
+export interface NativeDelineationTrainer {
+  readonly parameterCount: number;
+  readonly iterations: number;
+  step(images: FloatTensor, masks: FloatTensor): Promise<number>;
+  evaluate(images: FloatTensor, masks?: FloatTensor): Promise<{ probabilities: FloatTensor; bce?: number[] }>;
+  inspect(images: FloatTensor, masks: FloatTensor): Promise<{ skipsMade: FloatTensor[]; skipsAfter: FloatTensor[]; priorGradNorm: number }>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  stateDict(): Promise<Record<string, FloatTensor>>;
+  gradientReport(): { unetParametersWithGrad: number; unetParameters: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
+export interface NativeAutoencoderTrainer {
+  readonly parameterCount: number;
+  step(images: ByteBatch): Promise<number>;
+  evaluate(images: ByteBatch, wantImages: boolean): Promise<{ losses: Float64Array; input?: FloatTensor; output?: FloatTensor }>;
+  encode(images: ByteBatch): Promise<FloatTensor>;
+  save(path: string, withOptimizer: boolean): Promise<void>;
+  load(path: string): Promise<boolean>;
+  state(): Promise<Record<string, FloatTensor>>;
+  setState(state: Record<string, FloatTensor>): Promise<void>;
+  gradientReport(): { modelParametersWithGrad: number; lossNetworkParametersWithGrad: number };
+  dispose(): void;
+}
+
+export interface NativeCodeSet {
+  readonly size: number;
+  readonly dim: number;
+  dispose(): void;
+}
+
+export interface ProbeMetrics {
+  /** MSE over every output (against one-hot targets). */
+  loss: number;
+  /** Mean over samples of the L1 norm of output - target. */
+  l1: number;
+  /** Mean over samples of the L2 norm of output - target. */
+  l2: number;
+  /** Share of samples whose largest output is the label. */
+  accuracy: number;
+}
+
+export interface NativeProbe {
+  readonly parameterCount: number;
+  trainEpoch(set: NativeCodeSet, order: Int32Array, batch: number): Promise<number>;
+  evaluate(set: NativeCodeSet): Promise<ProbeMetrics>;
+  keepBest(): Promise<void>;
+  restoreBest(): Promise<boolean>;
+  state(): Promise<Record<string, FloatTensor>>;
+  setState(state: Record<string, FloatTensor>): Promise<void>;
+  dispose(): void;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   resizeImages(images: FloatTensor, h: number, w: number, mode: string, antialias: boolean): Promise<FloatTensor>;
@@ -82,6 +143,13 @@ export interface NativeAddon {
     lossNetwork: NativeLossNetwork | null,
     options: { factor: number; layer: number; seed: number; lr: number; pixelWeight: number; tvWeight: number; device?: string },
   ): Promise<NativeSrTrainer>;
+  createDelineationTrainer(lossNetwork: NativeLossNetwork | null, options: NativeDelineationOptions): Promise<NativeDelineationTrainer>;
+  createAutoencoderTrainer(
+    lossNetwork: NativeLossNetwork | null,
+    options: { side: number; pad: number; codeSize: number; layer: number; seed: number; lr: number; device?: string },
+  ): Promise<NativeAutoencoderTrainer>;
+  createCodeSet(codes: FloatTensor, labels: { data: Uint8Array; shape: [number] }, options: { classes: number; device: string }): Promise<NativeCodeSet>;
+  createProbe(options: { inputs: number; hidden: number[]; classes: number; seed: number; lr: number; device: string }): Promise<NativeProbe>;
   /** Resolves once later jobs run with n threads (set on the tensor worker). */
   setThreads(n: number): Promise<void>;
   pendingJobs(): number;
@@ -117,26 +185,49 @@ export interface NativeInternal {
 }
 
 let addon: NativeAddon | undefined;
+let choice: AddonChoice | undefined;
 
-export const addonPath = (): string => join(packageRoot, 'build', 'Release', 'dpl_torch.node');
+/**
+ * Which addon this process runs and why: a prebuilt platform package that fits the
+ * LibTorch found, or the source build (scripts/prebuilt.mjs tries each in a child
+ * process first). Made once per process; doctor shows it.
+ */
+export function addonChoice(): AddonChoice {
+  choice ??= chooseAddon({ root: packageRoot });
+  return choice;
+}
 
-/** The addon, loaded on first use; a clear error naming the remedy if it was never built. */
+/** The addon file loaded (or that would be): the chosen one, else where the source build goes. */
+export const addonPath = (): string => addonChoice().chosen?.path ?? sourceBuild(packageRoot).path;
+
+/**
+ * Says once, on stderr, what was passed over when the loader fell back to a source
+ * build not made for the LibTorch found (one made for it needs no word).
+ */
+function warnAboutFallback(c: AddonChoice): void {
+  const passed = [...c.problems, ...c.prebuilts.filter((p) => p.refused).map((p) => `prebuilt ${p.name} not used: ${p.refused}`)];
+  if (c.chosen?.fallback && passed.length) {
+    console.warn(`dpl-torch: using the source build ${c.chosen.path} (${c.chosen.why}); ${passed.join('; ')}`);
+  }
+}
+
+/** The addon, loaded on first use; an error naming what was found and the remedy when none loads. */
 export function native(): NativeAddon {
   if (addon) return addon;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    throw new Error(
-      `dpl-torch's native addon is not built (${path} is missing). ` +
-        'Run `npm rebuild dpl-torch` (or `npm run build:native` in a checkout); it needs LibTorch, see the README.',
-    );
-  }
+  const c = addonChoice();
+  if (!c.chosen) throw new Error(c.message ?? 'dpl-torch: no native addon loads here');
   try {
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon = loadPlan(c.chosen.plan) as NativeAddon;
   } catch (e) {
     throw new Error(
-      `dpl-torch's native addon failed to load: ${(e as Error).message}. ` +
-        'If LibTorch moved or was upgraded, rebuild with `npm rebuild dpl-torch`.',
+      `dpl-torch's native addon ${c.chosen.path} loaded in a test process but failed here: ${(e as Error).message}. ` +
+        `If LibTorch moved or was upgraded, run \`${BUILD_COMMAND}\` (npm run build:native in a checkout).`,
     );
   }
+  warnAboutFallback(c);
+  // Queued before any other work on the tensor thread, so every CUDA step sees it.
+  const tf32 = process.env.DPL_TORCH_TF32;
+  if (tf32 === '0' || tf32 === '1') void addon.internal.benchSetTf32(tf32 === '1');
+  else if (tf32 !== undefined) console.warn(`dpl-torch: DPL_TORCH_TF32 must be 0 or 1, got '${tf32}'; ignored`);
   return addon;
 }

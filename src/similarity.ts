@@ -57,6 +57,9 @@ export type SimilarityWeightsFile = z.infer<typeof WeightsFile>;
 
 /** Reads and checks a weights file written by PerceptualSimilarity.saveWeights. */
 export function readSimilarityWeights(file: string): SimilarityWeightsFile {
+  if (/\.(pth|pt)$/i.test(file)) {
+    throw new Error(`'${file}' is a PyTorch file, not a dpl-torch weights file; LPIPS's .pth weights convert with \`npx dpl-torch convert-lpips-weights ${file} OUT.json\` (or convertLpipsWeights)`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));

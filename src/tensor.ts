@@ -1,5 +1,6 @@
 // The shapes that cross the boundary to native code.
-// Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC.
+// Float images and features: Float32Array, NCHW. 8-bit images: Uint8Array, HWC;
+// 8-bit batches (datasets kept as bytes, converted on the native side): Uint8Array, NCHW.
 import { dplError } from './errors.js';
 
 export interface FloatTensor {
@@ -10,6 +11,12 @@ export interface FloatTensor {
 export interface ByteImage {
   data: Uint8Array;
   shape: [number, number, number];
+}
+
+/** A batch of 8-bit RGB images, NCHW. */
+export interface ByteBatch {
+  data: Uint8Array;
+  shape: [number, number, number, number];
 }
 
 /**
@@ -34,6 +41,17 @@ export function checkByteImage(img: unknown, what: string): asserts img is ByteI
   }
   checkShape(v.shape, v.data.length, what, 3);
   if (v.shape[2] !== 3) throw dplError('ERR_DPL_SHAPE', `${what} must have 3 channels (HWC RGB), got ${v.shape[2]}`);
+}
+
+/** Throws naming `what` unless `b` is an 8-bit RGB batch [n, 3, h, w] (codes as checkFloatTensor). */
+export function checkByteBatch(b: unknown, what: string): asserts b is ByteBatch {
+  const v = b as Partial<ByteBatch> | null;
+  if (!v || !(v.data instanceof Uint8Array) || !Array.isArray(v.shape)) {
+    const code = v && ArrayBuffer.isView(v.data) ? 'ERR_DPL_DTYPE' : 'ERR_DPL_ARG';
+    throw dplError(code, `${what} must be { data: Uint8Array, shape: [n, 3, h, w] }`);
+  }
+  checkShape(v.shape, v.data.length, what, 4);
+  if (v.shape[1] !== 3) throw dplError('ERR_DPL_SHAPE', `${what} must have 3 channels (NCHW RGB), got ${v.shape[1]}`);
 }
 
 function checkShape(shape: number[], length: number, what: string, rank?: number): void {

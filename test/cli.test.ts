@@ -106,7 +106,7 @@ describe('single-run commands (similarity, super-resolution)', () => {
     '--epochs', '1', '--batch', '12', '--allow-random-weights', '--models-dir', TEST_MODELS, '--out', out];
   const srArgs = (out: string, epochs: number, steps: number) => ['super-resolution', '--network', 'alexnet', '--layer', '1', '--coco', sr.coco,
     '--tests', sr.tests, '--out', out, '--epochs', String(epochs), '--steps', String(steps), '--train-images', '8', '--val-images', '2',
-    '--hr-size', '32', '--batch', '2', '--models', TEST_MODELS];
+    '--hr-size', '32', '--batch', '2', '--test-images', '2', '--models', TEST_MODELS];
 
   it('both print progress on stderr and the metrics on stdout in one format', () => {
     const runs = [
@@ -184,6 +184,15 @@ describe('single-run commands (similarity, super-resolution)', () => {
       ctrlC.dispose();
     }
     expect(process.listeners('SIGINT')).toEqual(before);
+  });
+
+  it('delineation refuses a layer past the network\'s end before it reads any data', () => {
+    const r = cli(['delineation', '--network', 'vgg19', '--layer', '37', '--mrd', join(tmp, 'no-mrd-here')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--layer 37 is past the end of vgg19: it has 37 children, so layers run 0\.\.36/);
+    expect(r.stderr).not.toMatch(/MRD/);
+    expect(cli(['delineation', '--network', 'vgg19', '--mrd', join(tmp, 'x')]).stderr).toMatch(/--layer is required/);
+    expect(cli(['--help']).stdout).toMatch(/^  delineation +train and evaluate one road-delineation U-Net/m);
   });
 
   it('quotes the command that resumes a run', () => {

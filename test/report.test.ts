@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writePng } from '../src/data/image.js';
-import { writeReport, type ReportFiles } from '../src/study/report.js';
+import { sampleImages, writeReport, type ReportFiles } from '../src/study/report.js';
 import { ResultsStore, type RunIdentity } from '../src/study/store.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -57,6 +57,12 @@ beforeAll(async () => {
 });
 
 describe('study report', () => {
+  it('shows a run\'s sample images in reading order: SR input | output | target, delineation input | truth | prediction', () => {
+    expect(sampleImages(['samples/a-hr.png', 'samples/a-sr.png', 'samples/a-lr.png'])).toEqual(['samples/a-lr.png', 'samples/a-sr.png', 'samples/a-hr.png']);
+    expect(sampleImages(['metrics.json', 'samples/t-prediction.png', 'samples/t-truth.png', 'samples/t-input.png']))
+      .toEqual(['samples/t-input.png', 'samples/t-truth.png', 'samples/t-prediction.png']);
+  });
+
   it('writes HTML, Markdown, CSV and JSON', () => {
     for (const f of Object.values(files)) expect(existsSync(f)).toBe(true);
     const csv = readFileSync(files.csv, 'utf8').trim().split('\n');

@@ -73,5 +73,8 @@ describe('shards', () => {
     expect(runCost(find('similarity', 'vgg16', 'lin'))).toBeGreaterThan(10 * runCost(find('similarity', 'vgg16', 'baseline')));
     expect(runCost(find('super-resolution', 'vgg16', 'x4', 29))).toBeGreaterThan(runCost(find('super-resolution', 'vgg16', 'x4', 3)));
     expect(runCost(find('super-resolution', 'vgg19', 'x4', 35))).toBeGreaterThan(runCost(find('super-resolution', 'alexnet', 'x4', 11)));
+    expect(runCost(find('delineation', 'vgg16', 'unet', 29))).toBeGreaterThan(runCost(find('delineation', 'vgg16', 'unet', 3)));
+    // A delineation run trains 100 epochs of 1,108 crops through K = 3 passes: far above a similarity baseline.
+    expect(runCost(find('delineation', 'alexnet', 'unet', 1))).toBeGreaterThan(runCost(find('similarity', 'alexnet', 'baseline')));
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStudyConfig, readStudyConfig } from '../src/study/config.js';
 import { planRuns } from '../src/study/plan.js';
 import { preset } from '../src/study/presets.js';
-import { defaultRegistry, type Registry, type StudyBenchmark } from '../src/study/registry.js';
+import { defaultDataDir, defaultRegistry, type Registry, type StudyBenchmark } from '../src/study/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dpl-study-config-'));
 const file = (name: string, text: string) => {
@@ -54,7 +54,7 @@ out: runs/mine
     ['layer out of range', { benchmarks: ['similarity'], layers: { alexnet: [13] } }, /layers\.alexnet: layer 13 is out of range \(0\.\.12\)/],
     ['bad repetitions', { benchmarks: ['similarity'], repetitions: 0 }, /repetitions/],
     ['too few seeds', { benchmarks: ['similarity'], repetitions: 3, seeds: [1] }, /seeds: needs one seed per repetition/],
-    ['bad device', { benchmarks: ['similarity'], device: 'gpu' }, /device: use 'cpu', 'cuda' or 'cuda:N'/],
+    ['bad device', { benchmarks: ['similarity'], device: 'gpu' }, /device: use 'auto', 'cpu', 'cuda' or 'cuda:N'/],
     ['bad weights', { benchmarks: ['similarity'], weights: 'random' }, /weights: .*imagenet.*any/],
     ['bad variants', { benchmarks: { similarity: { variants: [] } } }, /benchmarks\.similarity\.variants/],
     ['bad option type', { benchmarks: { similarity: { options: 3 } } }, /benchmarks\.similarity\.options/],
@@ -124,9 +124,21 @@ describe('run plan', () => {
     expect(count('similarity', 'baseline')).toBe(14);
     expect(count('similarity', 'lin')).toBe(14 * 4);
     expect(count('super-resolution', 'x4')).toBe(56 * 4);
+    // Autoencoding: 56 (network, layer) runs plus the pixel-loss baseline per dataset, 4 repetitions.
+    expect(count('autoencoder', 'svhn')).toBe(57 * 4);
+    expect(count('autoencoder', 'stl10')).toBe(57 * 4);
+    const pixel = runs.filter((r) => r.identity.network === 'pixel');
+    expect(pixel).toHaveLength(2 * 4);
+    expect(pixel.every((r) => r.identity.benchmark === 'autoencoder' && r.identity.layers.length === 0)).toBe(true);
+    const ae = runs.find((r) => r.identity.benchmark === 'autoencoder')!;
+    expect(ae.spec.options).toMatchObject({ epochs: 50, patience: 10, batchSize: 256, probeEpochs: 500, probePatience: 25, download: true });
     expect(runs.every((r) => r.spec.options.weights === 'imagenet')).toBe(true);
     const sr = runs.find((r) => r.identity.benchmark === 'super-resolution')!;
     expect(sr.spec.options).toMatchObject({ epochs: 80, stepsPerEpoch: 2500, batchSize: 4, hrSize: 288, download: true });
+    expect(count('delineation', 'unet')).toBe(56 * 4);
+    const del = runs.find((r) => r.identity.benchmark === 'delineation')!;
+    expect(del.spec.options).toMatchObject({ epochs: 100, batchSize: 8, lr: 1e-3, cropSize: 224, iterations: 3, featureWeight: 0.01, threshold: 0.3, tolerance: 3, download: true });
+    expect(del.spec.options.mrd).toBe(join(defaultDataDir('delineation'), 'mrd'));
   });
 
   it('lays out the quick preset on a few networks with any weights', async () => {
@@ -136,5 +148,7 @@ describe('run plan', () => {
     const runs = planRuns(parseStudyConfig(p.config), registry, p.scale, '/tmp/quick');
     expect(runs.every((r) => r.spec.options.weights === 'any')).toBe(true);
     expect(runs.filter((r) => r.identity.benchmark === 'super-resolution')).toHaveLength(4 * 3);
+    expect(runs.filter((r) => r.identity.benchmark === 'delineation')).toHaveLength(4 * 3);
+    expect(runs.filter((r) => r.identity.benchmark === 'autoencoder')).toHaveLength(2 * (4 * 3 + 1));
   });
 });

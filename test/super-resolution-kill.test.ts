@@ -1,5 +1,6 @@
 // A CLI training run killed with SIGKILL mid-epoch resumes from its last
-// checkpoint and completes without redoing finished epochs. The CLI runs from
+// checkpoint, completes without redoing finished epochs, and ends with the
+// metrics of an uninterrupted run. The CLI runs from
 // a fresh tsc build (outDir .test-dist-sr, a child of the package root so the
 // addon and node_modules resolve as from dist/).
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSyntheticSrData } from '../src/data/synthetic-sr.js';
 import { packageRoot } from '../src/paths.js';
+import { killAtStep } from './helpers/kill.js';
 import { TEST_MODELS } from './helpers/models.js';
 
 const out = join(packageRoot, '.test-dist-sr');
 const root = mkdtempSync(join(tmpdir(), 'dpl-sr-kill-'));
-let args: string[];
+let args: (out: string) => string[];
 
 beforeAll(async () => {
   const tsc = spawnSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', out], {
@@ -21,37 +23,23 @@ beforeAll(async () => {
   });
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
   const data = await makeSyntheticSrData(join(root, 'data'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
-  args = [join(out, 'cli', 'main.js'), 'super-resolution', '--network', 'vgg16', '--layer', '3', '--coco', data.coco, '--tests', data.tests,
-    '--out', join(root, 'run'), '--epochs', '3', '--steps', '20', '--train-images', '8', '--val-images', '2', '--hr-size', '32',
-    '--batch', '2', '--checkpoint-every', '1', '--models', TEST_MODELS];
+  args = (run) => [join(out, 'cli', 'main.js'), 'super-resolution', '--network', 'vgg16', '--layer', '3', '--coco', data.coco, '--tests', data.tests,
+    '--out', run, '--epochs', '3', '--steps', '20', '--train-images', '8', '--val-images', '2', '--hr-size', '32',
+    '--batch', '2', '--checkpoint-every', '1', '--test-images', '2', '--models', TEST_MODELS];
 });
 afterAll(() => {
   rmSync(out, { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
 });
 
-it('resumes after SIGKILL mid-epoch and completes', async () => {
+it('resumes after SIGKILL mid-epoch and completes with the metrics of an uninterrupted run', async () => {
+  const whole = spawnSync(process.execPath, args(join(root, 'whole')), { encoding: 'utf8' });
+  expect(whole.status, whole.stderr).toBe(0);
   const statePath = join(root, 'run', 'state.json');
-  const child = spawn(process.execPath, args, { stdio: 'ignore' });
-  const exited = new Promise((r) => child.on('exit', r));
   // Kill once epoch 1 is done and epoch 2 is under way.
-  let killedAt = -1;
-  while (killedAt < 0) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (child.exitCode !== null) throw new Error('the run finished before it could be killed');
-    try {
-      const s = JSON.parse(readFileSync(statePath, 'utf8'));
-      if (s.globalStep >= 23) {
-        child.kill('SIGKILL');
-        killedAt = s.globalStep;
-      }
-    } catch {
-      // not written yet
-    }
-  }
-  await exited;
+  const killedAt = await killAtStep(spawn(process.execPath, args(join(root, 'run')), { stdio: 'ignore' }), statePath, 23);
   expect(existsSync(join(root, 'run', 'best.pt'))).toBe(true);
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args(join(root, 'run')), { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   const resumed = Number(/resumed at step (\d+)/.exec(r.stderr)?.[1]); // the run's log is on stderr, its metrics on stdout
   expect(resumed).toBeGreaterThanOrEqual(killedAt);
@@ -62,4 +50,6 @@ it('resumes after SIGKILL mid-epoch and completes', async () => {
   const state = JSON.parse(readFileSync(statePath, 'utf8'));
   expect(state.globalStep).toBe(60);
   expect(state.history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2, 3]);
+  const metrics = (run: string) => JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+  expect(metrics(join(root, 'run'))).toEqual(metrics(join(root, 'whole')));
 });

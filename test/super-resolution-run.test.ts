@@ -68,14 +68,22 @@ describe('super-resolution data', () => {
     expect(lines.some((l) => l.includes('train2014.zip'))).toBe(true);
     expect(train).toHaveLength(10);
     expect([...train].sort()).toEqual(train);
+    // The 19 GB of COCO zips are not kept once unpacked; the marker stops a second download.
+    expect(existsSync(join(dir, 'downloads', 'train2014.zip'))).toBe(false);
+    expect(existsSync(join(dir, 'downloads', 'train2014.zip.unpacked'))).toBe(true);
+    const requests = server.requests.length;
+    expect(await ensureCoco(dir, 'train2014', { download: true, baseUrl: urls.coco })).toEqual(train);
+    expect(server.requests.length).toBe(requests);
     const a = selectImages(train, 4, 7);
     expect(selectImages(train, 4, 7)).toEqual(a);
     expect(selectImages(train, 4, 8)).not.toEqual(a);
     expect(() => selectImages(train, 11, 0)).toThrow(/only 10/);
 
-    const tests = await ensureTestSets(join(root, 'data', 'tests'), { download: true, selfExSrBaseUrl: urls.selfExSR, bsdsUrl: urls.bsds });
-    expect([tests.set5.length, tests.set14.length, tests.bsd100.length]).toEqual([5, 14, 14]);
+    const tests = await ensureTestSets(join(root, 'data', 'tests'), { download: true, selfExSrBaseUrl: urls.selfExSR, bsdsUrl: urls.bsds, count: 5 });
+    expect([tests.set5.length, tests.set14.length, tests.bsd100.length]).toEqual([5, 5, 5]);
+    expect(tests.set14.every((p) => /image_SRF_2\/img_\d{3}_SRF_2_HR\.png$/.test(p))).toBe(true);
     expect(tests.bsd100.every((p) => p.includes(join('images', 'test')))).toBe(true);
+    expect(existsSync(join(root, 'data', 'tests', 'downloads', 'BSDS300-images.tgz'))).toBe(false);
     await expect(ensureCoco(join(root, 'nothing'), 'val2014')).rejects.toThrow(/--download/);
   });
 });
@@ -83,7 +91,7 @@ describe('super-resolution data', () => {
 describe('super-resolution benchmark', () => {
   const options = (): SuperResolutionOptions => ({
     coco: join(root, 'dl', 'coco'), tests: join(root, 'dl', 'tests'), download: true, urls,
-    trainImages: 8, valImages: 2, epochs: 2, stepsPerEpoch: 3, batchSize: 2, hrSize: 32, checkpointEvery: 1, samples: 1,
+    trainImages: 8, valImages: 2, epochs: 2, stepsPerEpoch: 3, batchSize: 2, hrSize: 32, checkpointEvery: 1, samples: 1, testImages: 3,
   });
   const spec = (): RunSpec => ({
     benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 1, options: options(),

@@ -155,6 +155,18 @@ describe('trainLoop', () => {
     await expect(trainLoop(loopOptions(join(root, 'whole'), new FileModel(), { key: { lr: 2 } }))).rejects.toThrow(/other settings/);
   });
 
+  it('saves what was trained before a batch that cannot be read, and resumes there', async () => {
+    const dir = join(root, 'bad-batch');
+    const m = new FileModel();
+    const broken = (epoch: number, step: number) => (epoch === 1 && step === 2 ? Promise.reject(new Error('cannot decode tile 7')) : Promise.resolve(epoch * 10 + step));
+    await expect(trainLoop(loopOptions(dir, m, { checkpointEvery: 100, load: broken }))).rejects.toThrow('cannot decode tile 7');
+    expect(readTrainState(dir)).toMatchObject({ globalStep: 7, epoch: 1, step: 2, checkpoint: 'ckpt-7.pt' });
+    const again = new FileModel();
+    const r = await trainLoop(loopOptions(dir, again));
+    expect(r.state.history.map((h) => h.trainLoss)).toEqual([2, 12, 22, 32]);
+    expect(again.w).toBe(340);
+  });
+
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const dir = join(root, 'nan');
     const m = new FileModel();
@@ -164,5 +176,18 @@ describe('trainLoop', () => {
     }))).rejects.toThrow(/diverged: the loss was NaN at epoch 2, step 4; the last good checkpoint \(ckpt-8\.pt\) is kept/);
     expect(readTrainState(dir)?.checkpoint).toBe('ckpt-8.pt');
     expect(existsSync(join(dir, 'ckpt-8.pt'))).toBe(true);
+  });
+
+  it('stops on a step the native guard refuses, saving nothing after the last good checkpoint', async () => {
+    const dir = join(root, 'refused');
+    await expect(trainLoop(loopOptions(dir, new FileModel(), {
+      checkpointEvery: 2,
+      step: async (b) => {
+        if (b === 13) throw new Error('the training loss is nan; the step was not applied');
+        return b;
+      },
+    }))).rejects.toThrow(/toy training stopped at epoch 2, step 4: the training loss is nan; the step was not applied; the last good checkpoint \(ckpt-8\.pt\) is kept/);
+    expect(readTrainState(dir)).toMatchObject({ checkpoint: 'ckpt-8.pt', globalStep: 8 });
+    expect(readdirSync(dir).filter((f) => f.startsWith('ckpt-'))).toEqual(['ckpt-8.pt']);
   });
 });

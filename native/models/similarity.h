@@ -1,16 +1,14 @@
-// Deep perceptual similarity (LPIPS-style) on any loss network: per-layer
-// channel-normalised squared feature differences, reduced over channels (plain
-// sum or learned non-negative weights) and space, summed over layers. Also the
-// judge network and one Adam step for training on 2AFC triplets.
+// The learned part of deep perceptual similarity (LPIPS-style) on any loss
+// network's features: per-layer channel-normalised squared feature differences,
+// reduced over channels (plain sum or learned non-negative weights) and space,
+// summed over layers; and the judge network that turns two distances into the
+// chance that the second patch was preferred.
 #pragma once
-#include <napi.h>
+#include <ATen/core/Generator.h>
 #include <torch/torch.h>
 
-#include <memory>
 #include <string>
 #include <vector>
-
-#include "loss_network.h"
 
 namespace dpl {
 
@@ -18,15 +16,7 @@ namespace dpl {
 // spatial means, or each channel's values sorted.
 enum class Branch { Spatial, Mean, Sort };
 
-struct SimilarityOptions {
-  std::vector<int64_t> layers;
-  std::vector<Branch> branches;  // from `compare`: spatial | mean | sort | spatial+mean | spatial+sort
-  bool channel_norm = true;
-  bool learned = false;    // per-channel weights (else a plain channel sum)
-  bool trainable = false;  // tune/scratch: the trunk trains too
-  uint64_t seed = 0;       // init of channel weights and judge; dropout stream
-  int64_t probe_size = 64; // image side for the channel-count probe
-};
+std::vector<Branch> ParseCompare(const std::string& compare);
 
 // eps inside the square root of the channel norm: y / sqrt(sum_c y^2 + eps).
 // LPIPS divides by sqrt(sum) + eps, whose gradient is NaN where all channels
@@ -34,34 +24,25 @@ struct SimilarityOptions {
 // float32), and values differ from LPIPS by < eps/(2 sum) relative.
 constexpr double kNormEps = 1e-10;
 
-struct Similarity {
-  std::shared_ptr<LossNet> net;
-  SimilarityOptions opts;
-  std::vector<int64_t> channels;       // per layer
-  std::vector<torch::Tensor> weights;  // per (layer, branch), shape [C], when learned
-  mutable torch::nn::Sequential judge{nullptr};  // forward() is non-const
-  std::unique_ptr<torch::optim::Adam> optimizer;
-  torch::Tensor rng_state;  // CPU generator state used for this model's randomness
+struct SimilarityHeadImpl : torch::nn::Module {
+  // `channels`: per layer. With `learned`, one weight vector per (layer, branch),
+  // LPIPS's 1x1-conv init clamped to >= 0, and the judge with PyTorch's Linear
+  // init, all drawn from `gen` (on the CPU; move the module afterwards).
+  SimilarityHeadImpl(const std::vector<int64_t>& channels, std::vector<Branch> branches, bool channel_norm, bool learned,
+                     at::Generator gen);
 
-  Similarity(std::shared_ptr<LossNet> net, SimilarityOptions opts);
-
-  // D(a, b) per image, shape [N]. `training` enables channel dropout.
-  torch::Tensor Distance(const torch::Tensor& a, const torch::Tensor& b, bool training) const;
-  torch::Tensor DistanceFromFeatures(const std::vector<torch::Tensor>& fa, const std::vector<torch::Tensor>& fb,
-                                     bool training) const;
+  // D(a, b) per image, shape [N], from the features of a and b at each layer.
+  // `training` enables channel dropout (learned weights only).
+  torch::Tensor Distance(const std::vector<torch::Tensor>& fa, const std::vector<torch::Tensor>& fb, bool training);
   // Judge probability that p1 was chosen, from d0, d1 ([N] each) -> [N].
-  torch::Tensor Judge(const torch::Tensor& d0, const torch::Tensor& d1) const;
-  // Parameters the optimiser updates, in a fixed order (checkpoints rely on it).
-  std::vector<torch::Tensor> Parameters() const;
-  // One Adam step on a batch of triplets; returns {BCE, grad norm}.
-  std::pair<double, double> TrainStep(const torch::Tensor& ref, const torch::Tensor& p0, const torch::Tensor& p1,
-                                      const torch::Tensor& judge, double lr);
-  void SaveCheckpoint(const std::string& path, const std::string& meta) const;
-  std::string LoadCheckpoint(const std::string& path);
+  torch::Tensor Judge(const torch::Tensor& d0, const torch::Tensor& d1);
+
+  std::vector<Branch> branches;
+  bool channel_norm;
+  bool learned;
+  std::vector<torch::Tensor> weights;  // per (layer, branch), shape [C], when learned
+  torch::nn::Sequential judge{nullptr};
 };
-
-std::vector<Branch> ParseCompare(const std::string& compare);
-
-void InitSimilarity(Napi::Env env, Napi::Object exports);
+TORCH_MODULE(SimilarityHead);
 
 }  // namespace dpl

@@ -46,6 +46,8 @@ export const SuperResolutionOptions = z.object({
   tvWeight: z.number().nonnegative().default(0),
   /** Test images as 288-style crops (the spec) or at native resolution (cropped to a multiple of the factor). */
   testResolution: z.enum(['crop', 'native']).default('crop'),
+  /** Evaluate on the first this many images of each test set (default: the whole sets, 5, 14 and 100, checked). */
+  testImages: int(1).optional(),
   /** Save a resumable checkpoint every this many steps (and at each epoch end). */
   checkpointEvery: int(1).default(250),
   /** Test images per set whose LR, output and HR are saved as PNGs. */
@@ -85,6 +87,7 @@ export function quickOptions(dataRoot: string): SuperResolutionOptions {
     batchSize: 2,
     hrSize: 80,
     samples: 1,
+    testImages: 3,
   };
 }
 
@@ -105,7 +108,7 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   // Data: seeded subsets of the sorted names, prepared once into a cache file.
   const train = selectImages(await ensureCoco(o.coco, 'train2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.trainImages, o.dataSeed);
   const val = selectImages(await ensureCoco(o.coco, 'val2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.valImages, o.dataSeed);
-  const tests = await ensureTestSets(o.tests, { ...fetchOpts, download: o.download, selfExSrBaseUrl: o.urls.selfExSR, bsdsUrl: o.urls.bsds });
+  const tests = await ensureTestSets(o.tests, { ...fetchOpts, download: o.download, selfExSrBaseUrl: o.urls.selfExSR, bsdsUrl: o.urls.bsds, count: o.testImages });
   writeJsonAtomic(join(ctx.dir, 'data.json'), { dataSeed: o.dataSeed, train: train.map((p) => basename(p)), val: val.map((p) => basename(p)) });
   const cacheDir = o.cacheDir ?? join(o.coco, '.dpl-torch-prepared');
   const prep = (paths: string[], what: string) =>

@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { LossNetwork } from '../loss-network.js';
 import { studyLayers } from '../networks.js';
 import { Compare, PerceptualSimilarity, readSimilarityWeights } from '../similarity.js';
+import { resolveDevice } from '../device.js';
 import { intList, type Command } from './command.js';
 
 export const distanceCommand: Command = {
   summary: 'print the perceptual distance between two images (PNG/JPEG, resized to 64x64)',
   usage:
     'a.png b.png --network NAME [--layers 1,4,7,11] [--weights FILE] [--compare spatial|mean|sort|spatial+mean|spatial+sort]\n' +
-    '    [--no-channel-norm] [--normalization imagenet|lpips] [--size 64] [--device cpu|cuda] [--models-dir DIR]',
+    '    [--no-channel-norm] [--normalization imagenet|lpips] [--size 64] [--device auto|cpu|cuda] [--models-dir DIR]',
   async run(args) {
     const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
       network: { type: 'string' }, layers: { type: 'string' }, weights: { type: 'string' }, compare: { type: 'string' },
@@ -25,7 +26,7 @@ export const distanceCommand: Command = {
     if (!Number.isInteger(size) || size < 1) throw new Error(`--size must be a positive integer, got '${values.size}'`);
     const normalization = values.normalization ?? file?.normalization ?? 'imagenet';
     if (normalization !== 'imagenet' && normalization !== 'lpips') throw new Error(`--normalization must be imagenet or lpips, got '${normalization}'`);
-    const net = await LossNetwork.load(network, { device: values.device, modelsDir: values['models-dir'], normalization });
+    const net = await LossNetwork.load(network, { device: resolveDevice(values.device), modelsDir: values['models-dir'], normalization });
     if (!net.pretrained) console.error(`note: ${network} is exported with random weights (${net.weightsId}), not ImageNet's`);
     const sim = new PerceptualSimilarity({
       network: net, layers: intList(values.layers, '--layers') ?? file?.layers ?? studyLayers(network), compare: compare.data,

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // dpl-torch command line: one file per command under src/cli/.
+import { autoencoderCommand } from './autoencoder.js';
+import { convertLpipsWeightsCommand } from './convert-lpips-weights.js';
+import { delineationCommand } from './delineation.js';
 import { distanceCommand } from './distance.js';
 import { doctorCommand } from './doctor.js';
 import { exportNetworksCommand } from './export-networks.js';
@@ -19,12 +22,15 @@ const COMMANDS: Record<string, Command> = {
   recommend: recommendCommand,
   similarity: similarityCommand,
   distance: distanceCommand,
+  'convert-lpips-weights': convertLpipsWeightsCommand,
   'super-resolution': superResolutionCommand,
+  delineation: delineationCommand,
+  autoencoder: autoencoderCommand,
   slurm: slurmCommand,
 };
 
 function usage(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`);
   return `usage: dpl-torch <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n'dpl-torch <command> --help' shows a command's options.`;
 }
 

@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { similarity, SIMILARITY_VARIANTS } from '../benchmarks/similarity.js';
 import { studyLayers } from '../networks.js';
-import { intList, type Command } from './command.js';
+import { resolveDevice } from '../device.js';
 import { writeJsonAtomic } from '../training/atomic.js';
+import { checkLayers, int, intList, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
 
 export const similarityCommand: Command = {
@@ -12,7 +13,7 @@ export const similarityCommand: Command = {
   usage:
     '--network NAME --bapps DIR [--layers 3,8,15,29] [--variant baseline|lin|tune|scratch] [--download] [--base-url URL]\n' +
     '    [--out DIR] [--epochs N] [--batch N] [--compare spatial|mean|sort|spatial+mean|spatial+sort] [--no-channel-norm]\n' +
-    '    [--normalization imagenet|lpips] [--seed N] [--device cpu|cuda] [--models-dir DIR] [--allow-random-weights] [--checkpoint-steps N]',
+    '    [--normalization imagenet|lpips] [--seed N] [--device auto|cpu|cuda] [--models-dir DIR] [--allow-random-weights] [--checkpoint-steps N]',
   async run(args) {
     const { values } = parseArgs({ args, strict: true, options: {
       network: { type: 'string' }, layers: { type: 'string' }, variant: { type: 'string', default: 'baseline' },
@@ -27,26 +28,22 @@ export const similarityCommand: Command = {
     if (!(SIMILARITY_VARIANTS as readonly string[]).includes(values.variant)) {
       throw new Error(`--variant must be one of ${SIMILARITY_VARIANTS.join(', ')}, got '${values.variant}'`);
     }
-    const num = (v: string | undefined, name: string) => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got '${v}'`);
-      return n;
-    };
     const layers = intList(values.layers, '--layers') ?? studyLayers(values.network);
-    const seed = num(values.seed, 'seed')!;
+    checkLayers(values.network, layers, '--layers');
+    const device = resolveDevice(values.device);
+    const seed = int(values.seed, '--seed')!;
     const options: Record<string, unknown> = {
       bappsDir: resolve(values.bapps), download: values.download ?? false, baseUrl: values['base-url'],
-      epochs: num(values.epochs, 'epochs'), batch: num(values.batch, 'batch'), compare: values.compare,
+      epochs: int(values.epochs, '--epochs'), batch: int(values.batch, '--batch'), compare: values.compare,
       channelNorm: !values['no-channel-norm'], normalization: values.normalization,
-      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: num(values['checkpoint-steps'], 'checkpoint-steps'),
+      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: int(values['checkpoint-steps'], '--checkpoint-steps'),
     };
     for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
     const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;
     const out = resolve(values.out);
     const dir = join(out, name);
     const spec = { benchmark: 'similarity' as const, network: values.network, layers, variant: values.variant, repetition: 0, seed, options };
-    const run = await runOneFromCli(similarity, spec, { dir, device: values.device, modelsDir: values['models-dir'], command: 'similarity', args });
+    const run = await runOneFromCli(similarity, spec, { dir, device, modelsDir: values['models-dir'], command: 'similarity', args });
     if (!run) return 130;
     mkdirSync(out, { recursive: true });
     const file = join(out, `${name}.json`);

@@ -1,22 +1,16 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { superResolution, type SuperResolutionOptions } from '../benchmarks/super-resolution.js';
-import { type Command } from './command.js';
+import { resolveDevice } from '../device.js';
+import { checkLayers, int, type Command } from './command.js';
 import { runOneFromCli } from './run-one.js';
-
-function int(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
-  return n;
-}
 
 export const superResolutionCommand: Command = {
   summary: 'train and evaluate one super-resolution model with a deep perceptual loss (x4 or x8)',
   usage:
     '--network ARCH --layer N --coco DIR --tests DIR [--factor 4|8] [--out DIR] [--epochs N] [--steps N] ' +
-    '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device cpu|cuda] ' +
-    '[--normalization none|imagenet] [--checkpoint-every N] [--models DIR] [--download]',
+    '[--train-images N] [--val-images N] [--hr-size N] [--batch N] [--seed N] [--device auto|cpu|cuda] ' +
+    '[--normalization none|imagenet] [--checkpoint-every N] [--test-images N] [--models DIR] [--download]',
   async run(args) {
     const { values: v } = parseArgs({ args, strict: true, options: {
       network: { type: 'string' }, layer: { type: 'string' }, factor: { type: 'string', default: '4' },
@@ -24,13 +18,15 @@ export const superResolutionCommand: Command = {
       epochs: { type: 'string' }, steps: { type: 'string' }, 'train-images': { type: 'string' },
       'val-images': { type: 'string' }, 'hr-size': { type: 'string' }, batch: { type: 'string' },
       seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' },
-      normalization: { type: 'string' }, 'checkpoint-every': { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
+      normalization: { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'test-images': { type: 'string' }, models: { type: 'string' }, download: { type: 'boolean', default: false },
     } });
     for (const need of ['network', 'layer', 'coco', 'tests'] as const) {
       if (!v[need]) throw new Error(`--${need} is required (see --help)`);
     }
     if (v.factor !== '4' && v.factor !== '8') throw new Error(`--factor must be 4 or 8, got '${v.factor}'`);
     const layer = int(v.layer, '--layer')!;
+    checkLayers(v.network!, [layer], '--layer');
+    const device = resolveDevice(v.device!);
     const out = resolve(v.out ?? join('runs', 'super-resolution', `${v.network}-l${layer}-x${v.factor}`));
     const options: SuperResolutionOptions = {
       coco: resolve(v.coco!), tests: resolve(v.tests!), download: v.download,
@@ -39,9 +35,10 @@ export const superResolutionCommand: Command = {
       hrSize: int(v['hr-size'], '--hr-size'), batchSize: int(v.batch, '--batch'),
       normalization: v.normalization as SuperResolutionOptions['normalization'],
       checkpointEvery: int(v['checkpoint-every'], '--checkpoint-every'),
+      testImages: int(v['test-images'], '--test-images'),
     };
     const spec = { benchmark: 'super-resolution' as const, network: v.network!, layers: [layer], variant: `x${v.factor}`, repetition: 0, seed: int(v.seed, '--seed')!, options };
-    const run = await runOneFromCli(superResolution, spec, { dir: out, device: v.device!, modelsDir: v.models, command: 'super-resolution', args });
+    const run = await runOneFromCli(superResolution, spec, { dir: out, device, modelsDir: v.models, command: 'super-resolution', args });
     return run ? 0 : 130;
   },
 };

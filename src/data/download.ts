@@ -14,6 +14,8 @@ export interface DownloadProgress {
 export interface DownloadOptions {
   /** Expected sha256 (hex); a mismatch deletes the file and throws. */
   sha256?: string;
+  /** Expected MD5 (hex), where a dataset publishes only that (SVHN, STL-10); checked like sha256. */
+  md5?: string;
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
   /** Seconds without a byte from the server before the transfer is given up, resumable (default 120). */
@@ -23,12 +25,12 @@ export interface DownloadOptions {
 /**
  * Fetches `url` to `dest`. A partial `dest.part` from an earlier try is resumed
  * with an HTTP Range request; the file appears at `dest` only when complete and
- * verified (its size against Content-Length, and the sha256 when given). An
- * existing `dest` (with the right checksum, when given) is kept as it is.
+ * verified (its size against Content-Length, and the sha256 or MD5 when given).
+ * An existing `dest` (with the right checksum, when given) is kept as it is.
  */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   if (existsSync(dest)) {
-    if (!options.sha256 || (await sha256Of(dest)) === options.sha256) return;
+    if ((await verify(dest, options)) === null) return;
     unlinkSync(dest);
   }
   mkdirSync(dirname(dest), { recursive: true });
@@ -125,18 +127,31 @@ async function fetchTo(url: string, dest: string, part: string, have: number, do
       throw new Error(`the download of ${url} holds ${size} bytes, but the server announced ${total}; it was deleted, run again`);
     }
   }
-  if (options.sha256) {
-    const got = await sha256Of(part);
-    if (got !== options.sha256) {
-      unlinkSync(part);
-      throw new Error(`download of ${url} is corrupt: sha256 ${got}, expected ${options.sha256}; it was deleted, try again`);
-    }
+  const bad = await verify(part, options);
+  if (bad) {
+    unlinkSync(part);
+    throw new Error(`download of ${url} is corrupt: ${bad}; it was deleted, try again`);
   }
   renameSync(part, dest);
 }
 
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
+/** What is wrong with the file's checksums (sha256, md5, those given), or null when they match. */
+async function verify(path: string, options: DownloadOptions): Promise<string | null> {
+  for (const a of ['sha256', 'md5'] as const) {
+    if (!options[a]) continue;
+    const got = await hashOf(path, a);
+    if (got !== options[a].toLowerCase()) return `${a} ${got}, expected ${options[a]}`;
+  }
+  return null;
+}
+
+export function sha256Of(path: string): Promise<string> {
+  return hashOf(path, 'sha256');
+}
+
+/** A file's digest (hex), read as a stream (the datasets are gigabytes). */
+export async function hashOf(path: string, algorithm: 'sha256' | 'md5'): Promise<string> {
+  const hash = createHash(algorithm);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

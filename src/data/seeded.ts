@@ -43,3 +43,13 @@ export function seededPermutation(n: number, seed: number): number[] {
 export function epochOrder(n: number, seed: number, epoch: number): number[] {
   return seededPermutation(n, mixSeed(seed, epoch));
 }
+
+/**
+ * A seeded split of 0..n-1: the first round(n * valFraction) of a seeded
+ * permutation are validation, the rest training (each list in permutation order).
+ */
+export function seededSplit(n: number, valFraction: number, seed: number): { train: number[]; val: number[] } {
+  const order = seededPermutation(n, seed);
+  const val = Math.round(n * valFraction);
+  return { val: order.slice(0, val), train: order.slice(val) };
+}

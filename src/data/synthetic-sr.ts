@@ -14,8 +14,10 @@ export interface SyntheticSrOptions {
   train?: number;
   /** COCO val2014 images (default 6). */
   val?: number;
-  /** Images per test set: Set5 and Set14 take at most 5 and 14 (default 3). */
+  /** Images per test set: Set5 and Set14 take at most 5 and 14, BSD100 any number (default 3; 100 gives the full sets). */
   test?: number;
+  /** Write BSDS300/iids_test.txt (the real tarball need not hold it; default true). */
+  bsdsIds?: boolean;
   /** Longest side range of the images (default [100, 160]). */
   size?: [number, number];
 }
@@ -89,10 +91,44 @@ export function syntheticImage(h: number, w: number, seed: number): ByteImage {
   return { data, shape: [h, w, 3] };
 }
 
+/** `img` cropped to a multiple of `s` (as SelfExSR's HR files are) and its every s-th pixel (a stand-in LR file). */
+function modCropAndSubsample(img: ByteImage, s: number): [ByteImage, ByteImage] {
+  const [h, w] = [img.shape[0] - (img.shape[0] % s), img.shape[1] - (img.shape[1] % s)];
+  const hr = new Uint8Array(h * w * 3);
+  const lr = new Uint8Array((h / s) * (w / s) * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let k = 0; k < 3; k++) {
+        const v = img.data[(y * img.shape[1] + x) * 3 + k]!;
+        hr[(y * w + x) * 3 + k] = v;
+        if (y % s === 0 && x % s === 0) lr[((y / s) * (w / s) + x / s) * 3 + k] = v;
+      }
+    }
+  }
+  return [{ data: hr, shape: [h, w, 3] }, { data: lr, shape: [h / s, w / s, 3] }];
+}
+
+/**
+ * One test set in SelfExSR's layout under `folder`: image_SRF_{2,3,4}/img_00N_SRF_s_{HR,LR}.png,
+ * as a full checkout holds it (only image_SRF_2/*_HR.png is a test image; the rest must be ignored).
+ */
+export async function writeSelfExSrSet(folder: string, images: ByteImage[]): Promise<void> {
+  for (const s of [2, 3, 4]) {
+    const dir = join(folder, `image_SRF_${s}`);
+    mkdirSync(dir, { recursive: true });
+    for (const [i, img] of images.entries()) {
+      const stem = `img_${String(i + 1).padStart(3, '0')}_SRF_${s}`;
+      const [hr, lr] = modCropAndSubsample(img, s);
+      writeFileSync(join(dir, `${stem}_HR.png`), await encodePng(hr));
+      writeFileSync(join(dir, `${stem}_LR.png`), await encodePng(lr));
+    }
+  }
+}
+
 /**
  * Writes the synthetic datasets under `root`: coco/{train2014,val2014}/COCO_*.jpg,
- * tests/Set5/image_SRF_2/img_00N_SRF_2_HR.png (SelfExSR's names), tests/Set14/...,
- * tests/BSDS300/images/test/<id>.jpg with tests/BSDS300/iids_test.txt.
+ * tests/Set5/image_SRF_{2,3,4}/img_00N_SRF_s_{HR,LR}.png (SelfExSR's layout), tests/Set14/...,
+ * tests/BSDS300/images/{test,train}/<id>.jpg with tests/BSDS300/iids_test.txt.
  */
 export async function makeSyntheticSrData(root: string, options: SyntheticSrOptions = {}): Promise<SyntheticSrLayout> {
   const seed = options.seed ?? 0;
@@ -115,11 +151,7 @@ export async function makeSyntheticSrData(root: string, options: SyntheticSrOpti
     }
   }
   for (const [set, max] of [['Set5', 5], ['Set14', 14]] as const) {
-    const dir = join(tests, set, 'image_SRF_2');
-    mkdirSync(dir, { recursive: true });
-    for (let i = 1; i <= Math.min(test, max); i++) {
-      writeFileSync(join(dir, `img_${String(i).padStart(3, '0')}_SRF_2_HR.png`), await encodePng(image()));
-    }
+    await writeSelfExSrSet(join(tests, set), Array.from({ length: Math.min(test, max) }, image));
   }
   const bsds = join(tests, 'BSDS300');
   mkdirSync(join(bsds, 'images', 'test'), { recursive: true });
@@ -132,6 +164,6 @@ export async function makeSyntheticSrData(root: string, options: SyntheticSrOpti
   }
   // A train image that must not be picked up as a test image.
   writeFileSync(join(bsds, 'images', 'train', '2092.jpg'), await encodeJpeg(image()));
-  writeFileSync(join(bsds, 'iids_test.txt'), ids.join('\n') + '\n');
+  if (options.bsdsIds ?? true) writeFileSync(join(bsds, 'iids_test.txt'), ids.join('\n') + '\n');
   return { coco, tests };
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { Device } from '../loss-network.js';
+import { DeviceChoice } from '../device.js';
 import { describeArchitecture, STUDY_NETWORK_NAMES } from '../networks.js';
 import { parseOptions } from '../validate.js';
 
@@ -63,7 +63,8 @@ export const StudyConfig = z.strictObject({
   /** One seed per repetition; default: seed + repetition. */
   seeds: z.array(z.number().int().nonnegative()).min(1).optional(),
   seed: z.number().int().nonnegative().default(0),
-  device: Device.default('cpu'),
+  /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'. */
+  device: DeviceChoice.default('cpu'),
   /** 'imagenet' refuses random-init loss networks; 'any' takes what is exported (and exports random ones if missing). */
   weights: z.enum(['imagenet', 'any']).default('imagenet'),
   /** Folder of TorchScript exports (default: models/torchscript or DPL_TORCH_MODELS). */

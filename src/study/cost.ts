@@ -8,7 +8,7 @@
 // and linear layers). Other architectures: 4 GMACs spread evenly over their
 // children. A backward pass is counted as two forwards.
 //
-// Benchmarks: similarity and super-resolution have their models here, from
+// Benchmarks: similarity, super-resolution and delineation have their models here, from
 // their options; another benchmark is estimated from the options most have
 // (epochs × stepsPerEpoch × batch images at imageSize/hrSize, through the loss
 // network forward and backward) until it gets its own model here.
@@ -85,6 +85,28 @@ function superResolutionCost(run: PlannedRun, net: number): number {
   return train + validation;
 }
 
+/**
+ * The delineation U-Net on one 224² image: 0.054 GMACs forward (its eight 4x4
+ * convolutions counted from the spec's table), three times that with its backward pass.
+ */
+const UNET_TRAIN = 0.163;
+const UNET_EVAL = 0.054;
+/** MRD tiles (spec: train 1,108, valid 14, test 49, 1500x1500); the quick data is smaller, but costs only compare. */
+const MRD = { train: 1108, val: 14, test: 49, side: 1500 };
+
+/**
+ * Delineation: per training crop, K U-Net passes forward and backward, the loss
+ * network forward on the mask and forward and backward on the K predictions;
+ * then K eval passes over the whole validation tiles each epoch and the test tiles once.
+ */
+function delineationCost(run: PlannedRun, net: number): number {
+  const o = run.spec.options;
+  const k = num(o.iterations, 3);
+  const train = num(o.epochs, 100) * MRD.train * pixels(num(o.cropSize, 224)) * (k * UNET_TRAIN + (1 + 3 * k) * net);
+  const evaluation = (num(o.epochs, 100) * MRD.val + MRD.test) * pixels(MRD.side) * k * UNET_EVAL;
+  return train + evaluation;
+}
+
 /** A benchmark without its own model here: training images through the loss network, forward and backward. */
 function genericCost(run: PlannedRun, net: number): number {
   const o = run.spec.options;
@@ -95,6 +117,7 @@ function genericCost(run: PlannedRun, net: number): number {
 const MODELS: Record<string, (run: PlannedRun, net: number) => number> = {
   similarity: similarityCost,
   'super-resolution': superResolutionCost,
+  delineation: delineationCost,
 };
 
 /** The expected cost of a run (GMACs). */

@@ -64,7 +64,9 @@ export function planRuns(config: StudyConfig, registry: Registry, scale: Scale, 
     const variants = bc!.variants ?? (scale === 'paper' ? entry.variants.paper : entry.variants.quick);
     const layerMode = bc!.layerMode ?? entry.layerMode;
     const repetitions = bc!.repetitions ?? config.repetitions;
-    for (const network of networks) {
+    // The benchmark's baselines (the pixel-loss run) join its grid whatever the networks.
+    const own = [...networks, ...(entry.baselines ?? []).filter((b) => !networks.includes(b))];
+    for (const network of own) {
       const layerSets = network === 'pixel' ? [[]] : layersOf(config, network, layerMode);
       for (const variant of variants) {
         const reps = entry.deterministicVariants?.includes(variant) ? 1 : repetitions;

@@ -17,6 +17,8 @@ export interface StudyBenchmark {
   variants: { paper: string[]; quick: string[] };
   /** Variants that train nothing and so run once, whatever the repetitions (similarity 'baseline'). */
   deterministicVariants?: string[];
+  /** Networks run besides the study's, once per variant and repetition with no layer (the 'pixel'-loss baseline). */
+  baselines?: string[];
   /** Variants whose loss network is random-init by design (similarity 'scratch'): exempt from the ImageNet-only check. */
   randomInitVariants?: string[];
   /** The benchmark takes a `weights` option ('imagenet' | 'any'): the study sets it from its own policy. */
@@ -34,12 +36,16 @@ export interface StudyBenchmark {
 
 export type Registry = Partial<Record<BenchmarkName, StudyBenchmark>>;
 
-/** The implemented benchmarks. Delineation and autoencoding join here when they exist. */
+/** The implemented benchmarks. */
 export async function defaultRegistry(): Promise<Registry> {
   // Loaded on demand, so the CLI's other commands and `report` do not load every benchmark.
   const sim = await import('../benchmarks/similarity.js');
   const sr = await import('../benchmarks/super-resolution.js');
   const { makeSyntheticSrData } = await import('../data/synthetic-sr.js');
+  const del = await import('../benchmarks/delineation.js');
+  const { makeSyntheticMrd } = await import('../data/synthetic-mrd.js');
+  const ae = await import('../benchmarks/autoencoder.js');
+  const { makeSyntheticAutoencoderData } = await import('../data/synthetic-autoencoder.js');
   return {
     similarity: {
       benchmark: sim.similarity,
@@ -62,6 +68,29 @@ export async function defaultRegistry(): Promise<Registry> {
       quickOptions: (data) => ({ ...sr.quickOptions(data) }),
       tinyOptions: { trainImages: 8, valImages: 2, epochs: 1, stepsPerEpoch: 2, hrSize: 48 },
       makeQuickData: async (data, seed) => void (await makeSyntheticSrData(data, { seed })),
+    },
+    delineation: {
+      benchmark: del.delineation,
+      layerMode: 'single',
+      variants: { paper: [del.DELINEATION_VARIANT], quick: [del.DELINEATION_VARIANT] },
+      weightsOption: true,
+      paperOptions: (data) => ({ ...del.paperOptions, mrd: join(data, 'mrd'), download: true }),
+      quickOptions: (data) => ({ ...del.quickOptions(data) }),
+      // 32 px crops: every tiny network's first two layers stay valid (alexnet relu2 needs 31 px).
+      tinyOptions: { epochs: 1, batchSize: 4, cropSize: 32, sampleSize: 48 },
+      makeQuickData: async (data, seed) => void (await makeSyntheticMrd(join(data, 'mrd'), { ...del.QUICK_MRD, seed })),
+    },
+    autoencoder: {
+      benchmark: ae.autoencoder,
+      layerMode: 'single',
+      // The variant is the dataset.
+      variants: { paper: ['svhn', 'stl10'], quick: ['svhn', 'stl10'] },
+      baselines: ['pixel'],
+      weightsOption: true,
+      paperOptions: (data) => ({ ...ae.paperOptions, svhn: join(data, 'svhn'), stl10: join(data, 'stl10'), download: true }),
+      quickOptions: (data) => ({ ...ae.quickOptions(data) }),
+      tinyOptions: { maxImages: 32, epochs: 1, batchSize: 16, probeEpochs: 3, probePatience: 2, probeBatch: 16, samples: 3 },
+      makeQuickData: async (data, seed) => void makeSyntheticAutoencoderData(data, { seed }),
     },
   };
 }

@@ -127,13 +127,22 @@ function correlationsHtml(t: ScoreTable): string {
 
 const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg' };
 
+/**
+ * A run's first three image artifacts in reading order: the input first (SR
+ * lr, delineation input), then SR's output before its target (sr|out|output,
+ * then hr), delineation's ground truth before its prediction (truth, then
+ * prediction); other names keep their place.
+ */
+export function sampleImages(artifacts: readonly string[]): string[] {
+  const order = (a: string) => (/(lr|input)\./.test(a) ? 0 : /(sr|out|output|truth)\./.test(a) ? 1 : /(hr|prediction)\./.test(a) ? 2 : 3);
+  return artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
+}
+
 /** Sample images from the runs' artifacts (e.g. SR: LR input, output, HR), embedded as data URIs. */
 function samplesHtml(out: string, runs: RunRecord[], limit = 6): string {
   const figures: string[] = [];
   for (const r of runs) {
-    // One sample's images in reading order: input (lr), output (sr/out), target (hr).
-    const order = (a: string) => (/lr\./.test(a) ? 0 : /(sr|out|output)\./.test(a) ? 1 : /hr\./.test(a) ? 2 : 3);
-    const images = r.artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
+    const images = sampleImages(r.artifacts);
     const parts = images.flatMap((a) => {
       const path = join(out, 'runs', r.id, a);
       if (!existsSync(path) || statSync(path).size > 2_000_000) return [];
@@ -183,7 +192,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1em; } th, td { border: 1px s
 th { background: #f3f3f3; } .warning { background: #fff0f0; border: 2px solid #c00; padding: 0.7em; font-weight: bold; }
 .weights { background: #f0f6ff; border: 1px solid #89a; padding: 0.7em; } .random { color: #c00; }
 tr.reference td { font-style: italic; background: #fafafa; } .verdict { font-weight: bold; } small { color: #555; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .samples img { image-rendering: pixelated; width: 144px; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .samples img { image-rendering: pixelated; height: 144px; }
 .samples figure { display: inline-block; margin-right: 0.5em; } .error { color: #a00; font-family: monospace; }
 </style></head><body>
 <h1>dpl-torch study report</h1>

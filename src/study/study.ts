@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { Device } from '../loss-network.js';
+import { DeviceChoice, resolveDevice } from '../device.js';
 import { parseOptions } from '../validate.js';
 import { analyse, type AnalyseOptions, type Analysis } from './analysis.js';
 import { parseStudyConfig, readStudyConfig, type StudyConfig, type StudyConfigInput } from './config.js';
@@ -30,7 +30,7 @@ const StudyOptions = z.strictObject({
   config: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   /** Benchmark options start from this scale with a config (default: the preset's, or 'paper'). */
   scale: z.enum(['paper', 'quick', 'tiny']).optional(),
-  device: Device.optional(),
+  device: DeviceChoice.optional(),
   out: z.string().min(1).optional(),
   /** Run only these benchmarks / networks of the grid. */
   only: z.array(z.string()).min(1).optional(),
@@ -106,6 +106,8 @@ export class Study extends EventEmitter<StudyEvents> {
    */
   async run(options: { signal?: AbortSignal; shard?: Shard | string } = {}): Promise<RunSummary> {
     const { config } = await this.config();
+    // Before any run starts: an unusable device fails the study once, not every run.
+    const device = resolveDevice(config.device);
     const full = await this.plan();
     const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
     const plan = shard ? selectShard(full, shard) : full;
@@ -116,7 +118,7 @@ export class Study extends EventEmitter<StudyEvents> {
     return runPlanned(plan, {
       store,
       out: this.out,
-      device: config.device,
+      device,
       modelsDir: config.modelsDir,
       weights: config.weights,
       seed: config.seed,

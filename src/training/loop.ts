@@ -132,10 +132,23 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainOutcome
     // Older checkpoints go only once the state names the new one.
     for (const f of readdirSync(o.dir)) if (CHECKPOINT.test(f) && f !== name) rmSync(join(o.dir, f), { force: true });
   };
+  const saveProgress = async () => {
+    if (st.checkpoint !== `ckpt-${st.globalStep}.pt`) await checkpoint();
+  };
   const abortIfAsked = async () => {
     if (!o.signal.aborted) return;
-    if (st.checkpoint !== `ckpt-${st.globalStep}.pt`) await checkpoint();
+    await saveProgress();
     throw new Error(`${o.name} run aborted at step ${st.globalStep}/${total}; a checkpoint was saved, run again to resume`);
+  };
+  // A batch that cannot be read (a damaged file) or a validation that fails stops the run, but the
+  // model is exactly as the state says: save it first, so the steps done so far are not trained again.
+  const keepingProgress = async <T>(work: Promise<T>): Promise<T> => {
+    try {
+      return await work;
+    } catch (e) {
+      await saveProgress();
+      throw e;
+    }
   };
 
   while (!finished(st, o)) {
@@ -143,11 +156,20 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainOutcome
     let next = st.step < o.stepsPerEpoch ? quiet(o.load(epoch, st.step)) : null;
     while (st.step < o.stepsPerEpoch) {
       await abortIfAsked();
-      const batch = await next!;
+      const batch = await keepingProgress(next!);
       const pending = o.step(batch, epoch);
       // The next batch is read while the tensor thread runs this step.
       next = st.step + 1 < o.stepsPerEpoch ? quiet(o.load(epoch, st.step + 1)) : null;
-      const loss = await pending;
+      let loss: number;
+      try {
+        loss = await pending;
+      } catch (e) {
+        // A step refused by the native divergence guard (or failing otherwise) saves nothing.
+        throw new Error(
+          `${o.name} training stopped at epoch ${epoch + 1}, step ${st.step + 1}: ${(e as Error).message}; ` +
+            `the last good checkpoint (${st.checkpoint ?? 'none yet'}) is kept`,
+        );
+      }
       if (!Number.isFinite(loss)) {
         throw new Error(
           `${o.name} training diverged: the loss was ${loss} at epoch ${epoch + 1}, step ${st.step + 1}; ` +
@@ -165,7 +187,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainOutcome
     const record: EpochRecord = { epoch: epoch + 1, trainLoss: st.lossSum / Math.max(st.lossWeight, Number.MIN_VALUE) };
     let note = '';
     if (o.validate) {
-      record.val = await o.validate(epoch);
+      record.val = await keepingProgress(o.validate(epoch));
       const verdict = tracker.update(epoch + 1, record.val);
       if (verdict.improved) await saveAtomic(bestPath, (tmp) => o.model.save(tmp, false));
       st.best = tracker.best;
