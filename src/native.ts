@@ -58,6 +58,13 @@ export interface NativeSimilarity {
   dispose(): void;
 }
 
+/** Parameter tensors that received a gradient in a trainer's last step (the loss network's must be 0). */
+export interface GradientReport {
+  modelParametersWithGrad: number;
+  modelParameters: number;
+  lossNetworkParametersWithGrad: number;
+}
+
 export interface NativeSrTrainer {
   readonly parameterCount: number;
   readonly factor: number;
@@ -65,7 +72,7 @@ export interface NativeSrTrainer {
   evaluate(lr: FloatTensor, hr?: FloatTensor): Promise<{ output: FloatTensor; featureLoss?: number[] }>;
   save(path: string, withOptimizer: boolean): Promise<void>;
   load(path: string): Promise<boolean>;
-  gradientReport(): { srParametersWithGrad: number; srParameters: number; lossNetworkParametersWithGrad: number };
+  gradientReport(): Promise<GradientReport>;
   dispose(): void;
 }
 
@@ -86,8 +93,8 @@ export interface NativeDelineationTrainer {
   inspect(images: FloatTensor, masks: FloatTensor): Promise<{ skipsMade: FloatTensor[]; skipsAfter: FloatTensor[]; priorGradNorm: number }>;
   save(path: string, withOptimizer: boolean): Promise<void>;
   load(path: string): Promise<boolean>;
-  stateDict(): Promise<Record<string, FloatTensor>>;
-  gradientReport(): { unetParametersWithGrad: number; unetParameters: number; lossNetworkParametersWithGrad: number };
+  state(): Promise<Record<string, FloatTensor>>;
+  gradientReport(): Promise<GradientReport>;
   dispose(): void;
 }
 
@@ -100,7 +107,7 @@ export interface NativeAutoencoderTrainer {
   load(path: string): Promise<boolean>;
   state(): Promise<Record<string, FloatTensor>>;
   setState(state: Record<string, FloatTensor>): Promise<void>;
-  gradientReport(): { modelParametersWithGrad: number; lossNetworkParametersWithGrad: number };
+  gradientReport(): Promise<GradientReport>;
   dispose(): void;
 }
 

@@ -55,7 +55,7 @@ describe('U-Net', () => {
     const t = await DelineationTrainer.create(null, { seed: 1 });
     expect(t.parameterCount).toBe(64_546);
     expect(t.iterations).toBe(3);
-    const sd = await t.stateDict();
+    const sd = await t.state();
     expect(sd['down1.conv.weight']!.shape).toEqual([8, 4, 4, 4]);
     expect(sd['up1.conv.weight']!.shape).toEqual([16, 1, 4, 4]);
     expect(sd['up3.conv.weight']!.shape).toEqual([64, 16, 4, 4]);
@@ -92,7 +92,7 @@ describe('U-Net', () => {
     const t = await DelineationTrainer.create(null, { seed: 3 });
     const masks = roadMasks(2, 32, 32, 1);
     for (let i = 0; i < 2; i++) await t.step(roadImages(masks, i), masks);
-    const state = await t.stateDict();
+    const state = await t.state();
     expect(state['down2.bn.running_mean']!.data.some((v) => v !== 0)).toBe(true);
     const images = randomImages([2, 3, 32, 48], 5);
     const testMasks = roadMasks(2, 32, 48, 2);
@@ -111,9 +111,9 @@ describe('U-Net', () => {
     const t = await DelineationTrainer.create(resnet, { layer: 4, seed: 4 });
     const masks = roadMasks(2, 32, 32, 3);
     const images = roadImages(masks, 3);
-    const before = await t.stateDict();
+    const before = await t.state();
     const loss = await t.step(images, masks);
-    const after = await t.stateDict();
+    const after = await t.state();
     const ref = referenceStep(python, {
       state: before, images, masks, iterations: 3, mu: 0.01, lr: 1e-3, lossNetwork: { arch: 'resnet18', pt: resnet.path, layer: 4 },
     });
@@ -125,8 +125,8 @@ describe('U-Net', () => {
     // The feature term counts: the same step without it lands elsewhere.
     const pixel = referenceStep(python, { state: before, images, masks, iterations: 3, mu: 0, lr: 1e-3 });
     expect((ref.loss - pixel.loss) / ref.loss).toBeGreaterThan(1e-3); // far above the 1e-5 the comparison allows
-    const g = t.gradientReport();
-    expect(g.unetParametersWithGrad).toBe(g.unetParameters);
+    const g = await t.gradientReport();
+    expect(g.modelParametersWithGrad).toBe(g.modelParameters);
     expect(g.lossNetworkParametersWithGrad).toBe(0);
     t.dispose();
     resnet.dispose();
@@ -160,12 +160,12 @@ describe('training', () => {
     let error: Error | undefined;
     let before: Record<string, FloatTensor> = {};
     for (let i = 0; i < 5 && !error; i++) {
-      before = await t.stateDict();
+      before = await t.state();
       await t.step(images, masks).catch((e: Error) => (error = e));
     }
     expect(error?.message).toMatch(/(the U-Net's output is not finite|the training loss is .*); the step was not applied/);
     // Parameters and BatchNorm statistics as before the refused step (its forward pass had moved the statistics).
-    const after = await t.stateDict();
+    const after = await t.state();
     for (const [name, value] of Object.entries(after)) expect(maxAbs(value.data, before[name]!.data), name).toBe(0);
     t.dispose();
   });

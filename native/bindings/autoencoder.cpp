@@ -14,18 +14,12 @@
 #include "handle.h"
 #include "loss_network.h"
 #include "options.h"
+#include "bindings/trainer_methods.h"
 #include "steps/autoencoder.h"
 #include "steps/probe.h"
 
 namespace dpl {
 namespace {
-
-// Named tensors (a state dict) to a JS object of { data, shape }; a scalar goes out as shape [1].
-Napi::Object StateToJs(Napi::Env env, const NamedTensors& state) {
-  auto o = Napi::Object::New(env);
-  for (const auto& [name, t] : state) o.Set(name, TensorToJs(env, t.dim() == 0 ? t.reshape({1}) : t));
-  return o;
-}
 
 NamedTensors StateFromJs(const Napi::Value& value) {
   Require(value.IsObject(), "state must be an object of { data: Float32Array, shape } by name");
@@ -113,32 +107,10 @@ class AutoencoderWrap : public Napi::ObjectWrap<AutoencoderWrap> {
     });
   }
 
-  Napi::Value SaveJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    bool with_opt = info[1].ToBoolean();
-    return Schedule(info.Env(), [t, path, with_opt]() -> Finisher {
-      t->Save(path, with_opt);
-      return Undefined;
-    });
-  }
-
-  Napi::Value LoadJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    return Schedule(info.Env(), [t, path]() -> Finisher {
-      bool has_opt = t->Load(path);
-      return [has_opt](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, has_opt); };
-    });
-  }
-
-  Napi::Value StateJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    return Schedule(info.Env(), [t]() -> Finisher {
-      auto state = t->State();
-      return [state](Napi::Env env) -> Napi::Value { return StateToJs(env, state); };
-    });
-  }
+  Napi::Value SaveJs(const Napi::CallbackInfo& info) { return SaveMethod(info, owned_.Get()); }
+  Napi::Value LoadJs(const Napi::CallbackInfo& info) { return LoadMethod(info, owned_.Get()); }
+  Napi::Value StateJs(const Napi::CallbackInfo& info) { return StateMethod(info, owned_.Get()); }
+  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) { return GradientReportMethod(info, owned_.Get()); }
 
   Napi::Value SetStateJs(const Napi::CallbackInfo& info) {
     auto t = owned_.Get();
@@ -149,21 +121,13 @@ class AutoencoderWrap : public Napi::ObjectWrap<AutoencoderWrap> {
     });
   }
 
-  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto o = Napi::Object::New(info.Env());
-    o.Set("modelParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->model_with_grad)));
-    o.Set("lossNetworkParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->loss_with_grad)));
-    return o;
-  }
-
   Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
     owned_.Dispose();
     return info.Env().Undefined();
   }
 
   Napi::Value ParameterCountJs(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(owned_.Get()->ParameterCount()));
+    return Napi::Number::New(info.Env(), static_cast<double>(owned_.Get()->parameter_count()));
   }
 
   Owned<AutoencoderTrainer> owned_;
@@ -341,7 +305,7 @@ class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
     auto p = owned_.Get();
     return Schedule(info.Env(), [p]() -> Finisher {
       auto state = p->State();
-      return [state](Napi::Env env) -> Napi::Value { return StateToJs(env, state); };
+      return [state](Napi::Env env) -> Napi::Value { return NamedTensorsToJs(env, state); };
     });
   }
 

@@ -9,6 +9,7 @@
 #include "executor.h"
 #include "handle.h"
 #include "options.h"
+#include "bindings/trainer_methods.h"
 #include "steps/delineation.h"
 
 namespace dpl {
@@ -27,7 +28,7 @@ class DelineationWrap : public Napi::ObjectWrap<DelineationWrap> {
                         InstanceMethod("inspect", &DelineationWrap::InspectJs),
                         InstanceMethod("save", &DelineationWrap::SaveJs),
                         InstanceMethod("load", &DelineationWrap::LoadJs),
-                        InstanceMethod("stateDict", &DelineationWrap::StateDictJs),
+                        InstanceMethod("state", &DelineationWrap::StateJs),
                         InstanceMethod("gradientReport", &DelineationWrap::GradientReportJs),
                         InstanceMethod("dispose", &DelineationWrap::DisposeJs),
                         InstanceAccessor("parameterCount", &DelineationWrap::ParameterCountJs, nullptr),
@@ -94,48 +95,10 @@ class DelineationWrap : public Napi::ObjectWrap<DelineationWrap> {
     });
   }
 
-  // save(path, withOptimizer) -> Promise<void>
-  Napi::Value SaveJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    bool with_opt = info[1].ToBoolean();
-    return Schedule(info.Env(), [t, path, with_opt]() -> Finisher {
-      t->Save(path, with_opt);
-      return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
-    });
-  }
-
-  // load(path) -> Promise<boolean>: true when the file held Adam's state too.
-  Napi::Value LoadJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    return Schedule(info.Env(), [t, path]() -> Finisher {
-      bool has_opt = t->Load(path);
-      return [has_opt](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, has_opt); };
-    });
-  }
-
-  // stateDict() -> Promise<Record<string, {data, shape}>>: parameters and buffers by PyTorch name.
-  Napi::Value StateDictJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    return Schedule(info.Env(), [t]() -> Finisher {
-      auto sd = t->StateDict();
-      return [sd](Napi::Env env) -> Napi::Value {
-        auto o = Napi::Object::New(env);
-        for (const auto& [name, value] : sd) o.Set(name, TensorToJs(env, value));
-        return o;
-      };
-    });
-  }
-
-  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto o = Napi::Object::New(info.Env());
-    o.Set("unetParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->unet_with_grad())));
-    o.Set("unetParameters", Napi::Number::New(info.Env(), static_cast<double>(t->parameter_tensors())));
-    o.Set("lossNetworkParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->loss_with_grad())));
-    return o;
-  }
+  Napi::Value SaveJs(const Napi::CallbackInfo& info) { return SaveMethod(info, owned_.Get()); }
+  Napi::Value LoadJs(const Napi::CallbackInfo& info) { return LoadMethod(info, owned_.Get()); }
+  Napi::Value StateJs(const Napi::CallbackInfo& info) { return StateMethod(info, owned_.Get()); }
+  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) { return GradientReportMethod(info, owned_.Get()); }
   Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
     owned_.Dispose();
     return info.Env().Undefined();

@@ -9,6 +9,7 @@
 #include "executor.h"
 #include "handle.h"
 #include "options.h"
+#include "bindings/trainer_methods.h"
 #include "steps/super_resolution.h"
 
 namespace dpl {
@@ -73,35 +74,9 @@ class SrTrainerWrap : public Napi::ObjectWrap<SrTrainerWrap> {
     });
   }
 
-  // save(path, withOptimizer) -> Promise<void>: network (and Adam state) in one archive.
-  Napi::Value SaveJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    bool with_opt = info[1].ToBoolean();
-    return Schedule(info.Env(), [t, path, with_opt]() -> Finisher {
-      t->Save(path, with_opt);
-      return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
-    });
-  }
-
-  // load(path) -> Promise<boolean>: restores the network, and Adam's state when the file has it.
-  Napi::Value LoadJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto path = StringFromJs(info[0], "path");
-    return Schedule(info.Env(), [t, path]() -> Finisher {
-      bool has_opt = t->Load(path);
-      return [has_opt](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, has_opt); };
-    });
-  }
-
-  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) {
-    auto t = owned_.Get();
-    auto o = Napi::Object::New(info.Env());
-    o.Set("srParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->sr_with_grad())));
-    o.Set("srParameters", Napi::Number::New(info.Env(), static_cast<double>(t->parameter_tensors())));
-    o.Set("lossNetworkParametersWithGrad", Napi::Number::New(info.Env(), static_cast<double>(t->loss_with_grad())));
-    return o;
-  }
+  Napi::Value SaveJs(const Napi::CallbackInfo& info) { return SaveMethod(info, owned_.Get()); }
+  Napi::Value LoadJs(const Napi::CallbackInfo& info) { return LoadMethod(info, owned_.Get()); }
+  Napi::Value GradientReportJs(const Napi::CallbackInfo& info) { return GradientReportMethod(info, owned_.Get()); }
   Napi::Value DisposeJs(const Napi::CallbackInfo& info) {
     owned_.Dispose();
     return info.Env().Undefined();

@@ -2,9 +2,15 @@
 
 #include "errors.h"
 #include "step_guard.h"
+#include "steps/checkpoint.h"
 
 namespace dpl {
 namespace F = torch::nn::functional;
+
+namespace {
+// What a checkpoint must match: the model's side and code size shape its layers.
+CheckpointTags Tags(const AutoencoderOptions& o) { return {{"side", o.side}, {"code size", o.code_size}}; }
+}  // namespace
 
 AutoencoderTrainer::AutoencoderTrainer(std::shared_ptr<LossNet> loss_net, const AutoencoderOptions& options)
     : options_(options), loss_net_(std::move(loss_net)) {
@@ -19,6 +25,7 @@ AutoencoderTrainer::AutoencoderTrainer(std::shared_ptr<LossNet> loss_net, const 
   model_->to(options_.device);
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(), torch::optim::AdamOptions(options.lr).betas({0.9, 0.999}));
+  parameter_count_ = CountParameters(*model_);
 }
 
 void AutoencoderTrainer::CheckImages(const torch::Tensor& images, const std::string& what) const {
@@ -57,11 +64,7 @@ double AutoencoderTrainer::Step(const torch::Tensor& images) {
                         : torch::mse_loss(out, x);
   optimizer_->zero_grad();
   loss.backward();
-  model_with_grad = loss_with_grad = 0;
-  for (const auto& p : model_->parameters()) model_with_grad += p.grad().defined();
-  if (loss_net_) {
-    for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad += p.grad().defined();
-  }
+  gradients_ = CountGradients(*model_, loss_net_.get());
   RequireFiniteStep(loss, model_->parameters());
   optimizer_->step();
   return loss.item<double>();
@@ -86,42 +89,11 @@ torch::Tensor AutoencoderTrainer::Encode(const torch::Tensor& images) {
 }
 
 void AutoencoderTrainer::Save(const std::string& path, bool with_optimizer) {
-  torch::serialize::OutputArchive archive, model, opt;
-  archive.write("side", torch::tensor(options_.side));
-  archive.write("code_size", torch::tensor(options_.code_size));
-  model_->save(model);
-  archive.write("model", model);
-  if (with_optimizer) {
-    optimizer_->save(opt);
-    archive.write("optimizer", opt);
-  }
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
-  }
+  SaveCheckpoint(path, "autoencoder", Tags(options_), *model_, with_optimizer ? optimizer_.get() : nullptr);
 }
 
 bool AutoencoderTrainer::Load(const std::string& path) {
-  torch::serialize::InputArchive archive, model, opt;
-  try {
-    archive.load_from(path, options_.device);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot read checkpoint '" + path + "' (missing or corrupt; delete it to start over): " +
-                    e.what_without_backtrace());
-  }
-  torch::Tensor side, code_size;
-  Require(archive.try_read("side", side) && archive.try_read("code_size", code_size),
-          "'" + path + "' is not an autoencoder checkpoint");
-  Require(side.item<int64_t>() == options_.side && code_size.item<int64_t>() == options_.code_size,
-          "checkpoint '" + path + "' is for side " + std::to_string(side.item<int64_t>()) + " and code size " +
-              std::to_string(code_size.item<int64_t>()) + ", this autoencoder has side " +
-              std::to_string(options_.side) + " and code size " + std::to_string(options_.code_size));
-  archive.read("model", model);
-  model_->load(model);
-  bool has_opt = archive.try_read("optimizer", opt);
-  if (has_opt) optimizer_->load(opt);
-  return has_opt;
+  return LoadCheckpoint(path, "autoencoder", Tags(options_), *model_, *optimizer_, options_.device);
 }
 
 }  // namespace dpl

@@ -9,6 +9,7 @@
 
 #include "loss_network.h"
 #include "models/autoencoder.h"
+#include "steps/gradient_counts.h"
 #include "steps/module_state.h"
 
 namespace dpl {
@@ -57,11 +58,12 @@ class AutoencoderTrainer {
   // (reads only the options: safe on the JS thread before scheduling).
   void CheckImages(const torch::Tensor& images, const std::string& what) const;
 
-  int64_t ParameterCount() const { return CountParameters(*model_); }
+  // Fixed at creation, so the JS thread may read it while the worker trains.
+  int64_t parameter_count() const { return parameter_count_; }
+  // After the last step (read on the worker).
+  const GradientCounts& gradients() const { return gradients_; }
   const AutoencoderOptions& options() const { return options_; }
   bool pixel() const { return loss_net_ == nullptr; }
-  // Parameters with a gradient after the last step: autoencoder, loss network (must stay 0).
-  int64_t model_with_grad = 0, loss_with_grad = 0;
 
  private:
   // uint8 [N, 3, h, w] -> [0,1] float on the device, reflection-padded to the model's side.
@@ -73,6 +75,8 @@ class AutoencoderTrainer {
   std::shared_ptr<LossNet> loss_net_;
   Autoencoder model_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  int64_t parameter_count_ = 0;
+  GradientCounts gradients_;
 };
 
 }  // namespace dpl

@@ -3,6 +3,7 @@
 #include "errors.h"
 #include "models/parameters.h"
 #include "step_guard.h"
+#include "steps/checkpoint.h"
 
 namespace dpl {
 namespace F = torch::nn::functional;
@@ -34,10 +35,9 @@ DelineationTrainer::DelineationTrainer(std::shared_ptr<LossNet> loss_net, const 
   unet_ = DelineationUNet();
   unet_->to(device_);
   optimizer_ = std::make_unique<torch::optim::Adam>(unet_->parameters(), torch::optim::AdamOptions(opts_.lr));
+  parameter_count_ = CountParameters(*unet_);
 }
 
-int64_t DelineationTrainer::parameter_count() { return CountParameters(*unet_); }
-int64_t DelineationTrainer::parameter_tensors() { return static_cast<int64_t>(unet_->parameters().size()); }
 
 namespace {
 // BCE refuses NaN probabilities (and on CUDA asserts inside the kernel): check them first, in one sync.
@@ -91,11 +91,7 @@ double DelineationTrainer::Step(const torch::Tensor& images, const torch::Tensor
     loss = Loss(outputs, y);
     optimizer_->zero_grad();
     loss.backward();
-    unet_with_grad_ = loss_with_grad_ = 0;
-    for (const auto& p : unet_->parameters()) unet_with_grad_ += p.grad().defined();
-    if (loss_net_) {
-      for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad_ += p.grad().defined();
-    }
+    gradients_ = CountGradients(*unet_, loss_net_.get());
     RequireFiniteStep(loss, unet_->parameters());  // before step(): NaN never reaches the weights
   } catch (...) {
     torch::NoGradGuard no_grad;
@@ -153,49 +149,11 @@ DelineationInspection DelineationTrainer::Inspect(const torch::Tensor& images, c
 }
 
 void DelineationTrainer::Save(const std::string& path, bool with_optimizer) {
-  torch::serialize::OutputArchive archive, model, opt;
-  archive.write("delineation", torch::tensor(opts_.iterations));
-  unet_->save(model);
-  archive.write("model", model);
-  if (with_optimizer) {
-    optimizer_->save(opt);
-    archive.write("optimizer", opt);
-  }
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
-  }
+  SaveCheckpoint(path, "delineation U-Net", {}, *unet_, with_optimizer ? optimizer_.get() : nullptr);
 }
 
 bool DelineationTrainer::Load(const std::string& path) {
-  torch::serialize::InputArchive archive, model, opt;
-  try {
-    archive.load_from(path, device_);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot read checkpoint '" + path + "' (missing or corrupt; delete it to start over): " +
-                    e.what_without_backtrace());
-  }
-  torch::Tensor tag;
-  Require(archive.try_read("delineation", tag) && archive.try_read("model", model),
-          "'" + path + "' is not a delineation checkpoint; delete it to start over");
-  bool has_opt = false;
-  try {
-    unet_->load(model);
-    has_opt = archive.try_read("optimizer", opt);
-    if (has_opt) optimizer_->load(opt);
-  } catch (const c10::Error& e) {
-    throw UserError("checkpoint '" + path + "' does not fit this U-Net (" + e.what_without_backtrace() +
-                    "); delete it to start over");
-  }
-  return has_opt;
-}
-
-std::vector<std::pair<std::string, torch::Tensor>> DelineationTrainer::StateDict() {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& p : unet_->named_parameters()) out.emplace_back(p.key(), p.value().detach().cpu().clone());
-  for (const auto& b : unet_->named_buffers()) out.emplace_back(b.key(), b.value().detach().cpu().clone());
-  return out;
+  return LoadCheckpoint(path, "delineation U-Net", {}, *unet_, *optimizer_, device_);
 }
 
 }  // namespace dpl

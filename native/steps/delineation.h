@@ -13,6 +13,8 @@
 
 #include "loss_network.h"
 #include "models/delineation.h"
+#include "steps/gradient_counts.h"
+#include "steps/module_state.h"
 
 namespace dpl {
 
@@ -55,15 +57,14 @@ class DelineationTrainer {
   void Save(const std::string& path, bool with_optimizer);
   // Restores what Save wrote; true when it held Adam's state.
   bool Load(const std::string& path);
-  // Parameters and buffers by their PyTorch names (down1.conv.weight, ..., up1.bn.running_var).
-  std::vector<std::pair<std::string, torch::Tensor>> StateDict();
+  // Parameters and buffers by their PyTorch names (down1.conv.weight, ..., up1.bn.running_var), on the CPU.
+  NamedTensors State() const { return ModuleState(*unet_); }
 
   const DelineationOptions& options() const { return opts_; }
-  int64_t parameter_count();
-  int64_t parameter_tensors();
-  // Parameters with a gradient after the last step: U-Net, loss network (must stay 0).
-  int64_t unet_with_grad() const { return unet_with_grad_; }
-  int64_t loss_with_grad() const { return loss_with_grad_; }
+  // Fixed at creation, so the JS thread may read it while the worker trains.
+  int64_t parameter_count() const { return parameter_count_; }
+  // After the last step (read on the worker).
+  const GradientCounts& gradients() const { return gradients_; }
 
  private:
   torch::Tensor Loss(const std::vector<torch::Tensor>& outputs, const torch::Tensor& masks);
@@ -73,7 +74,8 @@ class DelineationTrainer {
   DelineationUNet unet_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::shared_ptr<LossNet> loss_net_;
-  int64_t unet_with_grad_ = 0, loss_with_grad_ = 0;
+  int64_t parameter_count_ = 0;
+  GradientCounts gradients_;
 };
 
 // Checks images [N,3,H,W] (finite) and, when defined, masks [N,1,H,W] in [0,1].

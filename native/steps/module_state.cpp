@@ -29,10 +29,4 @@ void SetModuleState(torch::nn::Module& module, const NamedTensors& state) {
   for (auto& b : module.named_buffers()) copy(b.key(), b.value());
 }
 
-int64_t CountParameters(const torch::nn::Module& module) {
-  int64_t n = 0;
-  for (const auto& p : module.parameters()) n += p.numel();
-  return n;
-}
-
 }  // namespace dpl

@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "models/parameters.h"  // CountParameters, for the modules' users
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,8 +20,5 @@ NamedTensors ModuleState(const torch::nn::Module& module, torch::Device device =
 // Copies `state` into the module's parameters and buffers (cast to each one's
 // dtype and device). Every name of the module must be there with its shape.
 void SetModuleState(torch::nn::Module& module, const NamedTensors& state);
-
-// Elements of the module's parameters.
-int64_t CountParameters(const torch::nn::Module& module);
 
 }  // namespace dpl

@@ -2,6 +2,7 @@
 
 #include "errors.h"
 #include "step_guard.h"
+#include "steps/checkpoint.h"
 
 namespace dpl {
 namespace {
@@ -38,6 +39,7 @@ SrTrainer::SrTrainer(std::shared_ptr<LossNet> loss_net, const SrTrainerOptions& 
   net_ = SrNet(opts_.factor);
   net_->to(device_);
   optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(opts_.lr));
+  parameter_count_ = CountParameters(*net_);
 }
 
 double SrTrainer::Step(const torch::Tensor& lr, const torch::Tensor& hr) {
@@ -53,11 +55,7 @@ double SrTrainer::Step(const torch::Tensor& lr, const torch::Tensor& hr) {
   if (opts_.tv_weight > 0) loss = loss + opts_.tv_weight * TotalVariation(out);
   optimizer_->zero_grad();
   loss.backward();
-  sr_with_grad_ = loss_with_grad_ = 0;
-  for (const auto& p : net_->parameters()) sr_with_grad_ += p.grad().defined();
-  if (loss_net_) {
-    for (const auto& p : loss_net_->trunk.parameters()) loss_with_grad_ += p.grad().defined();
-  }
+  gradients_ = CountGradients(*net_, loss_net_.get());
   RequireFiniteStep(loss, net_->parameters());  // before step(): NaN never reaches the weights
   optimizer_->step();
   return loss.item<double>();
@@ -78,39 +76,12 @@ SrEvaluation SrTrainer::Evaluate(const torch::Tensor& lr, const torch::Tensor& h
 }
 
 void SrTrainer::Save(const std::string& path, bool with_optimizer) {
-  torch::serialize::OutputArchive archive, model, opt;
-  archive.write("factor", torch::tensor(opts_.factor));
-  net_->save(model);
-  archive.write("model", model);
-  if (with_optimizer) {
-    optimizer_->save(opt);
-    archive.write("optimizer", opt);
-  }
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
-  }
+  SaveCheckpoint(path, "super-resolution network", {{"factor", opts_.factor}}, *net_,
+                 with_optimizer ? optimizer_.get() : nullptr);
 }
 
 bool SrTrainer::Load(const std::string& path) {
-  torch::serialize::InputArchive archive, model, opt;
-  try {
-    archive.load_from(path, device_);
-  } catch (const c10::Error& e) {
-    throw UserError("cannot read checkpoint '" + path + "' (missing or corrupt; delete it to start over): " +
-                    e.what_without_backtrace());
-  }
-  torch::Tensor factor;
-  archive.read("factor", factor);
-  Require(factor.item<int64_t>() == opts_.factor, "checkpoint '" + path + "' is for x" +
-                                                      std::to_string(factor.item<int64_t>()) + ", this trainer is x" +
-                                                      std::to_string(opts_.factor));
-  archive.read("model", model);
-  net_->load(model);
-  bool has_opt = archive.try_read("optimizer", opt);
-  if (has_opt) optimizer_->load(opt);
-  return has_opt;
+  return LoadCheckpoint(path, "super-resolution network", {{"factor", opts_.factor}}, *net_, *optimizer_, device_);
 }
 
 }  // namespace dpl

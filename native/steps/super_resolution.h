@@ -11,6 +11,7 @@
 #include "loss_network.h"
 #include "models/parameters.h"
 #include "models/super_resolution.h"
+#include "steps/gradient_counts.h"
 
 namespace dpl {
 
@@ -43,11 +44,10 @@ class SrTrainer {
   bool Load(const std::string& path);
 
   int64_t factor() const { return opts_.factor; }
-  int64_t parameter_count() { return CountParameters(*net_); }
-  int64_t parameter_tensors() { return static_cast<int64_t>(net_->parameters().size()); }
-  // Parameters with a gradient after the last step: SR network, loss network (must stay 0).
-  int64_t sr_with_grad() const { return sr_with_grad_; }
-  int64_t loss_with_grad() const { return loss_with_grad_; }
+  // Fixed at creation, so the JS thread may read it while the worker trains.
+  int64_t parameter_count() const { return parameter_count_; }
+  // After the last step (read on the worker).
+  const GradientCounts& gradients() const { return gradients_; }
 
  private:
   SrTrainerOptions opts_;
@@ -55,7 +55,8 @@ class SrTrainer {
   SrNet net_{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::shared_ptr<LossNet> loss_net_;
-  int64_t sr_with_grad_ = 0, loss_with_grad_ = 0;
+  int64_t parameter_count_ = 0;
+  GradientCounts gradients_;
 };
 
 // Checks an lr batch: RGB, finite, sides of at least 5 (the 9x9 reflection pad).

@@ -3,7 +3,7 @@
 // to the model's side) on the native side, so datasets stay bytes in memory.
 import { z } from 'zod';
 import { Device, LossNetwork } from '../loss-network.js';
-import { native, type NativeAutoencoderTrainer } from '../native.js';
+import { native, type NativeAutoencoderTrainer, type GradientReport } from '../native.js';
 import { checkByteBatch, type ByteBatch, type FloatTensor } from '../tensor.js';
 import { parseOptions } from '../validate.js';
 
@@ -95,8 +95,8 @@ export class AutoencoderTrainer {
     return this.handle.setState(state);
   }
 
-  /** After a step: how many parameters of each network received a gradient. */
-  gradientReport(): { modelParametersWithGrad: number; lossNetworkParametersWithGrad: number } {
+  /** After a step: how many parameter tensors of the trained model and of the loss network (none) received a gradient. */
+  async gradientReport(): Promise<GradientReport> {
     return this.handle.gradientReport();
   }
 

@@ -5,7 +5,7 @@
 // backward through every iteration, Adam update.
 import { z } from 'zod';
 import { Device, LossNetwork } from '../loss-network.js';
-import { native, type NativeDelineationTrainer } from '../native.js';
+import { native, type NativeDelineationTrainer, type GradientReport } from '../native.js';
 import { checkFloatTensor, type FloatTensor } from '../tensor.js';
 import { parseOptions } from '../validate.js';
 
@@ -107,12 +107,12 @@ export class DelineationTrainer {
   }
 
   /** Parameters and BatchNorm buffers by their PyTorch names (down1.conv.weight, ..., up1.bn.running_var). */
-  async stateDict(): Promise<Record<string, FloatTensor>> {
-    return this.handle.stateDict();
+  async state(): Promise<Record<string, FloatTensor>> {
+    return this.handle.state();
   }
 
-  /** After a step: how many parameter tensors of each network received a gradient. */
-  gradientReport(): { unetParametersWithGrad: number; unetParameters: number; lossNetworkParametersWithGrad: number } {
+  /** After a step: how many parameter tensors of the trained model and of the loss network (none) received a gradient. */
+  async gradientReport(): Promise<GradientReport> {
     return this.handle.gradientReport();
   }
 

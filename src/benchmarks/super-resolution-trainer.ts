@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { dplError } from '../errors.js';
 import { Device, LossNetwork } from '../loss-network.js';
-import { native, type NativeSrTrainer } from '../native.js';
+import { native, type NativeSrTrainer, type GradientReport } from '../native.js';
 import { checkFloatTensor, type FloatTensor } from '../tensor.js';
 import { parseOptions } from '../validate.js';
 
@@ -76,8 +76,8 @@ export class SuperResolutionTrainer {
     return this.handle.load(path);
   }
 
-  /** After a step: how many parameters of each network received a gradient. */
-  gradientReport(): { srParametersWithGrad: number; srParameters: number; lossNetworkParametersWithGrad: number } {
+  /** After a step: how many parameter tensors of the trained model and of the loss network (none) received a gradient. */
+  async gradientReport(): Promise<GradientReport> {
     return this.handle.gradientReport();
   }
 
