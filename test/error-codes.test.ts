@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AutoencoderTrainer } from '../src/benchmarks/autoencoder-trainer.js';
+import { SuperResolutionTrainer } from '../src/benchmarks/super-resolution-trainer.js';
 import { ERROR_CODES, isDplError, type DplErrorCode } from '../src/errors.js';
 import { resize } from '../src/image-ops.js';
 import { LossNetwork } from '../src/loss-network.js';
@@ -107,6 +109,21 @@ describe('error codes', () => {
     await expectCode(() => native().loadLossNetwork(join(dir, 'junk.pt'), 'cpu', 'none'), 'ERR_DPL_FILE', /not a TorchScript module/);
     await expectCode(() => native().loadLossNetwork(join(dir, 'missing.pt'), 'cpu', 'none'), 'ERR_DPL_FILE', /cannot be read/);
     await expectCode(() => LossNetwork.load('resnet152', { modelsDir: TEST_MODELS }), 'ERR_DPL_FILE', /export-networks/);
+  });
+
+  it('trainers: checkpoints that are missing or of another model (ERR_DPL_FILE), batches of the wrong shape (ERR_DPL_SHAPE)', async () => {
+    const x4 = await SuperResolutionTrainer.create(null, { factor: 4 });
+    const x8 = await SuperResolutionTrainer.create(null, { factor: 8 });
+    const ae = await AutoencoderTrainer.create(null, { side: 64 });
+    try {
+      await x4.save(join(dir, 'x4.pt'));
+      await expectCode(() => x8.load(join(dir, 'x4.pt')), 'ERR_DPL_FILE', /factor 4/);
+      await expectCode(() => ae.load(join(dir, 'x4.pt')), 'ERR_DPL_FILE', /not a checkpoint for this autoencoder \(it is for the super-resolution network\)/);
+      await expectCode(() => x4.load(join(dir, 'missing.pt')), 'ERR_DPL_FILE', /cannot read checkpoint/);
+      await expectCode(() => x4.step(randomImages([2, 3, 8, 8]), randomImages([2, 3, 30, 30])), 'ERR_DPL_SHAPE');
+    } finally {
+      [x4, x8, ae].forEach((t) => t.dispose());
+    }
   });
 
   it('ERR_DPL_BUSY (Error): a call past the queue bound', async () => {

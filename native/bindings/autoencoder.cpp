@@ -206,7 +206,7 @@ Napi::Value CreateCodeSetJs(const Napi::CallbackInfo& info) {
   int64_t classes = IntField(o, "classes", 10);
   Require(classes >= 2, "options.classes must be at least 2");
   Require(labels.size(0) == codes.size(0), "labels has " + std::to_string(labels.size(0)) + " entries for " +
-                                               std::to_string(codes.size(0)) + " codes");
+                                               std::to_string(codes.size(0)) + " codes", Code::Shape);
   Require(labels.max().item<int64_t>() < classes, "labels must lie in 0.." + std::to_string(classes - 1));
   auto device = DeviceField(o);
   return Schedule(info.Env(), [codes, labels, classes, device]() -> Finisher {
@@ -239,10 +239,10 @@ class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
     auto set = CodeSetFromJs(info[0]);
     Require(set->codes.size(1) == p->options().inputs, "the codes have " + std::to_string(set->codes.size(1)) +
                                                            " dimensions, the probe takes " +
-                                                           std::to_string(p->options().inputs));
+                                                           std::to_string(p->options().inputs), Code::Shape);
     auto a = set->codes.device(), b = p->options().device;
     Require(a.type() == b.type() && (!b.has_index() || a.index() == b.index()),
-            "the codes and the probe must be on the same device");
+            "the codes and the probe must be on the same device", Code::Device);
     Require(set->targets.size(1) == p->options().classes, "the code set has another number of classes than the probe");
     return set;
   }

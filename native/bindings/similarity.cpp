@@ -37,7 +37,7 @@ void CheckPair(const torch::Tensor& a, const torch::Tensor& b, const std::string
   CheckImageBatch(a, an);
   CheckImageBatch(b, bn);
   Require(a.sizes() == b.sizes(), an + " and " + bn + " must have the same shape, got " + c10::str(a.sizes()) +
-                                      " and " + c10::str(b.sizes()));
+                                      " and " + c10::str(b.sizes()), Code::Shape);
 }
 
 class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
@@ -119,7 +119,7 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
     auto judge = FloatTensorFromJs(info[3], "judge", 1);
     CheckPair(ref, p0, "ref", "p0");
     CheckPair(ref, p1, "ref", "p1");
-    Require(judge.size(0) == ref.size(0), "judge must hold one value per triplet");
+    Require(judge.size(0) == ref.size(0), "judge must hold one value per triplet", Code::Shape);
     Require(judge.min().item<float>() >= 0 && judge.max().item<float>() <= 1, "judge values must lie in [0, 1]");
     double lr = info[4].ToNumber().DoubleValue();
     Require(std::isfinite(lr) && lr >= 0, "lr must be a non-negative number");

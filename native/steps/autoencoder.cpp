@@ -30,11 +30,11 @@ AutoencoderTrainer::AutoencoderTrainer(std::shared_ptr<LossNet> loss_net, const 
 
 void AutoencoderTrainer::CheckImages(const torch::Tensor& images, const std::string& what) const {
   const int64_t stored = options_.side - 2 * options_.pad;
-  Require(images.scalar_type() == torch::kUInt8, what + " must be 8-bit images (Uint8Array)");
+  Require(images.scalar_type() == torch::kUInt8, what + " must be 8-bit images (Uint8Array)", Code::Dtype);
   Require(images.dim() == 4 && images.size(1) == 3 && images.size(2) == stored && images.size(3) == stored,
           what + " must be shaped [N, 3, " + std::to_string(stored) + ", " + std::to_string(stored) +
               "] for this autoencoder (side " + std::to_string(options_.side) + ", padding " +
-              std::to_string(options_.pad) + "), got " + c10::str(images.sizes()));
+              std::to_string(options_.pad) + "), got " + c10::str(images.sizes()), Code::Shape);
 }
 
 torch::Tensor AutoencoderTrainer::Prepare(const torch::Tensor& images) const {

@@ -79,7 +79,7 @@ Similarity::Similarity(std::shared_ptr<LossNet> n, SimilarityOptions o) : net(st
     auto feats = net->Features(probe, opts.layers);
     net->trunk.train(was_training);
     for (auto& f : feats) {
-      Require(f.dim() == 4, "layer features must be shaped (N, C, H, W) to compare them; got " + c10::str(f.sizes()));
+      Require(f.dim() == 4, "layer features must be shaped (N, C, H, W) to compare them; got " + c10::str(f.sizes()), Code::Shape);
       channels.push_back(f.size(1));
     }
   }
@@ -193,7 +193,7 @@ void Similarity::SaveCheckpoint(const std::string& path, const std::string& meta
   try {
     ar.save_to(path);
   } catch (const c10::Error& e) {
-    throw UserError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
+    throw UserError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace(), Code::File);
   }
 }
 
@@ -203,11 +203,11 @@ std::string Similarity::LoadCheckpoint(const std::string& path) {
     ar.load_from(path, net->device);
   } catch (const c10::Error& e) {
     throw UserError("cannot read checkpoint '" + path + "' (" + e.what_without_backtrace() +
-                    "); delete it to start the run afresh");
+                    "); delete it to start the run afresh", Code::File);
   }
   auto mismatch = [&](const std::string& what) {
     return UserError("checkpoint '" + path + "' does not fit this model (" + what +
-                     "); it belongs to another network, layers or compare: delete it to start afresh");
+                     "); it belongs to another network, layers or compare: delete it to start afresh", Code::File);
   };
   c10::IValue meta;
   ar.read("meta", meta);

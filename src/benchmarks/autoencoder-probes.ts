@@ -2,6 +2,7 @@
 // seven small MLPs trained to read the labels off the codes, each early-stopped
 // on validation loss and evaluated at its best epoch. Codes live on the native
 // side; one native call trains a whole epoch in a seeded order.
+import { dplError } from '../errors.js';
 import { z } from 'zod';
 import { epochOrder } from '../data/seeded.js';
 import { Device } from '../loss-network.js';
@@ -30,7 +31,7 @@ export class CodeSet {
   static async create(codes: FloatTensor, labels: Uint8Array, options: { classes?: number; device?: string } = {}): Promise<CodeSet> {
     checkFloatTensor(codes, 'codes', 2);
     if (!(labels instanceof Uint8Array) || labels.length !== codes.shape[0]) {
-      throw new TypeError(`labels must be a Uint8Array with one label per code (${codes.shape[0]})`);
+      throw dplError(labels instanceof Uint8Array ? 'ERR_DPL_SHAPE' : 'ERR_DPL_ARG', `labels must be a Uint8Array with one label per code (${codes.shape[0]})`);
     }
     const device = Device.parse(options.device ?? 'cpu');
     return new CodeSet(await native().createCodeSet(codes, { data: labels, shape: [labels.length] }, { classes: options.classes ?? 10, device }));

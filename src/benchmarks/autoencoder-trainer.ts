@@ -1,6 +1,7 @@
 // The native autoencoder and its Adam trainer, behind a checked TypeScript API.
 // Images cross as 8-bit NCHW batches and become [0,1] floats (reflection-padded
 // to the model's side) on the native side, so datasets stay bytes in memory.
+import { dplError } from '../errors.js';
 import { z } from 'zod';
 import { Device, LossNetwork } from '../loss-network.js';
 import { native, type NativeAutoencoderTrainer, type GradientReport } from '../native.js';
@@ -39,7 +40,7 @@ export class AutoencoderTrainer {
    */
   static async create(lossNetwork: LossNetwork | null, options: AutoencoderTrainerOptions): Promise<AutoencoderTrainer> {
     if (lossNetwork !== null && !(lossNetwork instanceof LossNetwork)) {
-      throw new TypeError('lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel-loss baseline');
+      throw dplError('ERR_DPL_ARG', 'lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel-loss baseline');
     }
     const o = parseOptions(TrainerOptions, options, 'AutoencoderTrainer options');
     const handle = await native().createAutoencoderTrainer(lossNetwork?.handle ?? null, o);

@@ -3,6 +3,7 @@
 // the U-Net with shared weights, the iteration-weighted BCE plus mu times the
 // iteration-weighted feature MSE at one layer of a frozen loss network,
 // backward through every iteration, Adam update.
+import { dplError } from '../errors.js';
 import { z } from 'zod';
 import { Device, LossNetwork } from '../loss-network.js';
 import { native, type NativeDelineationTrainer, type GradientReport } from '../native.js';
@@ -46,10 +47,11 @@ export class DelineationTrainer {
    */
   static async create(lossNetwork: LossNetwork | null, options: DelineationTrainerOptions = {}): Promise<DelineationTrainer> {
     if (lossNetwork !== null && !(lossNetwork instanceof LossNetwork)) {
-      throw new TypeError('lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel baseline');
+      throw dplError('ERR_DPL_ARG', 'lossNetwork must be a LossNetwork (LossNetwork.load), or null for the pixel baseline');
     }
     if (lossNetwork && lossNetwork.normalization !== 'imagenet') {
-      throw new TypeError(
+      throw dplError(
+        'ERR_DPL_ARG',
         `delineation feeds the loss network ImageNet-normalised masks; load ${lossNetwork.architecture} with normalization 'imagenet' (it has '${lossNetwork.normalization}')`,
       );
     }
