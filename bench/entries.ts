@@ -2,10 +2,8 @@
 // natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AutoencoderTrainer, DelineationTrainer, LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer,
-  type ByteBatch, type FloatTensor, type LoadOptions,
-} from '../dist/index.js';
+import { LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, type ByteBatch, type FloatTensor, type LoadOptions } from '../dist/index.js';
+import { AutoencoderTrainer, DelineationTrainer, SuperResolutionTrainer } from '../dist/benchmarks/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
 import { seededImages } from './images.js';
@@ -249,7 +247,7 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         nets.push(net);
-        const sim = new PerceptualSimilarity({ network: net, layers, learned: true, seed: 0 });
+        const sim = await PerceptualSimilarity.create({ network: net, layers, learned: true, seed: 0 });
         sims.push(sim);
         const model = await sim.model();
         sides[v] = {

@@ -56,6 +56,15 @@ void LossNet::SetTrainable(bool on) {
   for (auto p : trunk.parameters()) p.set_requires_grad(on);
 }
 
+std::shared_ptr<LossNet> LossNet::Clone() const {
+  auto copy = std::make_shared<LossNet>(*this);
+  copy->trunk = trunk.clone();  // deep: parameters and buffers are copied
+  copy->children.clear();
+  for (const auto& child : copy->trunk.children()) copy->children.push_back(child);
+  copy->fast = nullptr;
+  return copy;
+}
+
 torch::Tensor LossNet::Normalize(const torch::Tensor& images) const {
   switch (normalization) {
     case Normalization::None:

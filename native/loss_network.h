@@ -40,6 +40,11 @@ struct LossNet {
 
   // Switches between frozen/eval and trainable/train mode (similarity tune, scratch).
   void SetTrainable(bool on);
+
+  // A deep copy with its own parameters and buffers (and no fast path), so a
+  // model that trains its trunk (similarity tune, scratch) leaves the caller's
+  // network as it was. Call on the tensor worker.
+  std::shared_ptr<LossNet> Clone() const;
 };
 
 struct LossAndGrad {

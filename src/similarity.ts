@@ -85,44 +85,55 @@ export class PerceptualSimilarity {
   readonly learned: boolean;
   readonly trainable: boolean;
   readonly imageSize: number;
-  private readonly ready: Promise<NativeSimilarity>;
-  private nativeModel?: NativeSimilarity;
+  private readonly nativeModel: NativeSimilarity;
 
-  constructor(options: PerceptualSimilarityOptions) {
+  /**
+   * A similarity on `options.network`'s layers. Checks the options (and a weights
+   * file) before any native work; resolves once the native model exists. With
+   * `trainable` (tune, scratch) the model trains its own copy of the network, so
+   * the caller's network keeps its weights.
+   */
+  static async create(options: PerceptualSimilarityOptions): Promise<PerceptualSimilarity> {
     const o = parseOptions(Options, options, 'PerceptualSimilarity options');
-    this.network = o.network;
-    this.layers = o.network.resolveLayers(o.layers);
-    this.compare = o.compare;
-    this.channelNorm = o.channelNorm;
-    this.learned = o.learned || o.trainable || o.weights !== undefined;
-    this.trainable = o.trainable;
-    this.imageSize = o.imageSize;
-    if (this.layers.some((l) => l >= o.network.size)) {
-      throw dplError('ERR_DPL_LAYER', `layers [${this.layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`);
+    const layers = o.network.resolveLayers(o.layers);
+    if (layers.some((l) => l >= o.network.size)) {
+      throw dplError('ERR_DPL_LAYER', `layers [${layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`);
     }
+    const learned = o.learned || o.trainable || o.weights !== undefined;
+    const setup = { network: o.network, layers, compare: o.compare, channelNorm: o.channelNorm };
     // Check a weights file before any native work, so a mismatch fails at once.
-    const file = o.weights === undefined ? undefined : this.checkWeightsFile(readSimilarityWeights(o.weights), o.weights);
-    this.ready = native()
-      .createSimilarity(o.network.handle, {
-        layers: this.layers, compare: o.compare, channelNorm: o.channelNorm, learned: this.learned,
-        trainable: o.trainable, seed: o.seed, probeSize: o.probeSize,
-      })
-      .then(async (s) => {
-        this.nativeModel = s;
-        if (file) await s.setWeights(file.weights.map((w) => ({ data: Float32Array.from(w.values), shape: [w.values.length] })));
-        return s;
-      });
-    this.ready.catch(() => {}); // reported by the first call that awaits it
+    const file = o.weights === undefined ? undefined : checkWeightsFile(setup, readSimilarityWeights(o.weights), o.weights);
+    const model = await native().createSimilarity(o.network.handle, {
+      layers, compare: o.compare, channelNorm: o.channelNorm, learned, trainable: o.trainable, seed: o.seed, probeSize: o.probeSize,
+    });
+    try {
+      if (file) await model.setWeights(file.weights.map((w) => ({ data: Float32Array.from(w.values), shape: [w.values.length] })));
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return new PerceptualSimilarity(o, layers, learned, model);
   }
 
-  /** The native model, once created (for the benchmark's training loop). */
+  private constructor(o: z.output<typeof Options>, layers: number[], learned: boolean, model: NativeSimilarity) {
+    this.network = o.network;
+    this.layers = layers;
+    this.compare = o.compare;
+    this.channelNorm = o.channelNorm;
+    this.learned = learned;
+    this.trainable = o.trainable;
+    this.imageSize = o.imageSize;
+    this.nativeModel = model;
+  }
+
+  /** The native model (for the benchmark's training loop). */
   model(): Promise<NativeSimilarity> {
-    return this.ready;
+    return Promise.resolve(this.nativeModel);
   }
 
   /** Channels at each layer. */
   async channels(): Promise<number[]> {
-    return (await this.ready).channels;
+    return this.nativeModel.channels;
   }
 
   /**
@@ -135,13 +146,13 @@ export class PerceptualSimilarity {
     if (ta.shape.join() !== tb.shape.join()) {
       throw dplError('ERR_DPL_SHAPE', `a and b must have the same shape, got [${ta.shape.join(', ')}] and [${tb.shape.join(', ')}]`);
     }
-    return (await (await this.ready).distance(ta, tb)).data;
+    return (await this.nativeModel.distance(ta, tb)).data;
   }
 
   /** Writes the learned channel weights with what they were learned for. */
   async saveWeights(file: string): Promise<void> {
     if (!this.learned) throw new Error('this PerceptualSimilarity has no learned weights to save (create it with learned: true)');
-    const ws = await (await this.ready).getWeights();
+    const ws = await this.nativeModel.getWeights();
     const branches = branchesOf(this.compare);
     const body: SimilarityWeightsFile = {
       format: 'dpl-torch/perceptual-similarity-weights', version: 1,
@@ -158,31 +169,12 @@ export class PerceptualSimilarity {
   /** Loads channel weights saved for the same network, weights, layers and options. */
   async loadWeights(file: string): Promise<void> {
     if (!this.learned) throw new Error('this PerceptualSimilarity has no learned weights (create it with learned: true or weights: file)');
-    const w = this.checkWeightsFile(readSimilarityWeights(file), file);
-    await (await this.ready).setWeights(w.weights.map((x) => ({ data: Float32Array.from(x.values), shape: [x.values.length] })));
+    const w = checkWeightsFile(this, readSimilarityWeights(file), file);
+    await this.nativeModel.setWeights(w.weights.map((x) => ({ data: Float32Array.from(x.values), shape: [x.values.length] })));
   }
 
   dispose(): void {
-    this.nativeModel?.dispose();
-    this.ready.then((s) => s.dispose(), () => {});
-  }
-
-  private checkWeightsFile(w: SimilarityWeightsFile, file: string): SimilarityWeightsFile {
-    const want = {
-      network: this.network.architecture, weightsId: this.network.weightsId, layers: this.layers.join(','),
-      compare: this.compare, channelNorm: this.channelNorm, normalization: this.network.normalization,
-    };
-    const got = { ...w, layers: w.layers.join(',') };
-    const bad = (Object.keys(want) as (keyof typeof want)[]).filter((k) => String(want[k]) !== String(got[k]));
-    if (bad.length) {
-      const list = bad.map((k) => `${k} ${JSON.stringify(got[k])} (here ${JSON.stringify(want[k])})`).join(', ');
-      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`);
-    }
-    const branches = branchesOf(this.compare);
-    if (w.weights.length !== this.layers.length * branches.length) {
-      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${this.layers.length * branches.length} (layers x branches)`);
-    }
-    return w;
+    this.nativeModel.dispose();
   }
 
   private async toBatch(x: Images, what: string): Promise<FloatTensor> {
@@ -195,4 +187,27 @@ export class PerceptualSimilarity {
     if (x.shape[1] !== 3) throw dplError('ERR_DPL_SHAPE', `${what} must be RGB images shaped [N, 3, H, W], got [${x.shape.join(', ')}]`);
     return x;
   }
+}
+
+/** Checks that weights file `w` was learned for `setup`'s network, weights, layers and options. */
+function checkWeightsFile(
+  setup: Pick<PerceptualSimilarity, 'network' | 'layers' | 'compare' | 'channelNorm'>,
+  w: SimilarityWeightsFile,
+  file: string,
+): SimilarityWeightsFile {
+  const want = {
+    network: setup.network.architecture, weightsId: setup.network.weightsId, layers: setup.layers.join(','),
+    compare: setup.compare, channelNorm: setup.channelNorm, normalization: setup.network.normalization,
+  };
+  const got = { ...w, layers: w.layers.join(',') };
+  const bad = (Object.keys(want) as (keyof typeof want)[]).filter((k) => String(want[k]) !== String(got[k]));
+  if (bad.length) {
+    const list = bad.map((k) => `${k} ${JSON.stringify(got[k])} (here ${JSON.stringify(want[k])})`).join(', ');
+    throw dplError('ERR_DPL_FILE', `similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`);
+  }
+  const branches = branchesOf(setup.compare);
+  if (w.weights.length !== setup.layers.length * branches.length) {
+    throw dplError('ERR_DPL_FILE', `similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${setup.layers.length * branches.length} (layers x branches)`);
+  }
+  return w;
 }

@@ -56,7 +56,7 @@ describe('error codes', () => {
     await expectCode(() => perceptualLoss(img, img, { network: net, layers: [1], distance: 'l3' as 'l1' }), 'ERR_DPL_ARG', /distance/);
     await expectCode(() => LossNetwork.load('vgg17', { modelsDir: TEST_MODELS }), 'ERR_DPL_ARG', /unknown architecture/);
     await expectCode(() => setThreads(0), 'ERR_DPL_ARG', /positive integer/);
-    await expectCode(() => new PerceptualSimilarity({ network: net } as never), 'ERR_DPL_ARG', /layers/);
+    await expectCode(() => PerceptualSimilarity.create({ network: net } as never), 'ERR_DPL_ARG', /layers/);
     // Native, synchronous: the class cannot be made from JS; a bad distance string.
     await expectCode(() => new (native().LossNetwork as new () => unknown)(), 'ERR_DPL_ARG', /loadLossNetwork/);
     await expectCode(() => net.handle.perceptualLoss(img, img, [1], 'l3' as 'l1', false), 'ERR_DPL_ARG', /distance/);
@@ -80,8 +80,8 @@ describe('error codes', () => {
   it('ERR_DPL_LAYER (RangeError): past the end (native) and unknown names (TypeScript)', async () => {
     await expectCode(() => net.features(img, [13]), 'ERR_DPL_LAYER', /past the end/);
     await expectCode(() => net.features(img, ['relu9']), 'ERR_DPL_LAYER', /unknown layer 'relu9'.*relu5/);
-    await expectCode(() => new PerceptualSimilarity({ network: net, layers: [20] }), 'ERR_DPL_LAYER', /run past the end/);
-    await expectCode(() => new PerceptualSimilarity({ network: net, layers: ['relu9'] }), 'ERR_DPL_LAYER', /relu9/);
+    await expectCode(() => PerceptualSimilarity.create({ network: net, layers: [20] }), 'ERR_DPL_LAYER', /run past the end/);
+    await expectCode(() => PerceptualSimilarity.create({ network: net, layers: ['relu9'] }), 'ERR_DPL_LAYER', /relu9/);
   });
 
   it('ERR_DPL_NAN (RangeError): NaN in the input, found on the worker', async () => {

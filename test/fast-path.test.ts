@@ -118,7 +118,7 @@ describe('bench/reference_step.py similarity step', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dpl-bench-sim-'));
     const net = await open('alexnet');
     const layers = [1, 4];
-    const sim = new PerceptualSimilarity({ network: net, layers, learned: true });
+    const sim = await PerceptualSimilarity.create({ network: net, layers, learned: true });
     const shape = [3, 3, 64, 64];
     const files = Object.fromEntries(['ref', 'p0', 'p1'].map((k, i) => {
       writeFileSync(join(dir, `${k}.f32`), randomImages(shape, 20 + i).data);

@@ -88,7 +88,7 @@ describe('the public API takes names', () => {
     const l1 = await perceptualLoss(a, b, { network: vgg, layers: ['relu1_2', 'relu3_3'] });
     const l2 = await perceptualLoss(a, b, { network: vgg, layers: [3, 15] });
     expect(l1.loss).toBe(l2.loss);
-    const sim = new PerceptualSimilarity({ network: vgg, layers: ['relu1_2', 'relu2_2'] });
+    const sim = await PerceptualSimilarity.create({ network: vgg, layers: ['relu1_2', 'relu2_2'] });
     expect(sim.layers).toEqual([3, 8]);
     expect((await sim.distance(a, b))[0]).toBeGreaterThan(0);
     sim.dispose();

@@ -43,7 +43,7 @@ describe.skipIf(!python)('LPIPS weights', () => {
     expect(file.normalization).toBe('lpips');
     const json = join(dir, `${arch}.json`);
     writeFileSync(json, JSON.stringify(file));
-    const sim = new PerceptualSimilarity({ network: net, layers: file.layers, weights: json });
+    const sim = await PerceptualSimilarity.create({ network: net, layers: file.layers, weights: json });
     try {
       const a = randomImages([3, 3, 64, 64], 31);
       const b = randomImages([3, 3, 64, 64], 32);
@@ -52,7 +52,7 @@ describe.skipIf(!python)('LPIPS weights', () => {
       expect(ours.every((d) => d > 0)).toBe(true);
       expect(relativeError(ours, official)).toBeLessThan(1e-5);
       // The weights matter: the plain channel sum is another distance.
-      const plain = new PerceptualSimilarity({ network: net, layers: file.layers });
+      const plain = await PerceptualSimilarity.create({ network: net, layers: file.layers });
       expect(relativeError(await plain.distance(a, b), official)).toBeGreaterThan(0.1);
       plain.dispose();
     } finally {
@@ -71,7 +71,7 @@ describe.skipIf(!python)('LPIPS weights', () => {
     writeFileSync(join(dir, 'not.pth'), 'not a torch file');
     expect(() => convertLpipsWeights(join(dir, 'not.pth'), { weightsId: 'x' })).toThrow(/cannot read LPIPS weights from/);
     const net = await LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, normalization: 'lpips' });
-    expect(() => new PerceptualSimilarity({ network: net, layers: [1, 4, 7, 9, 11], weights: alex })).toThrow(/convert-lpips-weights/);
+    await expect(PerceptualSimilarity.create({ network: net, layers: [1, 4, 7, 9, 11], weights: alex })).rejects.toThrow(/convert-lpips-weights/);
     net.dispose();
   });
 

@@ -71,7 +71,7 @@ describe('distances equal Python torch', () => {
             }));
             writeFileSync(join(dir, `w${k}.f32`), Float32Array.from(vectors.flatMap((v) => v.values)));
           }
-          const sim = new PerceptualSimilarity({ network: alex, layers: LAYERS, compare, channelNorm, weights });
+          const sim = await PerceptualSimilarity.create({ network: alex, layers: LAYERS, compare, channelNorm, weights });
           ours.push(await sim.distance(a, b));
           sim.dispose();
           cases.push({ compare, channelNorm, weights: learned ? join(dir, `w${k}.f32`) : null, out: join(dir, `d${k}.f32`) });
@@ -97,7 +97,7 @@ describe('distances equal Python torch', () => {
 describe('PerceptualSimilarity', () => {
   it('is zero for identical images, positive otherwise, and order-symmetric', async () => {
     const [a, b] = pair(2);
-    const sim = new PerceptualSimilarity({ network: alex, layers: [1, 4] });
+    const sim = await PerceptualSimilarity.create({ network: alex, layers: [1, 4] });
     expect(await sim.channels()).toEqual([64, 192]);
     expect((await sim.model()).parameterCount).toBe(0); // nothing learned
     const same = await sim.distance(a, a);
@@ -111,7 +111,7 @@ describe('PerceptualSimilarity', () => {
 
   it('saves learned weights and loads them into a matching similarity only', async () => {
     const [a, b] = pair(2);
-    const learned = new PerceptualSimilarity({ network: alex, layers: [1, 4], compare: 'spatial+mean', learned: true, seed: 3 });
+    const learned = await PerceptualSimilarity.create({ network: alex, layers: [1, 4], compare: 'spatial+mean', learned: true, seed: 3 });
     // One weight per channel and branch, plus the judge 5->32->32->1 with biases.
     expect((await learned.model()).parameterCount).toBe(2 * (64 + 192) + (5 * 32 + 32) + (32 * 32 + 32) + (32 + 1));
     const file = join(dir, 'learned.json');
@@ -120,12 +120,12 @@ describe('PerceptualSimilarity', () => {
     expect(saved).toMatchObject({ network: 'alexnet', weightsId: alex.weightsId, layers: [1, 4], compare: 'spatial+mean', channelNorm: true, normalization: 'imagenet' });
     expect(saved.weights.map((w: { branch: string; values: number[] }) => [w.branch, w.values.length])).toEqual([['spatial', 64], ['mean', 64], ['spatial', 192], ['mean', 192]]);
     expect(saved.weights.flatMap((w: { values: number[] }) => w.values).every((v: number) => v >= 0)).toBe(true);
-    const loaded = new PerceptualSimilarity({ network: alex, layers: [1, 4], compare: 'spatial+mean', weights: file });
+    const loaded = await PerceptualSimilarity.create({ network: alex, layers: [1, 4], compare: 'spatial+mean', weights: file });
     expect([...(await loaded.distance(a, b))]).toEqual([...(await learned.distance(a, b))]);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 7], compare: 'spatial+mean', weights: file })).toThrow(/learned for another setup: layers "1,4" \(here "1,7"\)/);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: file })).toThrow(/compare "spatial\+mean" \(here "spatial"\)/);
+    await expect(PerceptualSimilarity.create({ network: alex, layers: [1, 7], compare: 'spatial+mean', weights: file })).rejects.toThrow(/learned for another setup: layers "1,4" \(here "1,7"\)/);
+    await expect(PerceptualSimilarity.create({ network: alex, layers: [1, 4], weights: file })).rejects.toThrow(/compare "spatial\+mean" \(here "spatial"\)/);
     writeFileSync(join(dir, 'junk.json'), '{"weights": 3}');
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: join(dir, 'junk.json') })).toThrow(/not a dpl-torch similarity weights file/);
+    await expect(PerceptualSimilarity.create({ network: alex, layers: [1, 4], weights: join(dir, 'junk.json') })).rejects.toThrow(/not a dpl-torch similarity weights file/);
     learned.dispose();
     loaded.dispose();
   });
@@ -136,7 +136,7 @@ describe('PerceptualSimilarity', () => {
     await writePng(join(dir, 'b.png'), fromFloatBatch(b));
     const big = randomImages([1, 3, 80, 80], 5);
     await writePng(join(dir, 'big.png'), fromFloatBatch(big));
-    const sim = new PerceptualSimilarity({ network: alex, layers: [1, 4] });
+    const sim = await PerceptualSimilarity.create({ network: alex, layers: [1, 4] });
     const fromFiles = await sim.distance(join(dir, 'a.png'), join(dir, 'b.png'));
     const q = (t: FloatTensor) => ({ data: t.data.map((v) => Math.floor(v * 255 + 0.5) / 255), shape: t.shape });
     expect(fromFiles[0]).toBeCloseTo((await sim.distance(q(a), q(b)))[0]!, 5);
@@ -156,7 +156,7 @@ describe('PerceptualSimilarity', () => {
     const net = await LossNetwork.load('resnet18', { modelsDir: TEST_MODELS });
     const x = randomImages([2, 3, 64, 64], 4);
     const before = await net.features(x, [4]);
-    const sim = new PerceptualSimilarity({ network: net, layers: [2, 4], trainable: true, probeSize: 64 });
+    const sim = await PerceptualSimilarity.create({ network: net, layers: [2, 4], trainable: true, probeSize: 64 });
     expect(await sim.channels()).toEqual([64, 64]);
     const after = await net.features(x, [4]);
     expect(after[0]!.data).toEqual(before[0]!.data);
@@ -164,16 +164,33 @@ describe('PerceptualSimilarity', () => {
     net.dispose();
   });
 
+  it("tune trains its own copy of the network: the caller's network and a frozen similarity on it are unchanged", async () => {
+    const net = await LossNetwork.load('resnet18', { modelsDir: TEST_MODELS });
+    const x = randomImages([2, 3, 32, 32], 5);
+    const y = randomImages([2, 3, 32, 32], 6);
+    const before = await net.features(x, [4]);
+    const frozen = await PerceptualSimilarity.create({ network: net, layers: [4] });
+    const frozenBefore = await frozen.distance(x, y);
+    const tuned = await PerceptualSimilarity.create({ network: net, layers: [4], trainable: true });
+    const tunedBefore = await tuned.distance(x, y);
+    const model = await tuned.model();
+    for (let s = 0; s < 3; s++) await model.trainStep(x, y, x, { data: new Float32Array([1, 0]), shape: [2] }, 1e-2);
+    expect([...(await tuned.distance(x, y))]).not.toEqual([...tunedBefore]); // it trained
+    expect((await net.features(x, [4]))[0]!.data).toEqual(before[0]!.data);
+    expect([...(await frozen.distance(x, y))]).toEqual([...frozenBefore]);
+    [frozen, tuned, net].forEach((o) => o.dispose());
+  });
+
   it('refuses bad inputs with clear errors', async () => {
     const [a] = pair(2);
-    const sim = new PerceptualSimilarity({ network: alex, layers: [1] });
+    const sim = await PerceptualSimilarity.create({ network: alex, layers: [1] });
     await expect(sim.distance(a, randomImages([2, 3, 32, 32]))).rejects.toThrow(/same shape/);
     await expect(sim.distance(a, randomImages([1, 3, 64, 64]))).rejects.toThrow(/same shape/);
     await expect(sim.distance(a, { data: new Float32Array(3), shape: [1, 3, 64, 64] })).rejects.toThrow(/data has 3 elements/);
     await expect(sim.distance(join(dir, 'missing.png'), join(dir, 'a.png'))).rejects.toThrow(/missing\.png/);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1], compare: 'median' as Compare })).toThrow(/compare/);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [13] })).toThrow(/past the end/);
-    expect(() => new PerceptualSimilarity({ network: {} as LossNetwork, layers: [1] })).toThrow(/network/);
+    await expect(PerceptualSimilarity.create({ network: alex, layers: [1], compare: 'median' as Compare })).rejects.toThrow(/compare/);
+    await expect(PerceptualSimilarity.create({ network: alex, layers: [13] })).rejects.toThrow(/past the end/);
+    await expect(PerceptualSimilarity.create({ network: {} as LossNetwork, layers: [1] })).rejects.toThrow(/network/);
     await expect(sim.saveWeights(join(dir, 'x.json'))).rejects.toThrow(/no learned weights/);
     const model = await sim.model();
     expect(() => model.trainStep(a, a, a, { data: new Float32Array(2), shape: [2] }, 1e-3)).toThrow(/learned weights/);
@@ -203,7 +220,7 @@ print(torch.__version__)`;
     const y = randomImages([4, 3, 16, 16], 9);
     expect((await net.features(x, [1]))[0]!.data.every((v) => v === 0)).toBe(true);
     for (const compare of ['spatial', 'spatial+mean', 'sort'] as const) {
-      const sim = new PerceptualSimilarity({ network: net, layers: [0, 1], compare, trainable: true, probeSize: 16 });
+      const sim = await PerceptualSimilarity.create({ network: net, layers: [0, 1], compare, trainable: true, probeSize: 16 });
       const model = await sim.model();
       const step = await model.trainStep(x, y, x, { data: new Float32Array([1, 0, 0.5, 1]), shape: [4] }, 1e-3);
       expect(Number.isFinite(step.loss)).toBe(true);

@@ -220,7 +220,8 @@ Napi::Value CreateSimilarityJs(const Napi::CallbackInfo& info) {
   auto opts = OptionsFromJs(info[1]);
   CheckLayers(opts.layers, net->Size());
   return Schedule(info.Env(), [net, opts]() -> Finisher {
-    auto s = std::make_shared<Similarity>(net, opts);
+    // tune and scratch train the trunk: train a copy, never the caller's network.
+    auto s = std::make_shared<Similarity>(opts.trainable ? net->Clone() : net, opts);
     return [s](Napi::Env env) -> Napi::Value { return NewWrapped(env, "Similarity", s); };
   });
 }

@@ -96,7 +96,7 @@ async function runSimilarity(spec: RunSpec, ctx: RunContext): Promise<RunResult>
     compare: o.compare, channelNorm: o.channelNorm, normalization: o.normalization,
     epochs: o.epochs, decayEpochs: o.decayEpochs, lr: o.lr, batch: o.batch, imageSize: o.imageSize,
   };
-  const sim = new PerceptualSimilarity({
+  const sim = await PerceptualSimilarity.create({
     network: net, layers: spec.layers, compare: o.compare, channelNorm: o.channelNorm,
     learned: variant !== 'baseline', trainable: variant === 'tune' || variant === 'scratch',
     seed: spec.seed, probeSize: o.imageSize, imageSize: o.imageSize,

@@ -28,7 +28,7 @@ export const distanceCommand: Command = {
     if (normalization !== 'imagenet' && normalization !== 'lpips') throw new Error(`--normalization must be imagenet or lpips, got '${normalization}'`);
     const net = await LossNetwork.load(network, { device: resolveDevice(values.device), modelsDir: values['models-dir'], normalization });
     if (!net.pretrained) console.error(`note: ${network} is exported with random weights (${net.weightsId}), not ImageNet's`);
-    const sim = new PerceptualSimilarity({
+    const sim = await PerceptualSimilarity.create({
       network: net, layers: intList(values.layers, '--layers') ?? file?.layers ?? studyLayers(network), compare: compare.data,
       channelNorm: values['no-channel-norm'] ? false : (file?.channelNorm ?? true), weights: values.weights, imageSize: size,
     });
