@@ -1,5 +1,6 @@
 // dpl-torch public API.
 export { LossNetwork, Normalization, type LoadOptions } from './loss-network.js';
+export { DeviceTensor, toDevice } from './device-tensor.js';
 export { perceptualLoss, type PerceptualLossOptions, type PerceptualLossResult } from './perceptual-loss.js';
 export {
   STUDY_NETWORKS,
