@@ -2,9 +2,10 @@
 // CUDA check for a GPU machine (not part of npm test: CI has no GPU).
 // Needs the addon built against a CUDA LibTorch and networks exported into
 // DPL_TORCH_MODELS. Compares CUDA against CPU for features, perceptual-loss
-// gradients and a super-resolution training step; prints one JSON line per check
+// gradients and a super-resolution training step, and DeviceTensors against host
+// FloatTensors on CUDA; prints one JSON line per check
 // and exits non-zero if any check fails.
-import { LossNetwork, perceptualLoss, doctor } from '../dist/index.js';
+import { LossNetwork, perceptualLoss, doctor, toDevice } from '../dist/index.js';
 import { SuperResolutionTrainer } from '../dist/benchmarks/super-resolution-trainer.js';
 import { native } from '../dist/native.js';
 
@@ -71,6 +72,33 @@ try {
   net.dispose();
 } catch (e) {
   report({ check: 'super-resolution x4 steps on cuda', error: e.message, ok: false });
+}
+
+// DeviceTensor: a bit-exact round trip (through pinned memory both ways); features, loss and
+// gradient of batches kept on the device equal to those of host FloatTensors on the same
+// network (cuDNN may sum in another order: 1e-5); the gradient left on the device equal to
+// the one copied out; a CPU DeviceTensor given to a CUDA network refused with ERR_DPL_DEVICE.
+try {
+  const gpu = await LossNetwork.load(archs[0], { device: 'cuda' });
+  const layers = [1, gpu.size - 2];
+  const [dx, dy] = await Promise.all([toDevice(x, 'cuda'), toDevice(y, 'cuda')]);
+  const roundTrip = Buffer.from((await dx.toHost()).data.buffer).equals(Buffer.from(x.data.buffer));
+  const [fh, fd] = [await gpu.features(x, layers), await gpu.features(dx, layers)];
+  const featErr = Math.max(...fh.map((f, i) => relErr(fd[i].data, f.data)));
+  const host = await perceptualLoss(x, y, { network: gpu, layers, grad: true });
+  const dev = await perceptualLoss(dx, dy, { network: gpu, layers, grad: true, gradOutput: 'device' });
+  const lossErr = Math.abs(dev.loss - host.loss) / Math.abs(host.loss);
+  const gradErr = relErr((await dev.grad.toHost()).data, host.grad.data);
+  const onCpu = await toDevice(x, 'cpu');
+  const mismatch = await gpu.features(onCpu, layers).then(() => 'accepted', (e) => e.code);
+  report({
+    check: 'DeviceTensor on cuda vs host FloatTensors', arch: archs[0], device: dx.device, gradDevice: dev.grad.device, roundTrip, featErr, lossErr, gradErr, mismatch,
+    ok: roundTrip && dx.device === 'cuda:0' && dev.grad.device === 'cuda:0' && featErr <= 1e-5 && lossErr <= 1e-5 && gradErr <= 1e-5 && mismatch === 'ERR_DPL_DEVICE',
+  });
+  [dx, dy, dev.grad, onCpu].forEach((d) => d.dispose());
+  gpu.dispose();
+} catch (e) {
+  report({ check: 'DeviceTensor on cuda vs host FloatTensors', error: e.message, ok: false });
 }
 
 try {

@@ -2,7 +2,10 @@
 // natively (one or more variants) and in bench/reference_step.py (a KINDS entry).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, type ByteBatch, type FloatTensor, type LoadOptions } from '../dist/index.js';
+import {
+  LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, toDevice,
+  type ByteBatch, type DeviceTensor, type FloatTensor, type LoadOptions,
+} from '../dist/index.js';
 import { AutoencoderTrainer, DelineationTrainer, SuperResolutionTrainer } from '../dist/benchmarks/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
@@ -20,7 +23,11 @@ export interface BenchContext {
   modelsDir: string;
   /** A scratch folder for the inputs handed to Python. */
   workDir: string;
-  /** Native variants to time: 'api' (public perceptualLoss), 'plain' and 'fast' (native loop). */
+  /**
+   * Native variants to time: 'api' (public perceptualLoss), 'api-device' (the same with its
+   * batches kept on the device as DeviceTensors and the gradient left there), 'plain' and
+   * 'fast' (native loop).
+   */
   variants: string[];
   /** Python's loss network: torchvision modules or the exported TorchScript module. */
   pyModel: 'torchvision' | 'torchscript';
@@ -95,6 +102,7 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       const b = seededImages(shape, 2);
       const plain = await load(false);
       const nets = [plain];
+      const held: DeviceTensor[] = [];
       const loop = (net: LossNetwork): NativeSide => ({
         time: (steps) => native().internal.benchLossStep(net.handle, a, b, layers, { steps, amp: ctx.amp, threads: ctx.threads }),
         fp32: () => native().internal.benchLossStep(net.handle, a, b, layers, { steps: 1, amp: 'none', threads: ctx.threads }),
@@ -113,7 +121,26 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
             time: (steps) => timeSteps(steps, async () => (await perceptualLoss(a, b, { network: plain, layers, grad: true })).loss),
             check: () => perceptualLoss(a, b, { network: plain, layers, grad: true }),
           };
-        } else throw new Error(`unknown native variant '${v}': use api, plain, fast, fast-cl or fast-nchw`);
+        } else if (v === 'api-device') {
+          if (ctx.amp !== 'none') continue;
+          // Moved once, as a loop that keeps its batches on the GPU would; the gradient stays there too.
+          const [da, db] = await Promise.all([toDevice(a, plain.device), toDevice(b, plain.device)]);
+          held.push(da, db);
+          const step = () => perceptualLoss(da, db, { network: plain, layers, grad: true, gradOutput: 'device' });
+          sides['api-device'] = {
+            time: (steps) => timeSteps(steps, async () => {
+              const r = await step();
+              r.grad!.dispose();
+              return r.loss;
+            }),
+            check: async () => {
+              const r = await step();
+              const grad = await r.grad!.toHost();
+              r.grad!.dispose();
+              return { loss: r.loss, grad };
+            },
+          };
+        } else throw new Error(`unknown native variant '${v}': use api, api-device, plain, fast, fast-cl or fast-nchw`);
       }
       return {
         images: ctx.batch,
@@ -128,7 +155,10 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
           input: writeF32(join(ctx.workDir, 'a.f32'), a),
           target: writeF32(join(ctx.workDir, 'b.f32'), b),
         },
-        dispose: () => nets.forEach((n) => n.dispose()),
+        dispose: () => {
+          held.forEach((d) => d.dispose());
+          nets.forEach((n) => n.dispose());
+        },
       };
     },
   };

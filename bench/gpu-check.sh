@@ -18,7 +18,11 @@
 #      project with --device cuda, and the same on the CPU, both with DPL_TORCH_TF32=0;
 #      bench/compare-studies.mjs compares them run by run within its stated tolerances
 #   5. the fast path against the plain path: bench/grad-check.mjs (per layer, plain run
-#      twice), dist-bench/fast-check.js, bench/cuda-check.mjs (CUDA vs CPU op by op)
+#      twice), dist-bench/fast-check.js, bench/cuda-check.mjs (CUDA vs CPU op by op, and
+#      DeviceTensors vs host FloatTensors on CUDA)
+#   5b. the public API's loss step on CUDA three ways (#17): batches kept on the device as
+#      DeviceTensors (api-device), host FloatTensors copied in and out each call through
+#      pinned memory (api), and Python with its tensors on the device
 #   6. if time is left (BENCH_BUDGET seconds since the start, default 330): the bench on
 #      CUDA at fp32, bf16, fp16 (distance from fp32 printed)
 # DRY_RUN_CPU=1 runs every step on the CPU (the "cuda" study too) and packs build/Release's
@@ -165,6 +169,16 @@ if [ "$DEVICE" = cuda ]; then
   DPL_TORCH_MODELS=$MODELS node bench/cuda-check.mjs "$NETS" >"$LOGS/cuda-check.log" 2>&1 || fail "cuda-check (logs.tgz: cuda-check.log)"
   tail_to_summary "$LOGS/cuda-check.log" 9
 fi
+
+# 5b. DeviceTensors vs FloatTensors vs Python through the public API, at defaults (fp32; PyTorch's
+# TF32 default on both sides). Before step 6, so the time budget does not skip it. A dry run
+# keeps it small (the CPU is slow at batch 16, 224x224).
+if [ "$DEVICE" = cuda ]; then DT_ARGS=(--networks "$NETS" --batch "${BATCH:-16}" --size "${SIZE:-224}" --reps "$REPS" --warmup 3)
+else DT_ARGS=(--networks alexnet,resnet18 --batch 2 --size 64 --reps 1 --warmup 1); fi
+say "bench on $DEVICE: the public API's loss step, DeviceTensors (api-device) vs FloatTensors (api) vs Python (logs.tgz: device-tensor.log)"
+node dist-bench/run.js --device "$DEVICE" --variants api,api-device --models "$MODELS" "${DT_ARGS[@]}" --json "$LOGS/device-tensor.json" \
+  >"$LOGS/device-tensor.log" 2>&1 || fail "bench api vs api-device (logs.tgz: device-tensor.log)"
+tail_to_summary "$LOGS/device-tensor.log" 9
 
 # 6. The bench, while the time lasts (each amp takes about a minute on an H200).
 for amp in none bf16 fp16; do

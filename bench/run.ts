@@ -26,6 +26,7 @@ const USAGE = `npm run bench -- [options]
   --threads N         intra-op threads on both sides (default: each side's own default)
   --tf32 on|off       CUDA fp32 convolutions/matmuls in TF32 on both sides (default: PyTorch's default)
   --variants a,b      native variants (default plain,fast): api (public perceptualLoss, fp32),
+                      api-device (the same with DeviceTensors: batches and gradient kept on the device),
                       plain, fast (frozen, channels-last where 1x1 convolutions), fast-cl (frozen,
                       always channels-last), fast-nchw (frozen, never channels-last)
   --py-model M        torchvision | torchscript (default torchvision)

@@ -4,6 +4,7 @@
 #include "bench.h"
 #include "bindings/autoencoder.h"
 #include "cpu_cache.h"
+#include "device_tensor.h"
 #include "errors.h"
 #include "executor.h"
 #include "fast_path.h"
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("internal", internal);
   dpl::InitErrors(env, internal);
   dpl::InitLossNetwork(env, exports);
+  dpl::InitDeviceTensor(env, exports);
   dpl::InitFastPath(env, exports, internal);
   dpl::InitBench(env, internal);
   dpl::InitSimilarity(env, exports);

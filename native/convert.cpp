@@ -18,7 +18,7 @@ std::vector<int64_t> ShapeOf(const Napi::Object& obj, const std::string& what) {
 template <typename Array>
 torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, int rank,
                            napi_typedarray_type expected, const char* type_name,
-                           torch::ScalarType dtype) {
+                           torch::ScalarType dtype, bool pinned) {
   Require(value.IsObject() && !value.IsTypedArray(),
           what + " must be an object { data: " + type_name + ", shape: number[] }");
   auto obj = value.As<Napi::Object>();
@@ -47,7 +47,7 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
   // A copy, made here so JS may reuse its buffer at once; the allocator is thread-safe.
   torch::Tensor tensor;
   try {
-    tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+    tensor = torch::empty(shape, torch::TensorOptions().dtype(dtype).pinned_memory(pinned));
   } catch (const c10::Error& e) {
     Fail(Code::Torch, "cannot allocate " + what + ": " + e.what_without_backtrace());
   }
@@ -57,14 +57,14 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
 
 }  // namespace
 
-torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank) {
+torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank, bool pinned) {
   return TensorFromJs<Napi::Float32Array>(value, what, rank, napi_float32_array, "Float32Array",
-                                          torch::kFloat32);
+                                          torch::kFloat32, pinned);
 }
 
 torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what, int rank) {
   return TensorFromJs<Napi::Uint8Array>(value, what, rank, napi_uint8_array, "Uint8Array",
-                                        torch::kUInt8);
+                                        torch::kUInt8, false);
 }
 
 void RequireFinite(const torch::Tensor& t, const std::string& what) {
@@ -91,6 +91,12 @@ Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t) {
 }
 
 torch::Tensor HostCopy(const torch::Tensor& t) {
+  if (t.is_cuda()) {
+    auto dtype = t.scalar_type() == torch::kUInt8 ? torch::kUInt8 : torch::kFloat32;
+    auto out = torch::empty(t.sizes(), torch::TensorOptions().dtype(dtype).pinned_memory(true));
+    out.copy_(t.detach());  // blocking: the bytes are there when this returns
+    return out;
+  }
   auto cpu = t.detach().to(torch::kCPU).contiguous();
   return cpu.scalar_type() == torch::kUInt8 ? cpu : cpu.to(torch::kFloat32);
 }

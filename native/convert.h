@@ -12,7 +12,11 @@ namespace dpl {
 
 // Copies a `{ data: Float32Array, shape: number[] }` into a CPU float tensor.
 // `rank` > 0 demands that many dimensions. `what` names the argument in errors.
-torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0);
+// `pinned`: the copy goes into page-locked (pinned) memory, so that its upload to a
+// CUDA device is a direct DMA that `.to(device, /*non_blocking=*/true)` need not wait
+// for (LibTorch's pinned allocator keeps the block until the copy is done). Only for
+// a tensor bound for CUDA: a CPU-only LibTorch has no pinned allocator.
+torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0, bool pinned = false);
 
 // Copies a `{ data: Uint8Array, shape: number[] }` into a CPU uint8 tensor.
 torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what, int rank = 0);
@@ -27,6 +31,8 @@ void RequireFinite(const torch::Tensor& t, const std::string& what);
 Napi::Object TensorToJs(Napi::Env env, const torch::Tensor& t);
 
 // On the tensor worker: `t` as TensorToJs wants it (CPU, contiguous, float32 unless uint8).
+// From a CUDA device it lands in pinned memory: a direct DMA, where a copy into
+// pageable memory goes through a staging buffer of the driver's.
 torch::Tensor HostCopy(const torch::Tensor& t);
 
 // Copies a list of tensors out to a JS array of `{ data, shape }`.

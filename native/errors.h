@@ -21,7 +21,7 @@ enum class Code {
   Layer,     // ERR_DPL_LAYER (RangeError): a layer past the end of the network, or an unknown layer name
   Nan,       // ERR_DPL_NAN (RangeError): NaN or infinity in the input or the training loss
   Disposed,  // ERR_DPL_DISPOSED (Error): the object was disposed
-  Device,    // ERR_DPL_DEVICE (Error): a device this build or machine does not have
+  Device,    // ERR_DPL_DEVICE (Error): a device this build or machine does not have, or a DeviceTensor elsewhere
   File,      // ERR_DPL_FILE (Error): a file that is missing, unreadable or does not fit
   Busy,      // ERR_DPL_BUSY (Error): the job queue is at setMaxPendingJobs' bound
   Torch,     // ERR_DPL_TORCH (Error): a LibTorch failure inside the work (its message kept)

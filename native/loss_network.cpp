@@ -7,6 +7,7 @@
 #include "classes.h"
 #include "convert.h"
 #include "device.h"
+#include "device_tensor.h"
 #include "errors.h"
 #include "executor.h"
 #include "handle.h"
@@ -185,31 +186,28 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
   std::shared_ptr<LossNet> State() const { return owned_.Get(); }
 
  private:
-  // features(images, layers) -> Promise<{data, shape}[]>
+  // features(images, layers) -> Promise<{data, shape}[]>; images a FloatTensor or a DeviceTensor.
   Napi::Value FeaturesJs(const Napi::CallbackInfo& info) {
     auto net = owned_.Get();
-    auto images = FloatTensorFromJs(info[0], "images", 4);
-    CheckImageShape(images, "images");
+    ImageArg images(info[0], "images", net->device);
     auto layers = IntListFromJs(info[1], "layers");
     CheckLayers(layers, net->Size());
     return Schedule(info.Env(), [net, images, layers]() -> Finisher {
-      RequireFinite(images, "images");
-      auto feats = net->Features(images.to(net->device), layers);
+      auto feats = net->Features(images.OnDevice(), layers);
       std::vector<torch::Tensor> cpu;
       for (auto& f : feats) cpu.push_back(HostCopy(f));
       return [cpu](Napi::Env env) -> Napi::Value { return TensorsToJs(env, cpu); };
     });
   }
 
-  // perceptualLoss(a, b, layers, distance, wantGrad) -> Promise<{loss, grad?}>
+  // perceptualLoss(a, b, layers, distance, wantGrad, gradOnDevice) -> Promise<{loss, grad?}>
   // loss = sum over layers of mean((F(a) - F(b))^2) ('mse') or mean|F(a) - F(b)| ('l1');
-  // grad is d loss / d a.
+  // grad is d loss / d a: a FloatTensor, or with gradOnDevice a DeviceTensor on the
+  // network's device. a and b: FloatTensors or DeviceTensors.
   Napi::Value PerceptualLossJs(const Napi::CallbackInfo& info) {
     auto net = owned_.Get();
-    auto a = FloatTensorFromJs(info[0], "a", 4);
-    auto b = FloatTensorFromJs(info[1], "b", 4);
-    CheckImageShape(a, "a");
-    CheckImageShape(b, "b");
+    ImageArg a(info[0], "a", net->device);
+    ImageArg b(info[1], "b", net->device);
     Require(a.sizes() == b.sizes(),
             "a and b must have the same shape, got " + c10::str(a.sizes()) + " and " + c10::str(b.sizes()), Code::Shape);
     auto layers = IntListFromJs(info[2], "layers");
@@ -217,16 +215,18 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
     auto distance = StringFromJs(info[3], "distance");
     Require(distance == "mse" || distance == "l1", "distance must be 'mse' or 'l1', got '" + distance + "'");
     bool want_grad = info[4].ToBoolean();
-    return Schedule(info.Env(), [net, a, b, layers, distance, want_grad]() -> Finisher {
-      RequireFinite(a, "a");
-      RequireFinite(b, "b");
-      auto r = PerceptualLoss(*net, a.to(net->device), b.to(net->device), layers, distance == "l1", want_grad);
-      auto grad = want_grad ? HostCopy(r.grad) : torch::Tensor();
+    bool grad_on_device = info[5].ToBoolean();
+    return Schedule(info.Env(), [net, a, b, layers, distance, want_grad, grad_on_device]() -> Finisher {
+      auto ta = a.OnDevice();
+      auto tb = b.OnDevice();
+      auto r = PerceptualLoss(*net, ta, tb, layers, distance == "l1", want_grad);
+      torch::Tensor grad;
+      if (want_grad) grad = grad_on_device ? r.grad.contiguous() : HostCopy(r.grad);
       double value = r.loss.item<double>();
-      return [value, grad](Napi::Env env) -> Napi::Value {
+      return [value, grad, grad_on_device](Napi::Env env) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("loss", Napi::Number::New(env, value));
-        if (grad.defined()) out.Set("grad", TensorToJs(env, grad));
+        if (grad.defined()) out.Set("grad", grad_on_device ? NewDeviceTensor(env, grad) : TensorToJs(env, grad));
         return out;
       };
     });

@@ -15,9 +15,9 @@ export const ERROR_CODES = {
   ERR_DPL_LAYER: RangeError,
   /** NaN or infinity in the input, or a training loss that became NaN. */
   ERR_DPL_NAN: RangeError,
-  /** The object (network, model, trainer) was disposed. */
+  /** The object (network, model, trainer, DeviceTensor) was disposed. */
   ERR_DPL_DISPOSED: Error,
-  /** A device this build or this machine does not have. */
+  /** A device this build or this machine does not have, or a DeviceTensor on another device than the network. */
   ERR_DPL_DEVICE: Error,
   /** A file that is missing, unreadable, corrupt, or made for something else. */
   ERR_DPL_FILE: Error,

@@ -3,6 +3,7 @@
 // entry points (dpl-torch/benchmarks, dpl-torch/data, dpl-torch/study), so the root
 // stays small; Study is here too, as most users start from it.
 export { LossNetwork, Normalization, type LoadOptions } from './loss-network.js';
+export { DeviceTensor, toDevice } from './device-tensor.js';
 export { perceptualLoss, type PerceptualLossOptions, type PerceptualLossResult } from './perceptual-loss.js';
 export {
   STUDY_NETWORKS,

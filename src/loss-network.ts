@@ -2,13 +2,14 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { imageArg, type DeviceTensor } from './device-tensor.js';
 import { dplError } from './errors.js';
 import { layerNames, resolveLayers, type Layer } from './layer-names.js';
 import { canRead, isPretrained, readManifest, sha256File, weightsId, type ManifestEntry } from './manifest.js';
 import { native, type NativeLossNetwork } from './native.js';
 import { requireArchitecture } from './networks.js';
 import { modelsDir } from './paths.js';
-import { checkFloatTensor, type FloatTensor } from './tensor.js';
+import type { FloatTensor } from './tensor.js';
 import { parseOptions } from './validate.js';
 
 export const Normalization = z.enum(['none', 'imagenet', 'lpips']);
@@ -133,11 +134,11 @@ export class LossNetwork {
 
   /**
    * Features at `layers` (one pass) of [0,1] RGB images shaped [N, 3, H, W]; layers
-   * by index or by name (`['relu2_2', 'relu5_3']`, `['features.8']`).
+   * by index or by name (`['relu2_2', 'relu5_3']`, `['features.8']`). `images` may be
+   * a DeviceTensor on this network's device (toDevice), which is not copied.
    */
-  async features(images: FloatTensor, layers: readonly Layer[]): Promise<FloatTensor[]> {
-    checkFloatTensor(images, 'images', 4);
-    return this.handle.features(images, this.resolveLayers(layers));
+  async features(images: FloatTensor | DeviceTensor, layers: readonly Layer[]): Promise<FloatTensor[]> {
+    return this.handle.features(imageArg(images, 'images'), this.resolveLayers(layers));
   }
 
   /** Frees the network now rather than at garbage collection; later calls throw. */

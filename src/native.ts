@@ -18,18 +18,29 @@ export interface NativeInfo {
   pendingJobs: number;
 }
 
+/** A float32 NCHW tensor held on a device (native/device_tensor.h). */
+export interface NativeDeviceTensor {
+  readonly shape: number[];
+  readonly device: string;
+  readonly disposed: boolean;
+  toHost(): Promise<FloatTensor>;
+  dispose(): void;
+}
+
 export interface NativeLossNetwork {
   readonly size: number;
   readonly device: string;
   readonly disposed: boolean;
-  features(images: FloatTensor, layers: number[]): Promise<FloatTensor[]>;
+  features(images: FloatTensor | NativeDeviceTensor, layers: number[]): Promise<FloatTensor[]>;
+  /** grad: a FloatTensor, or with gradOnDevice a NativeDeviceTensor on the network's device. */
   perceptualLoss(
-    a: FloatTensor,
-    b: FloatTensor,
+    a: FloatTensor | NativeDeviceTensor,
+    b: FloatTensor | NativeDeviceTensor,
     layers: number[],
     distance: 'mse' | 'l1',
     wantGrad: boolean,
-  ): Promise<{ loss: number; grad?: FloatTensor }>;
+    gradOnDevice?: boolean,
+  ): Promise<{ loss: number; grad?: FloatTensor | NativeDeviceTensor }>;
   dispose(): void;
 }
 
@@ -165,6 +176,8 @@ export interface NativeAddon {
   cpuCacheStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number; evicted: number; rejectedSetting?: string };
   emptyCpuCache(): void;
   loadLossNetwork(path: string, device: string, normalization: string): Promise<NativeLossNetwork>;
+  /** Copies a 4-dimensional float tensor to `device` (pinned staging to CUDA). */
+  toDevice(tensor: FloatTensor, device: string): Promise<NativeDeviceTensor>;
   /** Turns the fast path of a frozen network on (options) or off (null); see native/fast_path.h. */
   setFastPath(network: NativeLossNetwork, options: { freeze?: boolean; channelsLast?: boolean | 'auto' } | null): Promise<void>;
   /** Entry points for bench/, the study's step timing and tests: not API (native/addon.cpp). */

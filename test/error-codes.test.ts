@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoencoderTrainer } from '../src/benchmarks/autoencoder-trainer.js';
 import { SuperResolutionTrainer } from '../src/benchmarks/super-resolution-trainer.js';
+import { toDevice } from '../src/device-tensor.js';
 import { ERROR_CODES, isDplError, type DplErrorCode } from '../src/errors.js';
 import { resize } from '../src/image-ops.js';
 import { LossNetwork } from '../src/loss-network.js';
@@ -61,18 +62,34 @@ describe('error codes', () => {
     await expectCode(() => new (native().LossNetwork as new () => unknown)(), 'ERR_DPL_ARG', /loadLossNetwork/);
     await expectCode(() => net.handle.perceptualLoss(img, img, [1], 'l3' as 'l1', false), 'ERR_DPL_ARG', /distance/);
     await expectCode(() => native().loadLossNetwork(net.path, 'cpu', 'zscore'), 'ERR_DPL_ARG', /normalization/);
+    await expectCode(() => new (native().DeviceTensor as new () => unknown)(), 'ERR_DPL_ARG', /toDevice/);
+    await expectCode(() => toDevice(img, 'tpu'), 'ERR_DPL_ARG', /unknown device/);
   });
 
   it('ERR_DPL_DTYPE (TypeError): a typed array of another element type', async () => {
     const f64 = { data: new Float64Array(3 * 32 * 32), shape: [1, 3, 32, 32] } as unknown as typeof img;
     await expectCode(() => net.features(f64, [1]), 'ERR_DPL_DTYPE', /Float32Array/);
     await expectCode(() => net.handle.features(f64, [1]), 'ERR_DPL_DTYPE', /Float32Array/); // native, synchronous
+    await expectCode(() => toDevice(f64, 'cpu'), 'ERR_DPL_DTYPE', /Float32Array/);
+    await expectCode(() => native().toDevice(f64, 'cpu'), 'ERR_DPL_DTYPE', /Float32Array/);
   });
 
   it('ERR_DPL_SHAPE (RangeError): wrong rank, channels, sizes, and images too small for a layer', async () => {
     await expectCode(() => net.features({ data: new Float32Array(3 * 32 * 32), shape: [3, 32, 32] }, [1]), 'ERR_DPL_SHAPE', /4 dimensions/);
     await expectCode(() => net.handle.features({ data: new Float32Array(4 * 32 * 32), shape: [1, 4, 32, 32] }, [1]), 'ERR_DPL_SHAPE', /\[N, 3, H, W\]/);
     await expectCode(() => perceptualLoss(img, randomImages([1, 3, 16, 16]), { network: net, layers: [1] }), 'ERR_DPL_SHAPE', /same shape/);
+    // DeviceTensors: 4 dimensions to make one, 3 channels and equal shapes to use one.
+    await expectCode(() => toDevice({ data: new Float32Array(3 * 32 * 32), shape: [3, 32, 32] }, 'cpu'), 'ERR_DPL_SHAPE', /4 dimensions/);
+    await expectCode(() => native().toDevice({ data: new Float32Array(3 * 32 * 32), shape: [3, 32, 32] }, 'cpu'), 'ERR_DPL_SHAPE', /4 dimensions/);
+    const four = await toDevice({ data: new Float32Array(4 * 32 * 32), shape: [1, 4, 32, 32] }, 'cpu');
+    const d = await toDevice(img, 'cpu');
+    try {
+      await expectCode(() => net.features(four, [1]), 'ERR_DPL_SHAPE', /\[N, 3, H, W\]/);
+      await expectCode(() => perceptualLoss(d, randomImages([1, 3, 16, 16]), { network: net, layers: [1] }), 'ERR_DPL_SHAPE', /same shape/);
+    } finally {
+      four.dispose();
+      d.dispose();
+    }
     // On the worker: the trunk shrinks an 8x8 image to nothing.
     await expectCode(() => net.features(randomImages([1, 3, 8, 8]), [12]), 'ERR_DPL_SHAPE', /larger image/);
   });
@@ -89,6 +106,15 @@ describe('error codes', () => {
     nan.data[7] = NaN;
     await expectCode(() => net.features(nan, [1]), 'ERR_DPL_NAN', /NaN/);
     await expectCode(() => resize(nan, [8, 8]), 'ERR_DPL_NAN', /NaN/);
+    // A DeviceTensor keeps NaN (it round-trips) and is refused where used, every time.
+    const d = await toDevice(nan, 'cpu');
+    try {
+      expect(Number.isNaN((await d.toHost()).data[7])).toBe(true);
+      await expectCode(() => net.features(d, [1]), 'ERR_DPL_NAN', /images contains NaN/);
+      await expectCode(() => perceptualLoss(img, d, { network: net, layers: [1] }), 'ERR_DPL_NAN', /b contains NaN/);
+    } finally {
+      d.dispose();
+    }
   });
 
   it('ERR_DPL_DISPOSED (Error): methods and accessors of a disposed network', async () => {
@@ -96,12 +122,18 @@ describe('error codes', () => {
     n.dispose();
     await expectCode(() => n.features(img, [1]), 'ERR_DPL_DISPOSED', /disposed/);
     await expectCode(() => n.size, 'ERR_DPL_DISPOSED');
+    const d = await toDevice(img, 'cpu');
+    d.dispose();
+    await expectCode(() => d.toHost(), 'ERR_DPL_DISPOSED', /DeviceTensor was disposed/);
+    await expectCode(() => net.features(d, [1]), 'ERR_DPL_DISPOSED', /DeviceTensor was disposed/);
+    await expectCode(() => perceptualLoss(img, d, { network: net, layers: [1], grad: true }), 'ERR_DPL_DISPOSED', /DeviceTensor was disposed/);
   });
 
   it('ERR_DPL_DEVICE (Error): a device this machine does not have', async () => {
     const cuda = native().info().cudaDevices;
     await expectCode(() => LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, device: `cuda:${cuda}` }), 'ERR_DPL_DEVICE');
     await expectCode(() => native().loadLossNetwork(net.path, 'cuda:x', 'none'), 'ERR_DPL_ARG', /unknown device/);
+    await expectCode(() => toDevice(img, `cuda:${cuda}`), 'ERR_DPL_DEVICE', /CUDA|does not exist/);
   });
 
   it('ERR_DPL_FILE (Error): missing, unreadable and non-TorchScript files', async () => {

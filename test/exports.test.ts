@@ -16,14 +16,14 @@ function exportedNames(): Record<string, string[]> {
 describe('entry points', () => {
   const names = exportedNames();
 
-  it('the root holds the loss, the similarity metric, image metrics, the runtime and Study, and no more', () => {
+  it('the root holds the loss (with DeviceTensor), the similarity metric, image metrics, the runtime and Study, and no more', () => {
     expect(names['dpl-torch']).toEqual(
       [
-        'CHANNEL_NORM_EPS', 'Compare', 'ERROR_CODES', 'LPIPS_TRUNKS', 'LossNetwork', 'Normalization', 'PerceptualSimilarity',
+        'CHANNEL_NORM_EPS', 'Compare', 'DeviceTensor', 'ERROR_CODES', 'LPIPS_TRUNKS', 'LossNetwork', 'Normalization', 'PerceptualSimilarity',
         'STUDY_NETWORKS', 'STUDY_NETWORK_NAMES', 'Study', 'StudyConfig', 'centerCrop', 'convertLpipsWeights', 'cpuCacheStats',
         'describeArchitecture', 'doctor', 'emptyCpuCache', 'exportNetworks', 'gaussianBlur', 'isDplError', 'luma',
         'pendingJobs', 'perceptualLoss', 'psnr', 'quantize', 'readManifest', 'readResults', 'readSimilarityWeights',
-        'requireArchitecture', 'resize', 'resizeImage', 'setMaxPendingJobs', 'setThreads', 'ssim', 'studyLayers', 'weightsId',
+        'requireArchitecture', 'resize', 'resizeImage', 'setMaxPendingJobs', 'setThreads', 'ssim', 'studyLayers', 'toDevice', 'weightsId',
       ].sort(),
     );
   });
