@@ -27,8 +27,12 @@ function rand(shape, seed) {
   return { data, shape };
 }
 function relErr(a, b) {
-  let d = 0, m = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); m = Math.max(m, Math.abs(b[i])); }
+  let d = 0,
+    m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
   return d / (m + 1e-12);
 }
 
@@ -50,7 +54,16 @@ for (const arch of archs) {
     const lc = await perceptualLoss(x, y, { network: cpu, layers, grad: true });
     const lg = await perceptualLoss(x, y, { network: gpu, layers, grad: true });
     const gradErr = relErr(lg.grad.data, lc.grad.data);
-    report({ check: 'features+grad cuda vs cpu', arch, device: gpu.device, featErr, lossCpu: lc.loss, lossCuda: lg.loss, gradErr, ok: featErr < 1e-2 && gradErr < 1e-2 });
+    report({
+      check: 'features+grad cuda vs cpu',
+      arch,
+      device: gpu.device,
+      featErr,
+      lossCpu: lc.loss,
+      lossCuda: lg.loss,
+      gradErr,
+      ok: featErr < 1e-2 && gradErr < 1e-2,
+    });
     cpu.dispose();
     gpu.dispose();
   } catch (e) {
@@ -67,7 +80,14 @@ try {
   const t = performance.now();
   for (let i = 0; i < 20; i++) losses.push(await trainer.step(lr, hr));
   const ms = (performance.now() - t) / 20;
-  report({ check: 'super-resolution x4 steps on cuda', arch: archs[0], firstLoss: losses[0], lastLoss: losses.at(-1), msPerStep: ms, ok: losses.at(-1) < losses[0] });
+  report({
+    check: 'super-resolution x4 steps on cuda',
+    arch: archs[0],
+    firstLoss: losses[0],
+    lastLoss: losses.at(-1),
+    msPerStep: ms,
+    ok: losses.at(-1) < losses[0],
+  });
   trainer.dispose();
   net.dispose();
 } catch (e) {
@@ -90,10 +110,28 @@ try {
   const lossErr = Math.abs(dev.loss - host.loss) / Math.abs(host.loss);
   const gradErr = relErr((await dev.grad.toHost()).data, host.grad.data);
   const onCpu = await toDevice(x, 'cpu');
-  const mismatch = await gpu.features(onCpu, layers).then(() => 'accepted', (e) => e.code);
+  const mismatch = await gpu.features(onCpu, layers).then(
+    () => 'accepted',
+    (e) => e.code,
+  );
   report({
-    check: 'DeviceTensor on cuda vs host FloatTensors', arch: archs[0], device: dx.device, gradDevice: dev.grad.device, roundTrip, featErr, lossErr, gradErr, mismatch,
-    ok: roundTrip && dx.device === 'cuda:0' && dev.grad.device === 'cuda:0' && featErr <= 1e-5 && lossErr <= 1e-5 && gradErr <= 1e-5 && mismatch === 'ERR_DPL_DEVICE',
+    check: 'DeviceTensor on cuda vs host FloatTensors',
+    arch: archs[0],
+    device: dx.device,
+    gradDevice: dev.grad.device,
+    roundTrip,
+    featErr,
+    lossErr,
+    gradErr,
+    mismatch,
+    ok:
+      roundTrip &&
+      dx.device === 'cuda:0' &&
+      dev.grad.device === 'cuda:0' &&
+      featErr <= 1e-5 &&
+      lossErr <= 1e-5 &&
+      gradErr <= 1e-5 &&
+      mismatch === 'ERR_DPL_DEVICE',
   });
   [dx, dy, dev.grad, onCpu].forEach((d) => d.dispose());
   gpu.dispose();

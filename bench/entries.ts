@@ -3,8 +3,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, toDevice,
-  type ByteBatch, type DeviceTensor, type FloatTensor, type LoadOptions,
+  LossNetwork,
+  PerceptualSimilarity,
+  perceptualLoss,
+  STUDY_NETWORKS,
+  toDevice,
+  type ByteBatch,
+  type DeviceTensor,
+  type FloatTensor,
+  type LoadOptions,
 } from '../dist/index.js';
 import { AutoencoderTrainer, DelineationTrainer, SuperResolutionTrainer } from '../dist/benchmarks/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
@@ -112,7 +119,7 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       for (const v of ctx.variants) {
         if (v === 'plain') sides.plain = loop(plain);
         else if (v === 'fast' || v === 'fast-cl' || v === 'fast-nchw') {
-          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' });  // fast: channels-last 'auto'
+          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' }); // fast: channels-last 'auto'
           nets.push(fast);
           sides[v] = loop(fast);
         } else if (v === 'api') {
@@ -128,11 +135,12 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
           held.push(da, db);
           const step = () => perceptualLoss(da, db, { network: plain, layers, grad: true, gradOutput: 'device' });
           sides['api-device'] = {
-            time: (steps) => timeSteps(steps, async () => {
-              const r = await step();
-              r.grad!.dispose();
-              return r.loss;
-            }),
+            time: (steps) =>
+              timeSteps(steps, async () => {
+                const r = await step();
+                r.grad!.dispose();
+                return r.loss;
+              }),
             check: async () => {
               const r = await step();
               const grad = await r.grad!.toHost();
@@ -218,7 +226,10 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'none',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await SuperResolutionTrainer.create(net, { factor, layer, seed: 0, lr: 1e-3 });
@@ -235,7 +246,13 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
         comparable: false,
         native: sides,
         python: {
-          kind: 'sr', arch, pt: nets[0]!.path, layers: [layer], factor, shape, lrShape,
+          kind: 'sr',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          factor,
+          shape,
+          lrShape,
           input: writeF32(join(ctx.workDir, 'lr.f32'), lr),
           target: writeF32(join(ctx.workDir, 'hr.f32'), hr),
           expectParameters: trainers[0]!.parameterCount,
@@ -273,7 +290,10 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the similarity trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'imagenet',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         nets.push(net);
@@ -292,8 +312,16 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
         comparable: false,
         native: sides,
         python: {
-          kind: 'similarity', arch, pt: nets[0]!.path, layers, normalization: 'imagenet', shape,
-          ref: write('ref', ref), p0: write('p0', p0), p1: write('p1', p1), judge: write('judge', judge),
+          kind: 'similarity',
+          arch,
+          pt: nets[0]!.path,
+          layers,
+          normalization: 'imagenet',
+          shape,
+          ref: write('ref', ref),
+          p0: write('p0', p0),
+          p1: write('p1', p1),
+          judge: write('judge', judge),
           expectParameters: (await sims[0]!.model()).parameterCount,
         },
         dispose: () => {
@@ -333,7 +361,10 @@ export function delineationEntry(arch: string, layer: number): BenchEntry {
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'imagenet',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await DelineationTrainer.create(net, { layer, seed: 0, lr: 1e-3, iterations: 3, featureWeight: 0.01 });
@@ -350,8 +381,15 @@ export function delineationEntry(arch: string, layer: number): BenchEntry {
         comparable: false,
         native: sides,
         python: {
-          kind: 'delineation', arch, pt: nets[0]!.path, layers: [layer], normalization: 'imagenet', shape, maskShape,
-          iterations: 3, mu: 0.01,
+          kind: 'delineation',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          normalization: 'imagenet',
+          shape,
+          maskShape,
+          iterations: 3,
+          mu: 0.01,
           input: writeF32(join(ctx.workDir, 'images.f32'), images),
           target: writeF32(join(ctx.workDir, 'masks.f32'), masks),
           expectParameters: trainers[0]!.parameterCount,
@@ -389,7 +427,10 @@ export function autoencoderEntry(arch: string, layer: number, batch = 256): Benc
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'none',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await AutoencoderTrainer.create(net, { side: 64, pad: 16, layer, seed: 0 });
@@ -407,7 +448,17 @@ export function autoencoderEntry(arch: string, layer: number, batch = 256): Benc
         images: batch,
         comparable: false,
         native: sides,
-        python: { kind: 'autoencoder', arch, pt: nets[0]!.path, layers: [layer], side: 64, pad: 16, shape, input, expectParameters: trainers[0]!.parameterCount },
+        python: {
+          kind: 'autoencoder',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          side: 64,
+          pad: 16,
+          shape,
+          input,
+          expectParameters: trainers[0]!.parameterCount,
+        },
         dispose: () => {
           trainers.forEach((t) => t.dispose());
           nets.forEach((n) => n.dispose());

@@ -14,12 +14,12 @@ namespace {
 class DeviceTensorWrap : public Napi::ObjectWrap<DeviceTensorWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DeviceTensor",
-                       {InstanceMethod("toHost", &DeviceTensorWrap::ToHostJs),
-                        InstanceMethod("dispose", &DeviceTensorWrap::DisposeJs),
-                        InstanceAccessor("shape", &DeviceTensorWrap::ShapeJs, nullptr),
-                        InstanceAccessor("device", &DeviceTensorWrap::DeviceJs, nullptr),
-                        InstanceAccessor("disposed", &DeviceTensorWrap::DisposedJs, nullptr)});
+    return DefineClass(
+        env, "DeviceTensor",
+        {InstanceMethod("toHost", &DeviceTensorWrap::ToHostJs), InstanceMethod("dispose", &DeviceTensorWrap::DisposeJs),
+         InstanceAccessor("shape", &DeviceTensorWrap::ShapeJs, nullptr),
+         InstanceAccessor("device", &DeviceTensorWrap::DeviceJs, nullptr),
+         InstanceAccessor("disposed", &DeviceTensorWrap::DisposedJs, nullptr)});
   }
 
   explicit DeviceTensorWrap(const Napi::CallbackInfo& info)
@@ -49,7 +49,8 @@ class DeviceTensorWrap : public Napi::ObjectWrap<DeviceTensorWrap> {
   }
   Napi::Value ShapeJs(const Napi::CallbackInfo& info) {
     auto out = Napi::Array::New(info.Env(), shape_.size());
-    for (size_t i = 0; i < shape_.size(); ++i) out.Set(i, Napi::Number::New(info.Env(), static_cast<double>(shape_[i])));
+    for (size_t i = 0; i < shape_.size(); ++i)
+      out.Set(i, Napi::Number::New(info.Env(), static_cast<double>(shape_[i])));
     return out;
   }
   Napi::Value DeviceJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), device_); }
@@ -83,9 +84,9 @@ ImageArg::ImageArg(const Napi::Value& value, const std::string& what, torch::Dev
   if (value.IsObject() && IsInstanceOf(value.Env(), "DeviceTensor", value.As<Napi::Object>())) {
     held_ = Napi::ObjectWrap<DeviceTensorWrap>::Unwrap(value.As<Napi::Object>())->State();
     auto on = held_->tensor.device();
-    Require(on == device, what + " is a DeviceTensor on " + on.str() + ", but the network runs on " + device.str() +
-                              ": make it with toDevice(tensor, '" + device.str() + "') (or load the network on " +
-                              on.str() + ")",
+    Require(on == device,
+            what + " is a DeviceTensor on " + on.str() + ", but the network runs on " + device.str() +
+                ": make it with toDevice(tensor, '" + device.str() + "') (or load the network on " + on.str() + ")",
             Code::Device);
   } else {
     host_ = FloatTensorFromJs(value, what, 4, device.is_cuda());

@@ -30,6 +30,17 @@ export {
   type SimilarityWeightsFile,
 } from './similarity.js';
 export { convertLpipsWeights, LPIPS_TRUNKS, type ConvertLpipsOptions } from './lpips-weights.js';
-export { resize, resizeImage, gaussianBlur, centerCrop, quantize, luma, psnr, ssim, type ResizeOptions, type MetricOptions } from './image-ops.js';
+export {
+  resize,
+  resizeImage,
+  gaussianBlur,
+  centerCrop,
+  quantize,
+  luma,
+  psnr,
+  ssim,
+  type ResizeOptions,
+  type MetricOptions,
+} from './image-ops.js';
 export { Study, readResults, type StudyOptions } from './study/study.js';
 export { StudyConfig, type StudyConfigInput } from './study/config.js';

@@ -35,14 +35,35 @@ type Images = FloatTensor | DeviceTensor;
  * The perceptual loss between [0,1] image batches a and b ([N, 3, H, W]): FloatTensors,
  * or DeviceTensors on the network's device (toDevice), which stay where they are.
  */
-export function perceptualLoss(a: Images, b: Images, options: PerceptualLossOptions & { gradOutput: 'device' }): Promise<PerceptualLossResult<DeviceTensor>>;
-export function perceptualLoss(a: Images, b: Images, options: PerceptualLossOptions & { gradOutput?: 'host' }): Promise<PerceptualLossResult>;
-export function perceptualLoss(a: Images, b: Images, options: PerceptualLossOptions): Promise<PerceptualLossResult<FloatTensor | DeviceTensor>>;
-export async function perceptualLoss(a: Images, b: Images, options: PerceptualLossOptions): Promise<PerceptualLossResult<FloatTensor | DeviceTensor>> {
+export function perceptualLoss(
+  a: Images,
+  b: Images,
+  options: PerceptualLossOptions & { gradOutput: 'device' },
+): Promise<PerceptualLossResult<DeviceTensor>>;
+export function perceptualLoss(
+  a: Images,
+  b: Images,
+  options: PerceptualLossOptions & { gradOutput?: 'host' },
+): Promise<PerceptualLossResult>;
+export function perceptualLoss(
+  a: Images,
+  b: Images,
+  options: PerceptualLossOptions,
+): Promise<PerceptualLossResult<FloatTensor | DeviceTensor>>;
+export async function perceptualLoss(
+  a: Images,
+  b: Images,
+  options: PerceptualLossOptions,
+): Promise<PerceptualLossResult<FloatTensor | DeviceTensor>> {
   const o = parseOptions(Options, options, 'perceptualLoss options');
   const onDevice = o.gradOutput === 'device';
   const r = await o.network.handle.perceptualLoss(
-    imageArg(a, 'a'), imageArg(b, 'b'), o.network.resolveLayers(o.layers as Layer[]), o.distance, o.grad, onDevice,
+    imageArg(a, 'a'),
+    imageArg(b, 'b'),
+    o.network.resolveLayers(o.layers as Layer[]),
+    o.distance,
+    o.grad,
+    onDevice,
   );
   if (onDevice && r.grad) return { loss: r.loss, grad: DeviceTensor.fromHandle(r.grad as NativeDeviceTensor) };
   return r as PerceptualLossResult;

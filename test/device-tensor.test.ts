@@ -69,7 +69,11 @@ describe('DeviceTensor on the CPU', () => {
           const host = await perceptualLoss(a, b, { network: net, layers, distance, grad: true });
           expect(host.loss).toBeGreaterThan(0);
           // Both on the device, and each alone (the other a FloatTensor).
-          for (const [x, y] of [[da, db], [a, db], [da, b]] as const) {
+          for (const [x, y] of [
+            [da, db],
+            [a, db],
+            [da, b],
+          ] as const) {
             const r = await perceptualLoss(x, y, { network: net, layers, distance, grad: true });
             expect(r.loss).toBe(host.loss);
             expectSameBits(r.grad!, host.grad!);

@@ -45,14 +45,23 @@ function floatTensor(r: Rand): unknown {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n).map(() => r());
   switch (int(r, 0, 24)) {
-    case 0: data[int(r, 0, n - 1)] = NaN; return { data, shape };
-    case 1: return { data: new Float64Array(n), shape };
-    case 2: return { data, shape: [...shape, 1] };
-    case 3: return { data: data.subarray(1), shape };
-    case 4: return { data, shape: shape.map((d, i) => (i === 2 ? -d : d)) };
-    case 5: return pick(r, [null, undefined, 42, 'x', {}, [], { data }, { shape }]);
-    case 6: return { data, shape: [shape[0], shape[1], shape[2] + 0.5, shape[3]] };
-    default: return { data, shape };
+    case 0:
+      data[int(r, 0, n - 1)] = NaN;
+      return { data, shape };
+    case 1:
+      return { data: new Float64Array(n), shape };
+    case 2:
+      return { data, shape: [...shape, 1] };
+    case 3:
+      return { data: data.subarray(1), shape };
+    case 4:
+      return { data, shape: shape.map((d, i) => (i === 2 ? -d : d)) };
+    case 5:
+      return pick(r, [null, undefined, 42, 'x', {}, [], { data }, { shape }]);
+    case 6:
+      return { data, shape: [shape[0], shape[1], shape[2] + 0.5, shape[3]] };
+    default:
+      return { data, shape };
   }
 }
 
@@ -74,7 +83,8 @@ function call(r: Rand): Promise<unknown> {
   const ops: (() => unknown)[] = [
     () => net.features(a as FloatTensor, layers(r) as number[]),
     () => perceptualLoss(a as FloatTensor, b as FloatTensor, { network: net, layers: layers(r) as number[], grad: r() < 0.5 }),
-    () => perceptualLoss(a as FloatTensor, b as FloatTensor, { network: net, layers: [1], distance: pick(r, ['mse', 'l1', 'l2']) as 'mse' }),
+    () =>
+      perceptualLoss(a as FloatTensor, b as FloatTensor, { network: net, layers: [1], distance: pick(r, ['mse', 'l1', 'l2']) as 'mse' }),
     () => raw.features(a as FloatTensor, layers(r) as number[]),
     () => raw.perceptualLoss(a as FloatTensor, b as FloatTensor, layers(r) as number[], pick(r, ['mse', 'l1', 7]) as 'mse', r() < 0.5),
     () => (raw.features as (...x: unknown[]) => unknown)(...[a, layers(r), 1, 2].slice(0, int(r, 0, 4))),
@@ -105,7 +115,10 @@ describe('the native boundary under random calls', () => {
     let rssAfterWarmup = 0;
     let rssMax = 0;
     for (let done = 0; done < CALLS; done += IN_FLIGHT) {
-      const settled = (await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, CALLS - done) }, () => call(r)))) as { ok: boolean; e?: unknown }[];
+      const settled = (await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, CALLS - done) }, () => call(r)))) as {
+        ok: boolean;
+        e?: unknown;
+      }[];
       for (const s of settled) {
         if (s.ok) counts.resolved++;
         else {
@@ -131,6 +144,8 @@ describe('the native boundary under random calls', () => {
     expect(native().pendingJobs()).toBe(0);
     // Memory: growth after warm-up bounded (the inputs are small; a leak of even a few
     // KiB per call would pass 256 MiB over the run).
-    expect(rssMax - rssAfterWarmup, `RSS ${Math.round(rssAfterWarmup / 2 ** 20)} -> max ${Math.round(rssMax / 2 ** 20)} MiB`).toBeLessThan(256 * 2 ** 20);
+    expect(rssMax - rssAfterWarmup, `RSS ${Math.round(rssAfterWarmup / 2 ** 20)} -> max ${Math.round(rssMax / 2 ** 20)} MiB`).toBeLessThan(
+      256 * 2 ** 20,
+    );
   }, 300_000);
 });

@@ -8,10 +8,12 @@ import { native } from '../src/native.js';
 import { setThreads } from '../src/runtime.js';
 import { TEST_MODELS } from './helpers/models.js';
 
-const openblas = native().info().blasLibraries.some((l) => l.includes('openblas'));
+const openblas = native()
+  .info()
+  .blasLibraries.some((l) => l.includes('openblas'));
 
 describe('threads', () => {
-  it('OpenBLAS starts at LibTorch\'s intra-op count', () => {
+  it("OpenBLAS starts at LibTorch's intra-op count", () => {
     const info = native().info();
     expect(openblas).toBe(true); // CI installs libopenblas0-pthread; without it this test has nothing to check
     expect(info.blasThreads).toBe(info.threads);

@@ -1,7 +1,12 @@
 // dpl-torch/benchmarks: the study's four benchmarks (each a Benchmark the study runs,
 // with its paper and quick options), their models as trainers, and their metrics.
 export type { Benchmark, RunSpec, RunContext, RunResult } from './benchmark.js';
-export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './similarity.js';
+export {
+  similarity,
+  SimilarityOptions,
+  paperOptions as similarityPaperOptions,
+  quickOptions as similarityQuickOptions,
+} from './similarity.js';
 export { twoAfc, jndMap } from './similarity-metrics.js';
 export {
   superResolution,
@@ -30,4 +35,13 @@ export {
   quickOptions as autoencoderQuickOptions,
 } from './autoencoder.js';
 export { AutoencoderTrainer, type AutoencoderTrainerOptions } from './autoencoder-trainer.js';
-export { CodeSet, Probe, PROBES, fitProbe, trainProbe, type ProbeOptions, type ProbeResult, type ProbeMetrics } from './autoencoder-probes.js';
+export {
+  CodeSet,
+  Probe,
+  PROBES,
+  fitProbe,
+  trainProbe,
+  type ProbeOptions,
+  type ProbeResult,
+  type ProbeMetrics,
+} from './autoencoder-probes.js';
