@@ -10,7 +10,10 @@ export interface NativeInfo {
   cudaAvailable: boolean;
   cudaDevices: number;
   mkldnn: boolean;
+  /** The tensor worker's intra-op thread count. */
   threads: number;
+  /** What chose it: 'cores' (the default), 'DPL_TORCH_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS' or 'setThreads'. */
+  threadsSource: string;
   parallelInfo: string;
   blasLibraries: string[];
   /** OpenBLAS's thread count (kept at `threads`), 0 when the BLAS is not OpenBLAS. */
@@ -185,6 +188,8 @@ export interface NativeInternal {
   ): Promise<{ seconds: number[]; cpu: number[]; loss: number; grad: FloatTensor; threads: number }>;
   /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
   benchSetTf32(on: boolean): Promise<void>;
+  /** OpenBLAS's thread count alone (the next setThreads resets it to the intra-op count). */
+  benchSetBlasThreads(n: number): Promise<void>;
   /** The class of each error code (native/errors.h), to hold src/errors.ts to it. */
   errorClasses: Record<string, string>;
   /** What a network's fast path holds (null without one). */
