@@ -130,7 +130,10 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
                            c10::optional<torch::ScalarType> amp) {
   std::vector<torch::Tensor> target;
   {
-    torch::NoGradGuard no_grad;
+    // Inference mode, not only no-grad: no version counters or view tracking for the
+    // target's pass. Its outputs are inference tensors, which autograd may not save, so
+    // the loss below takes a copy of each (one feature map, small beside the pass).
+    c10::InferenceMode inference;
     Autocast ac(net.device, amp);
     target = net.Features(b, layers);
   }
@@ -144,6 +147,7 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
   torch::Tensor loss;
   for (size_t i = 0; i < feats.size(); ++i) {
     auto f = feats[i].to(torch::kFloat), t = target[i].to(torch::kFloat);
+    if (t.is_inference()) t = t.clone();
     auto term = l1 ? torch::l1_loss(f, t) : torch::mse_loss(f, t);
     loss = loss.defined() ? loss + term : term;
   }
