@@ -25,20 +25,23 @@ const LoadOptions = z.object({
   /** 'imagenet' refuses a random-init export; 'random' refuses a pretrained one. */
   weights: z.enum(['any', 'imagenet', 'random']).default('any'),
   /**
-   * The fast path (native/fast_path.h): children between the layers asked for are
-   * joined and frozen, folding BatchNorm into convolutions; `channelsLast` runs the
-   * trunk in channels-last format ('auto', the default: on CPU the format measured
-   * faster for each study network, CPU_CHANNELS_LAST; elsewhere, or for other
-   * networks, where at least a quarter of the convolutions are 1x1 or the stem
-   * convolution is 3x3). Same features and gradients within float rounding
-   * (bench/README.md has the figures). Ignored while the network is trainable.
+   * The fast path (native/fast_path.h), on by default; `false` runs the plain path
+   * (the exported children one by one, bit-identical to Python's torchvision
+   * modules). Children between the layers asked for are joined and frozen, folding
+   * BatchNorm into convolutions; `channelsLast` runs the trunk in channels-last
+   * format ('auto', the default: on CPU the format measured faster for each study
+   * network, CPU_CHANNELS_LAST; elsewhere, or for other networks, where at least a
+   * quarter of the convolutions are 1x1 or the stem convolution is 3x3). Same
+   * features and losses within float rounding, gradients too except where a max-pool
+   * argmax or a ReLU flips (bench/README.md has the figures). Ignored while the
+   * network is trainable.
    */
   fast: z
     .union([
       z.boolean(),
       z.object({ freeze: z.boolean().optional(), channelsLast: z.union([z.boolean(), z.literal('auto')]).optional() }).strict(),
     ])
-    .default(false),
+    .default(true),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
 

@@ -69,6 +69,16 @@ describe('fast path', () => {
     expect(fastOptions(true, 'mobilenet_v2', 'cpu')).toEqual({});
   });
 
+  it('is the default; fast: false runs the plain path', async () => {
+    const byDefault = await LossNetwork.load('squeezenet1_1', { modelsDir: TEST_MODELS });
+    opened.push(byDefault);
+    const plain = await open('squeezenet1_1', false);
+    await perceptualLoss(a, b, { network: byDefault, layers: [3], grad: true });
+    await perceptualLoss(a, b, { network: plain, layers: [3], grad: true });
+    expect((await native().internal.fastPathStats(byDefault.handle))?.sets).toBeGreaterThan(0);
+    expect(await native().internal.fastPathStats(plain.handle)).toBeNull();
+  });
+
   it('rejects unknown options, naming the field', async () => {
     await expect(LossNetwork.load('resnet18', { modelsDir: TEST_MODELS, fast: { fold: true } as never })).rejects.toThrow(/fast/);
   });

@@ -31,7 +31,9 @@ const CASES: [string, number[], 'mse' | 'l1', 'none' | 'imagenet' | 'lpips'][] =
 
 describe.each(CASES)('%s', (arch, layers, distance, normalization) => {
   it(`gradient of the ${distance} perceptual loss at layers ${layers.join(',')} (${normalization}) matches Python autograd`, async () => {
-    const network = await LossNetwork.load(arch, { modelsDir: TEST_MODELS, normalization });
+    // The plain path, which runs Python's own kernels in Python's order; the default fast
+    // path is held to it in test/fast-path.test.ts.
+    const network = await LossNetwork.load(arch, { modelsDir: TEST_MODELS, normalization, fast: false });
     nets.push(network);
     const got = await perceptualLoss(a, b, { network, layers, distance, grad: true });
     expect(got.grad!.shape).toEqual(a.shape);
