@@ -6,7 +6,7 @@ import { dplError } from './errors.js';
 import { layerNames, resolveLayers, type Layer } from './layer-names.js';
 import { canRead, isPretrained, readManifest, sha256File, weightsId, type ManifestEntry } from './manifest.js';
 import { native, type NativeLossNetwork } from './native.js';
-import { requireArchitecture } from './networks.js';
+import { requireArchitecture, STUDY_NETWORKS } from './networks.js';
 import { modelsDir } from './paths.js';
 import { checkFloatTensor, type FloatTensor } from './tensor.js';
 import { parseOptions } from './validate.js';
@@ -25,9 +25,10 @@ const LoadOptions = z.object({
   /** 'imagenet' refuses a random-init export; 'random' refuses a pretrained one. */
   weights: z.enum(['any', 'imagenet', 'random']).default('any'),
   /**
-   * The fast path (native/fast_path.h), on by default; `false` runs the plain path
-   * (the exported children one by one, bit-identical to Python's torchvision
-   * modules). Children between the layers asked for are joined and frozen, folding
+   * The fast path (native/fast_path.h), on by default for the 14 study networks (each
+   * checked against the plain path: bench/fast-check.ts), off by default for other
+   * architectures (`true` turns it on); `false` runs the plain path (the exported
+   * children one by one, bit-identical to Python's torchvision modules). Children between the layers asked for are joined and frozen, folding
    * BatchNorm into convolutions; `channelsLast` runs the trunk in channels-last
    * format ('auto', the default: on CPU the format measured faster for each study
    * network, CPU_CHANNELS_LAST; elsewhere, or for other networks, where at least a
@@ -41,7 +42,7 @@ const LoadOptions = z.object({
       z.boolean(),
       z.object({ freeze: z.boolean().optional(), channelsLast: z.union([z.boolean(), z.literal('auto')]).optional() }).strict(),
     ])
-    .default(true),
+    .optional(),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
 
@@ -101,7 +102,8 @@ export class LossNetwork {
     }
     await checkExport(path, entry, opts.weights);
     const handle = await native().loadLossNetwork(path, opts.device, opts.normalization);
-    if (opts.fast) await native().setFastPath(handle, fastOptions(opts.fast, entry.architecture, handle.device));
+    const fast = opts.fast ?? STUDY_NETWORKS[entry.architecture] !== undefined;
+    if (fast) await native().setFastPath(handle, fastOptions(fast, entry.architecture, handle.device));
     return new LossNetwork(handle, entry.architecture, entry, opts.normalization, path);
   }
 

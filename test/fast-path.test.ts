@@ -79,6 +79,13 @@ describe('fast path', () => {
     expect(await native().internal.fastPathStats(plain.handle)).toBeNull();
   });
 
+  it('is off by default for architectures outside the study (not checked against the plain path)', async () => {
+    const other = await LossNetwork.load('mobilenet_v2', { modelsDir: TEST_MODELS });
+    opened.push(other);
+    await other.features(a, [2]);
+    expect(await native().internal.fastPathStats(other.handle)).toBeNull();
+  });
+
   it('rejects unknown options, naming the field', async () => {
     await expect(LossNetwork.load('resnet18', { modelsDir: TEST_MODELS, fast: { fold: true } as never })).rejects.toThrow(/fast/);
   });
