@@ -49,10 +49,13 @@ int Cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// OpenBLAS's count for an intra-op count of n. OpenBLAS's pool follows LibTorch's
-// count, so there is never a spinning BLAS worker beside a GEMM that has no core for it
-// (bench/README.md "Threads" has the measurements that chose this).
-int BlasFor(int n) { return n; }
+// OpenBLAS's count for an intra-op count of n: one. With one intra-op thread a second
+// OpenBLAS worker only spun beside the GEMM (resnet50: twice the CPU, same wall time);
+// with two, LibTorch already splits the 1x1 convolutions' GEMMs over its own threads,
+// and OpenBLAS workers beside them oversubscribe the cores: the plain path's steps took
+// 1.5-2.4x longer with OpenBLAS at 2 (densenet121, googlenet, efficientnet_b0), the fast
+// path's moved within the noise (bench/README.md "Threads", results/cpu-blas-threads2.txt).
+int BlasFor(int) { return 1; }
 
 }  // namespace
 

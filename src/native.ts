@@ -16,7 +16,7 @@ export interface NativeInfo {
   threadsSource: string;
   parallelInfo: string;
   blasLibraries: string[];
-  /** OpenBLAS's thread count (kept at `threads`), 0 when the BLAS is not OpenBLAS. */
+  /** OpenBLAS's thread count (kept at 1 beside LibTorch's `threads`), 0 when the BLAS is not OpenBLAS. */
   blasThreads: number;
   pendingJobs: number;
 }
