@@ -29,6 +29,8 @@ export interface AsUserOptions {
   warmup: number;
   python: string;
   models: string;
+  /** Idle milliseconds before each timed step (see runAsUser). */
+  gapMs: number;
   json?: string;
 }
 
@@ -124,6 +126,10 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
     for (let r = -o.warmup; r < o.reps; r++) {
       const order = r % 2 ? [...sides].reverse() : sides;
       for (const [name, run] of order) {
+        // Idle workers spin before they sleep (libgomp's OpenMP threads, OpenBLAS's pool):
+        // right after one process's step they would take the cores the other's step runs
+        // on, which a user's single process never meets. The gap lets them park.
+        await new Promise((r) => setTimeout(r, o.gapMs));
         const t = await run();
         loss[name] = t.loss;
         if (r >= 0) [wall[name]!.push(...t.seconds), cpu[name]!.push(...t.cpu)];
@@ -149,7 +155,7 @@ export async function runAsUser(o: AsUserOptions): Promise<void> {
   const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(
     `dpl-torch bench --as-user: LibTorch ${info.torchVersion}, python ${o.python}, CPU, batch ${o.batch}, ${o.size}x${o.size}, ` +
-      `deepest study layer, ${o.reps} reps after ${o.warmup} warm-up (medians, wall clock), both sides at their defaults ` +
+      `deepest study layer, ${o.reps} reps after ${o.warmup} warm-up (medians, wall clock, ${o.gapMs} ms idle before each step), both sides at their defaults ` +
       `(left out of both environments: ${USER_ENV_DROPPED.filter((k) => process.env[k] !== undefined).join(', ') || 'none were set'}); load average ${load()}`,
   );
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-as-user-'));

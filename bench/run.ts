@@ -17,6 +17,8 @@ const USAGE = `npm run bench -- [options]
                       against a plain Python script, both at their defaults (no thread settings or
                       variables), plain and fast, wall clock; uses --networks, --batch, --size, --reps
                       (here default 5), --warmup, --python, --models, --json (bench/README.md)
+  --gap-ms N          --as-user: idle milliseconds before each timed step (default 300; lets the
+                      other process's spinning OpenMP/OpenBLAS workers park)
   --networks a,b      loss networks (default: the study's 14)
   --all-layers        each network at all 4 study layers in one step (default: the deepest)
   --benchmarks        also time the benchmarks' training steps (those implemented)
@@ -63,6 +65,7 @@ function parse() {
     options: {
       networks: { type: 'string' },
       'as-user': { type: 'boolean', default: false },
+      'gap-ms': { type: 'string', default: '300' },
       'all-layers': { type: 'boolean', default: false },
       benchmarks: { type: 'boolean', default: false },
       'only-benchmarks': { type: 'boolean', default: false },
@@ -112,6 +115,7 @@ function parse() {
   if (values.tf32 !== undefined && !['on', 'off'].includes(values.tf32)) throw new Error("--tf32 must be 'on' or 'off'");
   return {
     asUser: values['as-user'],
+    gapMs: int('gap-ms', values['gap-ms'], 0),
     tf32: values.tf32 === undefined ? undefined : values.tf32 === 'on',
     networks,
     allLayers: values['all-layers'],
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
   if (!python) throw new Error('no Python with torch found: install python3-torchvision or pass --python');
   if (o.asUser) {
     await ensureExports(o.models, o.networks);
-    return runAsUser({ networks: o.networks, batch: o.batch, size: o.size, reps: o.reps, warmup: o.warmup, python, models: o.models, json: o.json });
+    return runAsUser({ networks: o.networks, batch: o.batch, size: o.size, reps: o.reps, warmup: o.warmup, python, models: o.models, gapMs: o.gapMs, json: o.json });
   }
   const entries: BenchEntry[] = [];
   if (!o.onlyBenchmarks) {

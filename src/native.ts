@@ -224,8 +224,21 @@ function warnAboutFallback(c: AddonChoice): void {
 }
 
 /** The addon, loaded on first use; an error naming what was found and the remedy when none loads. */
+/**
+ * OpenMP's idle threads sleep at once instead of spinning first, unless the user chose
+ * (OMP_WAIT_POLICY, GOMP_SPINCOUNT). libgomp reads this when LibTorch loads it, so it is
+ * set before the addon loads. With the intra-op threads at the core count, a spinning
+ * idle thread takes the core a descheduled team member needs whenever anything else
+ * runs: alexnet's two-thread step went from 0.04-0.06 s to 0.08-0.8 s beside three
+ * compilers, and stayed at 0.04-0.06 s with PASSIVE (bench/README.md "Threads").
+ */
+function quietOpenMp(): void {
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+}
+
 export function native(): NativeAddon {
   if (addon) return addon;
+  quietOpenMp();
   const c = addonChoice();
   if (!c.chosen) throw new Error(c.message ?? 'dpl-torch: no native addon loads here');
   try {
