@@ -47,15 +47,16 @@ const LoadOptions = z.object({
 export type LoadOptions = z.input<typeof LoadOptions>;
 
 /**
- * `fast: true`'s memory format on CPU for the study networks: the faster of the
- * frozen NCHW and channels-last paths in the bench (LibTorch 1.13, one thread,
- * batch 4, 128x128; bench/README.md). ResNets run their 1x1 convolutions as GEMMs
- * faster in NCHW; the inception-style, dense and depthwise networks gain 1.1-1.5x
- * from channels-last.
+ * `fast`'s memory format on CPU for the study networks: the faster of the frozen NCHW
+ * and channels-last paths in the bench at the default threads (LibTorch 1.13, 2 cores,
+ * OpenBLAS at one thread, batch 4, 128x128; bench/README.md,
+ * results/cpu-layouts-default-threads.txt). With OpenBLAS at one thread beside two
+ * intra-op threads, channels-last (oneDNN) won on every network but alexnet (NCHW
+ * 1.36x Python against 0.77x) and resnet18 (a tie).
  */
 export const CPU_CHANNELS_LAST: Readonly<Record<string, boolean>> = {
-  alexnet: false, vgg11: true, vgg16: true, vgg16_bn: true, vgg19: false, densenet121: true,
-  resnet18: false, resnet50: false, resnext50_32x4d: false, googlenet: true, inception_v3: true,
+  alexnet: false, vgg11: true, vgg16: true, vgg16_bn: true, vgg19: true, densenet121: true,
+  resnet18: false, resnet50: true, resnext50_32x4d: true, googlenet: true, inception_v3: true,
   squeezenet1_1: true, efficientnet_b0: true, efficientnet_b7: true,
 };
 
