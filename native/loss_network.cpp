@@ -68,7 +68,6 @@ torch::Tensor LossNet::Normalize(const torch::Tensor& images) const {
   return images;
 }
 
-namespace {
 // TorchScript errors carry a script traceback; the cause is on the last line.
 std::string LastLine(const std::string& text) {
   auto end = text.find_last_not_of("\n ");
@@ -76,7 +75,6 @@ std::string LastLine(const std::string& text) {
   auto start = text.rfind('\n', end);
   return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
-}  // namespace
 
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size) {
   Require(!layers.empty(), "layers must name at least one layer", Code::Layer);
