@@ -37,7 +37,7 @@ const USAGE = `npm run bench -- [options]
                       always channels-last), fast-nchw (frozen, never channels-last)
   --py-model M        torchvision | torchscript (default torchvision)
   --py-blas-threads N OpenBLAS threads for Python (OPENBLAS_NUM_THREADS; default: OpenBLAS's own,
-                      the core count, as a user's Python runs; dpl-torch keeps it at --threads)
+                      the core count, as a user's Python runs; dpl-torch keeps it at 1)
   --python P          the Python with torch (default: found like export-networks)
   --models DIR        exports folder (default .cache/bench-models; missing ones are exported, random init)
   --json FILE         also write the results as JSON`;
