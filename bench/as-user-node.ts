@@ -9,7 +9,14 @@ import { LossNetwork, perceptualLoss, type FloatTensor } from '../dist/index.js'
 import { native } from '../dist/native.js';
 import { seededImages } from './images.js';
 
-interface Load { op: 'load'; arch: string; layers: number[]; models: string; batch: number; size: number }
+interface Load {
+  op: 'load';
+  arch: string;
+  layers: number[];
+  models: string;
+  batch: number;
+  size: number;
+}
 let nets: Record<string, LossNetwork> = {};
 let a: FloatTensor | undefined;
 let b: FloatTensor | undefined;

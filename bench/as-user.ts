@@ -18,7 +18,12 @@ import { geomean, median } from './stats.js';
 
 /** Variables that change thread counts or the allocator on either side: left out of both children's environments. */
 export const USER_ENV_DROPPED = [
-  'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'GOTO_NUM_THREADS', 'DPL_TORCH_THREADS', 'DPL_TORCH_CPU_CACHE_MB',
+  'OMP_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'OPENBLAS_NUM_THREADS',
+  'GOTO_NUM_THREADS',
+  'DPL_TORCH_THREADS',
+  'DPL_TORCH_CPU_CACHE_MB',
 ];
 
 export interface AsUserOptions {
@@ -34,7 +39,11 @@ export interface AsUserOptions {
   json?: string;
 }
 
-interface Side { seconds: number[]; cpu: number[]; loss: number }
+interface Side {
+  seconds: number[];
+  cpu: number[];
+  loss: number;
+}
 interface AsUserRow {
   network: string;
   layer: number;
@@ -59,7 +68,11 @@ class NodeSide {
   private exited: Error | undefined;
 
   constructor() {
-    this.child = fork(join(import.meta.dirname, 'as-user-node.js'), [], { env: userEnv(), execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(join(import.meta.dirname, 'as-user-node.js'), [], {
+      env: userEnv(),
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (m: { ok: boolean; answer?: unknown; error?: string }) => this.waiting?.(m));
     this.child.on('exit', (code) => {
       this.exited = new Error(`bench/as-user-node exited (${code})`);
@@ -100,25 +113,48 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
   const node = new NodeSide();
   try {
     const pyLoaded = await py.request<{ threads: number }>({
-      op: 'load', kind: 'loss', arch, pt: join(o.models, `${arch}.pt`), layers: [layer], normalization: 'imagenet', shape, input, target, device: 'cpu',
+      op: 'load',
+      kind: 'loss',
+      arch,
+      pt: join(o.models, `${arch}.pt`),
+      layers: [layer],
+      normalization: 'imagenet',
+      shape,
+      input,
+      target,
+      device: 'cpu',
     });
     const { flops: perImage } = await py.request<{ flops: number }>({ op: 'flops' });
     const nodeLoaded = await node.request<{ threads: number; threadsSource: string; blasThreads: number }>({
-      op: 'load', arch, layers: [layer], models: o.models, batch: o.batch, size: o.size,
+      op: 'load',
+      arch,
+      layers: [layer],
+      models: o.models,
+      batch: o.batch,
+      size: o.size,
     });
     const sides: [keyof AsUserRow['median'], () => Promise<Side>][] = [
-      ['python', async () => {
-        const t = await py.request<{ seconds: number[]; cpu: number[]; loss: number }>({ op: 'time', steps: 1 });
-        return { seconds: t.seconds, cpu: t.cpu, loss: t.loss };
-      }],
-      ['plain', async () => {
-        const t = await node.request<{ seconds: number; cpu: number; loss: number }>({ op: 'time', variant: 'plain' });
-        return { seconds: [t.seconds], cpu: [t.cpu], loss: t.loss };
-      }],
-      ['fast', async () => {
-        const t = await node.request<{ seconds: number; cpu: number; loss: number }>({ op: 'time', variant: 'fast' });
-        return { seconds: [t.seconds], cpu: [t.cpu], loss: t.loss };
-      }],
+      [
+        'python',
+        async () => {
+          const t = await py.request<{ seconds: number[]; cpu: number[]; loss: number }>({ op: 'time', steps: 1 });
+          return { seconds: t.seconds, cpu: t.cpu, loss: t.loss };
+        },
+      ],
+      [
+        'plain',
+        async () => {
+          const t = await node.request<{ seconds: number; cpu: number; loss: number }>({ op: 'time', variant: 'plain' });
+          return { seconds: [t.seconds], cpu: [t.cpu], loss: t.loss };
+        },
+      ],
+      [
+        'fast',
+        async () => {
+          const t = await node.request<{ seconds: number; cpu: number; loss: number }>({ op: 'time', variant: 'fast' });
+          return { seconds: [t.seconds], cpu: [t.cpu], loss: t.loss };
+        },
+      ],
     ];
     const wall: Record<string, number[]> = { python: [], plain: [], fast: [] };
     const cpu: Record<string, number[]> = { python: [], plain: [], fast: [] };
@@ -136,14 +172,20 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
       }
     }
     return {
-      network: arch, layer,
+      network: arch,
+      layer,
       // Forward of the outputs and the targets (2 x batch images) and the input-gradient
       // backward of the outputs, counted as one more forward of the batch.
       flops: 3 * o.batch * perImage,
       median: { python: median(wall.python!), plain: median(wall.plain!), fast: median(wall.fast!) },
       cpu: { python: median(cpu.python!), plain: median(cpu.plain!), fast: median(cpu.fast!) },
       lossRelDiff: Math.abs(loss.python! - loss.plain!) / Math.abs(loss.plain!),
-      threads: { python: pyLoaded.threads, node: nodeLoaded.threads, nodeSource: nodeLoaded.threadsSource, nodeBlas: nodeLoaded.blasThreads },
+      threads: {
+        python: pyLoaded.threads,
+        node: nodeLoaded.threads,
+        nodeSource: nodeLoaded.threadsSource,
+        nodeBlas: nodeLoaded.blasThreads,
+      },
     };
   } finally {
     await Promise.allSettled([py.close(), node.close()]);
@@ -152,7 +194,10 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
 
 export async function runAsUser(o: AsUserOptions): Promise<void> {
   const info = native().info();
-  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
   console.log(
     `dpl-torch bench --as-user: LibTorch ${info.torchVersion}, python ${o.python}, CPU, batch ${o.batch}, ${o.size}x${o.size}, ` +
       `deepest study layer, ${o.reps} reps after ${o.warmup} warm-up (medians, wall clock, ${o.gapMs} ms idle before each step), both sides at their defaults ` +
@@ -175,15 +220,40 @@ export async function runAsUser(o: AsUserOptions): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   const w = Math.max(22, ...rows.map((r) => r.network.length + 4));
-  const head = ['network'.padEnd(w), 'Python ms', 'plain ms', 'fast ms', 'plain x', 'fast x', 'GFLOP', 'Py GFLOP/s', 'plain GFLOP/s', 'fast GFLOP/s', 'loss diff'];
+  const head = [
+    'network'.padEnd(w),
+    'Python ms',
+    'plain ms',
+    'fast ms',
+    'plain x',
+    'fast x',
+    'GFLOP',
+    'Py GFLOP/s',
+    'plain GFLOP/s',
+    'fast GFLOP/s',
+    'loss diff',
+  ];
   console.log('\n' + [head[0], ...head.slice(1).map((h) => h.padStart(13))].join(' '));
   for (const r of rows) {
     const g = (s: number) => fmt(r.flops / s / 1e9, 1);
     const m = r.median;
-    console.log([
-      `${r.network}@${r.layer}`.padEnd(w), fmt(m.python * 1000, 0), fmt(m.plain * 1000, 0), fmt(m.fast * 1000, 0), fmt(m.python / m.plain), fmt(m.python / m.fast),
-      fmt(r.flops / 1e9, 1), g(m.python), g(m.plain), g(m.fast), r.lossRelDiff.toExponential(1),
-    ].map((c, i) => (i ? c.padStart(13) : c)).join(' '));
+    console.log(
+      [
+        `${r.network}@${r.layer}`.padEnd(w),
+        fmt(m.python * 1000, 0),
+        fmt(m.plain * 1000, 0),
+        fmt(m.fast * 1000, 0),
+        fmt(m.python / m.plain),
+        fmt(m.python / m.fast),
+        fmt(r.flops / 1e9, 1),
+        g(m.python),
+        g(m.plain),
+        g(m.fast),
+        r.lossRelDiff.toExponential(1),
+      ]
+        .map((c, i) => (i ? c.padStart(13) : c))
+        .join(' '),
+    );
   }
   const gm = (k: 'plain' | 'fast') => fmt(geomean(rows.map((r) => r.median.python / r.median[k])));
   console.log(['geometric mean'.padEnd(w), '', '', '', gm('plain'), gm('fast')].map((c, i) => (i ? c.padStart(13) : c)).join(' '));

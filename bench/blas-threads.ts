@@ -27,7 +27,9 @@ if (Number(values.threads) > 0) await native().setThreads(Number(values.threads)
 const shape = [4, 3, 128, 128];
 const a = seededImages(shape, 1);
 const b = seededImages(shape, 2);
-console.log(`intra-op threads ${native().info().threads} (${native().info().threadsSource}); OpenBLAS counts ${counts.join(' vs ')}; ${reps} reps, medians of wall and process CPU seconds per step`);
+console.log(
+  `intra-op threads ${native().info().threads} (${native().info().threadsSource}); OpenBLAS counts ${counts.join(' vs ')}; ${reps} reps, medians of wall and process CPU seconds per step`,
+);
 for (const arch of values.networks.split(',')) {
   const layers = [STUDY_NETWORKS[arch]!.layers[3]];
   for (const fast of [false, true]) {
@@ -44,7 +46,9 @@ for (const arch of values.networks.split(',')) {
       }
     }
     const cells = counts.map((c, i) => `blas ${c}: ${median(wall[i]!).toFixed(3)} s wall, ${median(cpu[i]!).toFixed(3)} s cpu`);
-    console.log(`${`${arch}@${layers[0]} ${fast ? 'fast' : 'plain'}`.padEnd(32)} ${cells.join(' | ')}  wall ${counts[0]}/${counts.at(-1)} ${(median(wall[0]!) / median(wall.at(-1)!)).toFixed(2)}`);
+    console.log(
+      `${`${arch}@${layers[0]} ${fast ? 'fast' : 'plain'}`.padEnd(32)} ${cells.join(' | ')}  wall ${counts[0]}/${counts.at(-1)} ${(median(wall[0]!) / median(wall.at(-1)!)).toFixed(2)}`,
+    );
     net.dispose();
   }
 }

@@ -35,7 +35,9 @@ for (const [id, c] of cuda) {
   const p = cpu.get(id);
   if (!p || c.status !== 'done' || p.status !== 'done') {
     bad++;
-    console.log(`${id.padEnd(58)} FAIL: cuda ${c.status}${c.error ? ` (${c.error})` : ''}, cpu ${p ? p.status : 'missing'}${p?.error ? ` (${p.error})` : ''}`);
+    console.log(
+      `${id.padEnd(58)} FAIL: cuda ${c.status}${c.error ? ` (${c.error})` : ''}, cpu ${p ? p.status : 'missing'}${p?.error ? ` (${p.error})` : ''}`,
+    );
     continue;
   }
   for (const [metric, x] of Object.entries(c.metrics)) {
@@ -45,9 +47,15 @@ for (const [id, c] of cuda) {
     const ok = !t || (t.abs !== undefined ? diff <= t.abs : diff <= t.rel * Math.abs(y));
     if (!ok) bad++;
     const shown = t?.rel !== undefined ? `${((diff / Math.abs(y)) * 100).toFixed(3)}%` : diff.toExponential(2);
-    console.log(`${id.padEnd(58)} ${metric.padEnd(18)} ${x.toPrecision(6).padStart(11)} ${y?.toPrecision(6).padStart(11)} ${shown.padStart(9)}  ${!t ? 'not judged' : ok ? 'ok' : `FAIL (> ${t.abs ?? `${t.rel * 100}%`})`}`);
+    console.log(
+      `${id.padEnd(58)} ${metric.padEnd(18)} ${x.toPrecision(6).padStart(11)} ${y?.toPrecision(6).padStart(11)} ${shown.padStart(9)}  ${!t ? 'not judged' : ok ? 'ok' : `FAIL (> ${t.abs ?? `${t.rel * 100}%`})`}`,
+    );
   }
 }
-for (const id of cpu.keys()) if (!cuda.has(id)) { bad++; console.log(`${id.padEnd(58)} FAIL: missing on cuda`); }
+for (const id of cpu.keys())
+  if (!cuda.has(id)) {
+    bad++;
+    console.log(`${id.padEnd(58)} FAIL: missing on cuda`);
+  }
 console.log(bad ? `${bad} run(s) or metric(s) out of tolerance` : `all ${cuda.size} runs within tolerance`);
 process.exit(bad ? 1 : 0);

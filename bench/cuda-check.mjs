@@ -26,8 +26,12 @@ function rand(shape, seed) {
   return { data, shape };
 }
 function relErr(a, b) {
-  let d = 0, m = 0;
-  for (let i = 0; i < a.length; i++) { d = Math.max(d, Math.abs(a[i] - b[i])); m = Math.max(m, Math.abs(b[i])); }
+  let d = 0,
+    m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
   return d / (m + 1e-12);
 }
 
@@ -49,7 +53,16 @@ for (const arch of archs) {
     const lc = await perceptualLoss(x, y, { network: cpu, layers, grad: true });
     const lg = await perceptualLoss(x, y, { network: gpu, layers, grad: true });
     const gradErr = relErr(lg.grad.data, lc.grad.data);
-    report({ check: 'features+grad cuda vs cpu', arch, device: gpu.device, featErr, lossCpu: lc.loss, lossCuda: lg.loss, gradErr, ok: featErr < 1e-2 && gradErr < 1e-2 });
+    report({
+      check: 'features+grad cuda vs cpu',
+      arch,
+      device: gpu.device,
+      featErr,
+      lossCpu: lc.loss,
+      lossCuda: lg.loss,
+      gradErr,
+      ok: featErr < 1e-2 && gradErr < 1e-2,
+    });
     cpu.dispose();
     gpu.dispose();
   } catch (e) {
@@ -66,7 +79,14 @@ try {
   const t = performance.now();
   for (let i = 0; i < 20; i++) losses.push(await trainer.step(lr, hr));
   const ms = (performance.now() - t) / 20;
-  report({ check: 'super-resolution x4 steps on cuda', arch: archs[0], firstLoss: losses[0], lastLoss: losses.at(-1), msPerStep: ms, ok: losses.at(-1) < losses[0] });
+  report({
+    check: 'super-resolution x4 steps on cuda',
+    arch: archs[0],
+    firstLoss: losses[0],
+    lastLoss: losses.at(-1),
+    msPerStep: ms,
+    ok: losses.at(-1) < losses[0],
+  });
   trainer.dispose();
   net.dispose();
 } catch (e) {

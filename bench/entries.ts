@@ -3,8 +3,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  AutoencoderTrainer, DelineationTrainer, LossNetwork, PerceptualSimilarity, perceptualLoss, STUDY_NETWORKS, SuperResolutionTrainer,
-  type ByteBatch, type FloatTensor, type LoadOptions,
+  AutoencoderTrainer,
+  DelineationTrainer,
+  LossNetwork,
+  PerceptualSimilarity,
+  perceptualLoss,
+  STUDY_NETWORKS,
+  SuperResolutionTrainer,
+  type ByteBatch,
+  type FloatTensor,
+  type LoadOptions,
 } from '../dist/index.js';
 import { mulberry32 } from '../dist/data/seeded.js';
 import { native } from '../dist/native.js';
@@ -106,7 +114,7 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       for (const v of ctx.variants) {
         if (v === 'plain') sides.plain = loop(plain);
         else if (v === 'fast' || v === 'fast-cl' || v === 'fast-nchw') {
-          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' });  // fast: channels-last 'auto'
+          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' }); // fast: channels-last 'auto'
           nets.push(fast);
           sides[v] = loop(fast);
         } else if (v === 'api') {
@@ -190,7 +198,10 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'none',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await SuperResolutionTrainer.create(net, { factor, layer, seed: 0, lr: 1e-3 });
@@ -207,7 +218,13 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
         comparable: false,
         native: sides,
         python: {
-          kind: 'sr', arch, pt: nets[0]!.path, layers: [layer], factor, shape, lrShape,
+          kind: 'sr',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          factor,
+          shape,
+          lrShape,
           input: writeF32(join(ctx.workDir, 'lr.f32'), lr),
           target: writeF32(join(ctx.workDir, 'hr.f32'), hr),
           expectParameters: trainers[0]!.parameterCount,
@@ -245,7 +262,10 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the similarity trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'imagenet',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         nets.push(net);
@@ -264,8 +284,16 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
         comparable: false,
         native: sides,
         python: {
-          kind: 'similarity', arch, pt: nets[0]!.path, layers, normalization: 'imagenet', shape,
-          ref: write('ref', ref), p0: write('p0', p0), p1: write('p1', p1), judge: write('judge', judge),
+          kind: 'similarity',
+          arch,
+          pt: nets[0]!.path,
+          layers,
+          normalization: 'imagenet',
+          shape,
+          ref: write('ref', ref),
+          p0: write('p0', p0),
+          p1: write('p1', p1),
+          judge: write('judge', judge),
           expectParameters: (await sims[0]!.model()).parameterCount,
         },
         dispose: () => {
@@ -305,7 +333,10 @@ export function delineationEntry(arch: string, layer: number): BenchEntry {
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'imagenet',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'imagenet',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await DelineationTrainer.create(net, { layer, seed: 0, lr: 1e-3, iterations: 3, featureWeight: 0.01 });
@@ -322,8 +353,15 @@ export function delineationEntry(arch: string, layer: number): BenchEntry {
         comparable: false,
         native: sides,
         python: {
-          kind: 'delineation', arch, pt: nets[0]!.path, layers: [layer], normalization: 'imagenet', shape, maskShape,
-          iterations: 3, mu: 0.01,
+          kind: 'delineation',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          normalization: 'imagenet',
+          shape,
+          maskShape,
+          iterations: 3,
+          mu: 0.01,
           input: writeF32(join(ctx.workDir, 'images.f32'), images),
           target: writeF32(join(ctx.workDir, 'masks.f32'), masks),
           expectParameters: trainers[0]!.parameterCount,
@@ -361,7 +399,10 @@ export function autoencoderEntry(arch: string, layer: number, batch = 256): Benc
       for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
         if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
         const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization: 'none',
+          modelsDir: ctx.modelsDir,
+          device: ctx.device,
+          weights: 'random',
+          normalization: 'none',
           fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
         });
         const trainer = await AutoencoderTrainer.create(net, { side: 64, pad: 16, layer, seed: 0 });
@@ -379,7 +420,17 @@ export function autoencoderEntry(arch: string, layer: number, batch = 256): Benc
         images: batch,
         comparable: false,
         native: sides,
-        python: { kind: 'autoencoder', arch, pt: nets[0]!.path, layers: [layer], side: 64, pad: 16, shape, input, expectParameters: trainers[0]!.parameterCount },
+        python: {
+          kind: 'autoencoder',
+          arch,
+          pt: nets[0]!.path,
+          layers: [layer],
+          side: 64,
+          pad: 16,
+          shape,
+          input,
+          expectParameters: trainers[0]!.parameterCount,
+        },
         dispose: () => {
           trainers.forEach((t) => t.dispose());
           nets.forEach((n) => n.dispose());

@@ -33,7 +33,10 @@ for (const arch of values.networks.split(',')) {
   const plain = await load(false);
   const fp = await plain.features(a, layers);
   const lp = await perceptualLoss(a, b, { network: plain, layers, grad: true });
-  for (const [name, fast] of [['frozen', true], ['frozen+channels-last', { channelsLast: true }]] as const) {
+  for (const [name, fast] of [
+    ['frozen', true],
+    ['frozen+channels-last', { channelsLast: true }],
+  ] as const) {
     const quick = await load(fast);
     const ff = await quick.features(a, layers);
     const feat = Math.max(...ff.map((f, i) => relativeError(f.data, fp[i]!.data)));

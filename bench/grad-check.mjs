@@ -8,13 +8,15 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: {
-  device: { type: 'string', default: 'cpu' },
-  models: { type: 'string', default: '.cache/bench-models' },
-  networks: { type: 'string', default: 'inception_v3' },
-  size: { type: 'string', default: '64' },
-  dist: { type: 'string', default: 'dist' },
-} });
+const { values } = parseArgs({
+  options: {
+    device: { type: 'string', default: 'cpu' },
+    models: { type: 'string', default: '.cache/bench-models' },
+    networks: { type: 'string', default: 'inception_v3' },
+    size: { type: 'string', default: '64' },
+    dist: { type: 'string', default: 'dist' },
+  },
+});
 const { LossNetwork, perceptualLoss, STUDY_NETWORKS } = await import(resolve(values.dist, 'index.js'));
 const { native } = await import(resolve(values.dist, 'native.js'));
 const { mulberry32 } = await import(resolve(values.dist, 'data', 'seeded.js'));
@@ -24,15 +26,22 @@ const images = (seed, size) => {
   return { data: Float32Array.from({ length: 2 * 3 * size * size }, () => next()), shape: [2, 3, size, size] };
 };
 const l2rel = (x, ref) => {
-  let d = 0, n = 0;
-  for (let i = 0; i < ref.length; i++) { d += (x[i] - ref[i]) ** 2; n += ref[i] ** 2; }
+  let d = 0,
+    n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    d += (x[i] - ref[i]) ** 2;
+    n += ref[i] ** 2;
+  }
   return Math.sqrt(d) / (Math.sqrt(n) + 1e-30);
 };
 const size = Number(values.size);
-const a = images(11, size), b = images(12, size);
+const a = images(11, size),
+  b = images(12, size);
 await native().internal.benchSetTf32(false);
 console.log(`device ${values.device}, ${size}x${size}, batch 2, TF32 off; relative gradient differences in norm`);
-console.log(`${'network'.padEnd(14)} ${'loss at'.padEnd(10)} ${'loss'.padStart(12)} ${'plain again'.padStart(12)} ${'fast'.padStart(10)} ${'fast loss'.padStart(10)}`);
+console.log(
+  `${'network'.padEnd(14)} ${'loss at'.padEnd(10)} ${'loss'.padStart(12)} ${'plain again'.padStart(12)} ${'fast'.padStart(10)} ${'fast loss'.padStart(10)}`,
+);
 for (const arch of values.networks.split(',')) {
   const study = [...STUDY_NETWORKS[arch].layers];
   const load = (fast) => LossNetwork.load(arch, { modelsDir: resolve(values.models), device: values.device, weights: 'random', fast });
@@ -41,9 +50,11 @@ for (const arch of values.networks.split(',')) {
     const p1 = await perceptualLoss(a, b, { network: plain, layers, grad: true });
     const p2 = await perceptualLoss(a, b, { network: plain, layers, grad: true });
     const f = await perceptualLoss(a, b, { network: fast, layers, grad: true });
-    console.log(`${arch.padEnd(14)} ${(layers.length > 1 ? 'all' : `layer ${layers[0]}`).padEnd(10)} ${p1.loss.toPrecision(6).padStart(12)} ` +
-      `${l2rel(p2.grad.data, p1.grad.data).toExponential(2).padStart(12)} ${l2rel(f.grad.data, p1.grad.data).toExponential(2).padStart(10)} ` +
-      `${(Math.abs(f.loss - p1.loss) / p1.loss).toExponential(1).padStart(10)}`);
+    console.log(
+      `${arch.padEnd(14)} ${(layers.length > 1 ? 'all' : `layer ${layers[0]}`).padEnd(10)} ${p1.loss.toPrecision(6).padStart(12)} ` +
+        `${l2rel(p2.grad.data, p1.grad.data).toExponential(2).padStart(12)} ${l2rel(f.grad.data, p1.grad.data).toExponential(2).padStart(10)} ` +
+        `${(Math.abs(f.loss - p1.loss) / p1.loss).toExponential(1).padStart(10)}`,
+    );
   }
   plain.dispose();
   fast.dispose();

@@ -7,7 +7,15 @@ import { parseArgs } from 'node:util';
 import { exportNetworks, readManifest, STUDY_NETWORK_NAMES, STUDY_NETWORKS } from '../dist/index.js';
 import { native } from '../dist/native.js';
 import { findPythonTorch } from '../dist/python.js';
-import { BENCHMARK_STEPS, benchmarkEntries, lossNetworkEntry, type Amp, type BenchContext, type BenchEntry, type StepTimes } from './entries.js';
+import {
+  BENCHMARK_STEPS,
+  benchmarkEntries,
+  lossNetworkEntry,
+  type Amp,
+  type BenchContext,
+  type BenchEntry,
+  type StepTimes,
+} from './entries.js';
 import { runAsUser } from './as-user.js';
 import { PythonStep } from './python.js';
 import { geomean, l2RelativeError, median, relativeError, signTestP } from './stats.js';
@@ -103,14 +111,23 @@ function parse() {
   if (!['none', 'bf16', 'fp16'].includes(amp)) throw new Error(`--amp must be none, bf16 or fp16, got '${amp}'`);
   const pyModel = values['py-model'] as BenchContext['pyModel'];
   if (!['torchvision', 'torchscript'].includes(pyModel)) throw new Error('--py-model must be torchvision or torchscript');
-  const networks = values.networks ? values.networks.split(',').map((s) => s.trim()).filter(Boolean) : STUDY_NETWORK_NAMES;
+  const networks = values.networks
+    ? values.networks
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : STUDY_NETWORK_NAMES;
   for (const n of networks) {
     if (!STUDY_NETWORKS[n]) throw new Error(`--networks: '${n}' is not a study network (${STUDY_NETWORK_NAMES.join(', ')})`);
   }
   if (!STUDY_NETWORKS[values['sim-network']]) throw new Error(`--sim-network: '${values['sim-network']}' is not a study network`);
-  const steps = values.steps?.split(',').map((s) => s.trim()).filter(Boolean);
+  const steps = values.steps
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of steps ?? []) {
-    if (!(BENCHMARK_STEPS as readonly string[]).includes(s)) throw new Error(`--steps: '${s}' is not a benchmark step (${BENCHMARK_STEPS.join(', ')})`);
+    if (!(BENCHMARK_STEPS as readonly string[]).includes(s))
+      throw new Error(`--steps: '${s}' is not a benchmark step (${BENCHMARK_STEPS.join(', ')})`);
   }
   if (values.tf32 !== undefined && !['on', 'off'].includes(values.tf32)) throw new Error("--tf32 must be 'on' or 'off'");
   return {
@@ -132,7 +149,10 @@ function parse() {
     device: values.device,
     amp,
     threads: int('threads', values.threads, 0),
-    variants: values.variants.split(',').map((s) => s.trim()).filter(Boolean),
+    variants: values.variants
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     pyModel,
     pyBlasThreads: int('py-blas-threads', values['py-blas-threads'], 0),
     python: values.python,
@@ -150,13 +170,23 @@ async function ensureExports(dir: string, archs: string[]): Promise<void> {
 }
 
 async function benchEntry(
-  entry: BenchEntry, ctx: BenchContext, python: string, pyEnv: Record<string, string>, reps: number, warmup: number,
+  entry: BenchEntry,
+  ctx: BenchContext,
+  python: string,
+  pyEnv: Record<string, string>,
+  reps: number,
+  warmup: number,
 ): Promise<Row> {
   const prepared = await entry.prepare(ctx);
   const py = new PythonStep(python, pyEnv);
   try {
     const loaded = await py.request<{ threads: number }>({
-      op: 'load', ...prepared.python, device: ctx.device, amp: ctx.amp, threads: ctx.threads || undefined, model: ctx.pyModel,
+      op: 'load',
+      ...prepared.python,
+      device: ctx.device,
+      amp: ctx.amp,
+      threads: ctx.threads || undefined,
+      model: ctx.pyModel,
       ...(ctx.tf32 === undefined ? {} : { tf32: ctx.tf32 }),
     });
     const sides = Object.entries(prepared.native);
@@ -188,7 +218,10 @@ async function benchEntry(
     // Equal work: Python's loss and gradient against the native step's.
     const dir = ctx.workDir;
     const timing = {
-      name: entry.name, images: prepared.images, python: median(times.python!), pythonCpu: median(cpu.python!),
+      name: entry.name,
+      images: prepared.images,
+      python: median(times.python!),
+      pythonCpu: median(cpu.python!),
       native: Object.fromEntries(sides.map(([name]) => [name, median(times[name]!)])),
       nativeCpu: Object.fromEntries(sides.map(([name]) => [name, median(cpu[name]!)])),
       // Paired: each repetition's native step against the Python step run beside it, so slow
@@ -243,7 +276,9 @@ function printRows(rows: Row[], variants: string[]): void {
     for (const v of variants) {
       const [t, c] = [r.native[v], r.nativeCpu[v]];
       line.push(
-        (t ? fmt(r.images / t) : '-').padStart(14), (t ? fmt(r.python / t) : '-').padStart(6), (c ? fmt(r.pythonCpu / c) : '-').padStart(9),
+        (t ? fmt(r.images / t) : '-').padStart(14),
+        (t ? fmt(r.python / t) : '-').padStart(6),
+        (c ? fmt(r.pythonCpu / c) : '-').padStart(9),
         (t ? `${r.cpuWins[v]}/${r.reps}` : '-').padStart(6),
       );
     }
@@ -254,14 +289,21 @@ function printRows(rows: Row[], variants: string[]): void {
   for (const v of variants) {
     const with_ = rows.filter((r) => r.native[v]);
     const g = (xs: number[]) => (xs.length ? fmt(geomean(xs)) : '-');
-    foot.push(''.padStart(14), g(with_.map((r) => r.python / r.native[v]!)).padStart(6), g(with_.map((r) => r.pythonCpu / r.nativeCpu[v]!)).padStart(9), ''.padStart(6));
+    foot.push(
+      ''.padStart(14),
+      g(with_.map((r) => r.python / r.native[v]!)).padStart(6),
+      g(with_.map((r) => r.pythonCpu / r.nativeCpu[v]!)).padStart(9),
+      ''.padStart(6),
+    );
   }
   console.log(foot.join(' '));
   const amped = rows.filter((r) => r.amp);
   if (amped.length) {
     console.log('\nmixed precision: relative distance from the native fp32 step (loss; gradient, in norm)');
     for (const r of amped) {
-      console.log(`${r.name.padEnd(w)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`);
+      console.log(
+        `${r.name.padEnd(w)} native ${sci(r.amp!.nativeLoss)} ${sci(r.amp!.nativeGrad)}   python ${sci(r.amp!.pythonLoss)} ${sci(r.amp!.pythonGrad)}`,
+      );
     }
   }
 }
@@ -272,7 +314,17 @@ async function main(): Promise<void> {
   if (!python) throw new Error('no Python with torch found: install python3-torchvision or pass --python');
   if (o.asUser) {
     await ensureExports(o.models, o.networks);
-    return runAsUser({ networks: o.networks, batch: o.batch, size: o.size, reps: o.reps, warmup: o.warmup, python, models: o.models, gapMs: o.gapMs, json: o.json });
+    return runAsUser({
+      networks: o.networks,
+      batch: o.batch,
+      size: o.size,
+      reps: o.reps,
+      warmup: o.warmup,
+      python,
+      models: o.models,
+      gapMs: o.gapMs,
+      json: o.json,
+    });
   }
   const entries: BenchEntry[] = [];
   if (!o.onlyBenchmarks) {
@@ -285,8 +337,16 @@ async function main(): Promise<void> {
   await ensureExports(o.models, [...new Set(entries.map((e) => e.architecture))]);
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-bench-'));
   const ctx: BenchContext = {
-    batch: o.batch, size: o.size, device: o.device, amp: o.amp, threads: o.threads,
-    modelsDir: o.models, workDir, variants: o.variants, pyModel: o.pyModel, tf32: o.tf32,
+    batch: o.batch,
+    size: o.size,
+    device: o.device,
+    amp: o.amp,
+    threads: o.threads,
+    modelsDir: o.models,
+    workDir,
+    variants: o.variants,
+    pyModel: o.pyModel,
+    tf32: o.tf32,
   };
   if (o.tf32 !== undefined) await native().internal.benchSetTf32(o.tf32);
   const info = native().info();
@@ -304,7 +364,8 @@ async function main(): Promise<void> {
       const row = await benchEntry(entry, ctx, python, pyEnv, o.reps, o.warmup);
       rows.push(row);
       const parts = Object.entries(row.native).map(
-        ([v, s]) => `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)}, wins ${row.cpuWins[v]}/${row.reps}, p ${fmt(signTestP(row.cpuWins[v]!, row.reps), 3)})`,
+        ([v, s]) =>
+          `${v} ${fmt(row.python / s)} (cpu ${fmt(row.pythonCpu / row.nativeCpu[v]!)}, wins ${row.cpuWins[v]}/${row.reps}, p ${fmt(signTestP(row.cpuWins[v]!, row.reps), 3)})`,
       );
       console.log(
         `  ${entry.name}: ratios ${parts.join(', ')} (threads py ${row.threads.python}, native ${row.threads.native || 'n/a'}; ` +
@@ -319,7 +380,10 @@ async function main(): Promise<void> {
       '(> 1: dpl-torch faster; medians); wins = repetitions in which the native step used less CPU time than ' +
       'the Python step beside it (p: one-sided sign test that it is not faster); diffs: Python vs native fp32 step\n',
   );
-  printRows(rows, o.variants.filter((v) => rows.some((r) => r.native[v])));
+  printRows(
+    rows,
+    o.variants.filter((v) => rows.some((r) => r.native[v])),
+  );
   if (o.json) writeFileSync(o.json, JSON.stringify({ options: { ...o, python }, rows }, null, 2));
 }
 

@@ -9,7 +9,8 @@ namespace dpl {
 // Mixed precision for the scope, as torch.autocast(device, dtype) does in Python.
 class Autocast {
  public:
-  Autocast(torch::Device device, c10::optional<torch::ScalarType> dtype) : type_(device.type()), on_(dtype.has_value()) {
+  Autocast(torch::Device device, c10::optional<torch::ScalarType> dtype)
+      : type_(device.type()), on_(dtype.has_value()) {
     if (!on_) return;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     was_enabled_ = at::autocast::is_autocast_enabled(type_);

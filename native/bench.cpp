@@ -98,7 +98,8 @@ Napi::Value BenchSetTf32Js(const Napi::CallbackInfo& info) {
 // worker costs or gives beside LibTorch's intra-op threads; the next setThreads or
 // benchLossStep with threads resets it to the intra-op count).
 Napi::Value BenchSetBlasThreadsJs(const Napi::CallbackInfo& info) {
-  Require(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() >= 1, "benchSetBlasThreads takes a positive integer");
+  Require(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() >= 1,
+          "benchSetBlasThreads takes a positive integer");
   int n = info[0].As<Napi::Number>().Int32Value();
   return Schedule(info.Env(), [n]() -> Finisher {
     SetWorkerBlasThreads(n);

@@ -24,8 +24,8 @@ Napi::Object NewInstanceOf(Napi::Env env, const std::string& name, Napi::Value a
 template <typename State>
 Napi::Object NewWrapped(Napi::Env env, const std::string& name, std::shared_ptr<State> state) {
   auto* box = new std::shared_ptr<State>(std::move(state));
-  auto ext = Napi::External<std::shared_ptr<State>>::New(
-      env, box, [](Napi::Env, std::shared_ptr<State>* p) { delete p; });
+  auto ext =
+      Napi::External<std::shared_ptr<State>>::New(env, box, [](Napi::Env, std::shared_ptr<State>* p) { delete p; });
   return NewInstanceOf(env, name, ext);
 }
 

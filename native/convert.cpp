@@ -16,9 +16,8 @@ std::vector<int64_t> ShapeOf(const Napi::Object& obj, const std::string& what) {
 }
 
 template <typename Array>
-torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, int rank,
-                           napi_typedarray_type expected, const char* type_name,
-                           torch::ScalarType dtype) {
+torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, int rank, napi_typedarray_type expected,
+                           const char* type_name, torch::ScalarType dtype) {
   Require(value.IsObject() && !value.IsTypedArray(),
           what + " must be an object { data: " + type_name + ", shape: number[] }");
   auto obj = value.As<Napi::Object>();
@@ -28,8 +27,7 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
   auto shape = ShapeOf(obj, what);
   if (rank > 0) {
     Require(static_cast<int>(shape.size()) == rank,
-            what + ".shape must have " + std::to_string(rank) + " dimensions, got " +
-                std::to_string(shape.size()),
+            what + ".shape must have " + std::to_string(rank) + " dimensions, got " + std::to_string(shape.size()),
             Code::Shape);
   }
   int64_t count = 1;
@@ -41,8 +39,8 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
   }
   auto array = data.As<Array>();
   Require(static_cast<int64_t>(array.ElementLength()) == count,
-          what + ".data has " + std::to_string(array.ElementLength()) +
-              " elements but its shape needs " + std::to_string(count),
+          what + ".data has " + std::to_string(array.ElementLength()) + " elements but its shape needs " +
+              std::to_string(count),
           Code::Shape);
   // A copy, made here so JS may reuse its buffer at once; the allocator is thread-safe.
   torch::Tensor tensor;
@@ -58,13 +56,11 @@ torch::Tensor TensorFromJs(const Napi::Value& value, const std::string& what, in
 }  // namespace
 
 torch::Tensor FloatTensorFromJs(const Napi::Value& value, const std::string& what, int rank) {
-  return TensorFromJs<Napi::Float32Array>(value, what, rank, napi_float32_array, "Float32Array",
-                                          torch::kFloat32);
+  return TensorFromJs<Napi::Float32Array>(value, what, rank, napi_float32_array, "Float32Array", torch::kFloat32);
 }
 
 torch::Tensor ByteTensorFromJs(const Napi::Value& value, const std::string& what, int rank) {
-  return TensorFromJs<Napi::Uint8Array>(value, what, rank, napi_uint8_array, "Uint8Array",
-                                        torch::kUInt8);
+  return TensorFromJs<Napi::Uint8Array>(value, what, rank, napi_uint8_array, "Uint8Array", torch::kUInt8);
 }
 
 void RequireFinite(const torch::Tensor& t, const std::string& what) {

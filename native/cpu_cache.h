@@ -17,11 +17,11 @@
 namespace dpl {
 
 struct CpuCacheStats {
-  size_t cachedBytes = 0;   // freed blocks kept for reuse
-  size_t limitBytes = 0;    // the cap (0: the cache is off)
-  size_t hits = 0;          // allocations served from the cache
-  size_t misses = 0;        // large allocations that went to the system
-  size_t evicted = 0;       // cached blocks released to make room (least recently freed first)
+  size_t cachedBytes = 0;  // freed blocks kept for reuse
+  size_t limitBytes = 0;   // the cap (0: the cache is off)
+  size_t hits = 0;         // allocations served from the cache
+  size_t misses = 0;       // large allocations that went to the system
+  size_t evicted = 0;      // cached blocks released to make room (least recently freed first)
 };
 
 // Installs the allocator once per process (before any tensor work), reading the cap

@@ -30,10 +30,10 @@ torch::Device ParseDevice(const std::string& name) {
               "Use device 'cpu', or rebuild against a CUDA LibTorch (see README, 'LibTorch with CUDA'); "
               "`npx dpl-torch doctor` shows what was found",
           Code::Device);
-  Require(index < CudaDeviceCount(),
-          "device '" + name + "' does not exist: this machine has " + std::to_string(CudaDeviceCount()) +
-              " CUDA device(s)",
-          Code::Device);
+  Require(
+      index < CudaDeviceCount(),
+      "device '" + name + "' does not exist: this machine has " + std::to_string(CudaDeviceCount()) + " CUDA device(s)",
+      Code::Device);
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 

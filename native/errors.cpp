@@ -29,16 +29,26 @@ JsClass ClassOf(Code code) {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::Arg: return "ERR_DPL_ARG";
-    case Code::Dtype: return "ERR_DPL_DTYPE";
-    case Code::Shape: return "ERR_DPL_SHAPE";
-    case Code::Layer: return "ERR_DPL_LAYER";
-    case Code::Nan: return "ERR_DPL_NAN";
-    case Code::Disposed: return "ERR_DPL_DISPOSED";
-    case Code::Device: return "ERR_DPL_DEVICE";
-    case Code::File: return "ERR_DPL_FILE";
-    case Code::Busy: return "ERR_DPL_BUSY";
-    case Code::Torch: return "ERR_DPL_TORCH";
+    case Code::Arg:
+      return "ERR_DPL_ARG";
+    case Code::Dtype:
+      return "ERR_DPL_DTYPE";
+    case Code::Shape:
+      return "ERR_DPL_SHAPE";
+    case Code::Layer:
+      return "ERR_DPL_LAYER";
+    case Code::Nan:
+      return "ERR_DPL_NAN";
+    case Code::Disposed:
+      return "ERR_DPL_DISPOSED";
+    case Code::Device:
+      return "ERR_DPL_DEVICE";
+    case Code::File:
+      return "ERR_DPL_FILE";
+    case Code::Busy:
+      return "ERR_DPL_BUSY";
+    case Code::Torch:
+      return "ERR_DPL_TORCH";
   }
   return "ERR_DPL_TORCH";
 }

@@ -32,8 +32,7 @@ const char* CodeName(Code code);
 
 // A failure off the JS thread (or thrown before an env exists), carried to JS by the executor.
 struct UserError : std::runtime_error {
-  explicit UserError(const std::string& message, Code code = Code::Arg)
-      : std::runtime_error(message), code(code) {}
+  explicit UserError(const std::string& message, Code code = Code::Arg) : std::runtime_error(message), code(code) {}
   Code code;
 };
 

@@ -69,7 +69,9 @@ void CallSettle(napi_env env, napi_value, void*, void* data) {
 
 class Worker {
  public:
-  Worker() { std::thread([this] { Loop(); }).detach(); }
+  Worker() {
+    std::thread([this] { Loop(); }).detach();
+  }
 
   enum class Admission { Taken, Full, Exiting };
   // Takes a pending slot for a new job, unless at the bound or exiting.
@@ -237,8 +239,8 @@ Napi::Promise Schedule(Napi::Env env, Job job) {
   auto delivery = std::make_unique<Delivery>(deferred);  // holds the slot from here on
   // A thread-safe function per job keeps the event loop alive until it settles.
   napi_threadsafe_function tsfn = nullptr;
-  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "dpl-torch"),
-                                                       0, 1, nullptr, nullptr, nullptr, CallSettle, &tsfn);
+  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "dpl-torch"), 0, 1,
+                                                       nullptr, nullptr, nullptr, CallSettle, &tsfn);
   Require(status == napi_ok, "internal: could not make a thread-safe function", Code::Torch);
   worker.Push(Task{std::move(job), std::move(delivery), tsfn});
   return deferred.Promise();
@@ -253,8 +255,8 @@ void InitExecutor(Napi::Env env, Napi::Object exports) {
   exports.Set("setMaxPendingJobs", Napi::Function::New(env, SetMaxPendingJobsJs));
   if (OnMainThread()) {
     auto process = env.Global().Get("process").As<Napi::Object>();
-    process.Get("on").As<Napi::Function>().Call(process, {Napi::String::New(env, "exit"),
-                                                          Napi::Function::New(env, OnProcessExit, "dplTorchExit")});
+    process.Get("on").As<Napi::Function>().Call(
+        process, {Napi::String::New(env, "exit"), Napi::Function::New(env, OnProcessExit, "dplTorchExit")});
   }
 }
 

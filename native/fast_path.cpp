@@ -13,8 +13,8 @@ namespace {
 
 // A module whose forward runs children [first, last] of the trunk in order.
 torch::jit::Module JoinChildren(const LossNet& net, int64_t first, int64_t last) {
-  torch::jit::Module seg(c10::QualifiedName("__torch__.dpl.Segment_" + std::to_string(first) + "_" +
-                                            std::to_string(last)));
+  torch::jit::Module seg(
+      c10::QualifiedName("__torch__.dpl.Segment_" + std::to_string(first) + "_" + std::to_string(last)));
   seg.register_attribute("training", c10::BoolType::get(), false);
   std::string src = "def forward(self, x):\n";
   for (int64_t i = first; i <= last; ++i) {
@@ -104,8 +104,8 @@ std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::T
   // take NCHW input and convert to oneDNN's own layout themselves.
   bool inference = options_.freeze && !at::GradMode::is_enabled() && net.device.is_cpu();
   auto segs = Segments(net, ends, inference);
-  torch::Tensor x = options_.channels_last && !inference ? normalized.contiguous(torch::MemoryFormat::ChannelsLast)
-                                                          : normalized;
+  torch::Tensor x =
+      options_.channels_last && !inference ? normalized.contiguous(torch::MemoryFormat::ChannelsLast) : normalized;
   std::map<int64_t, torch::Tensor> at;
   for (size_t s = 0; s < segs.size(); ++s) {
     auto& seg = segs[s];  // forward() is non-const
@@ -113,9 +113,9 @@ std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::T
       x = seg.forward({x}).toTensor();
     } catch (const std::exception&) {  // x is still this segment's input
       // TorchScript interpreter errors are not always c10::Error (as in LossNet::Features).
-      Fail(Code::Shape, "layers up to " + std::to_string(ends[s]) + " of the loss network failed on a feature of shape " +
-                            c10::str(x.sizes()) + " (a larger image may be needed): " +
-                            LastLine(DescribeCurrentException()));
+      Fail(Code::Shape, "layers up to " + std::to_string(ends[s]) +
+                            " of the loss network failed on a feature of shape " + c10::str(x.sizes()) +
+                            " (a larger image may be needed): " + LastLine(DescribeCurrentException()));
     }
     at[ends[s]] = x;
   }

@@ -13,8 +13,7 @@ torch::Tensor ResizeImages(const torch::Tensor& images, int64_t h, int64_t w, Re
           Code::Shape);
   auto x = images.to(torch::kFloat32).contiguous();
   if (mode == ResizeMode::Bilinear) {
-    return antialias ? at::_upsample_bilinear2d_aa(x, {h, w}, false)
-                     : at::upsample_bilinear2d(x, {h, w}, false);
+    return antialias ? at::_upsample_bilinear2d_aa(x, {h, w}, false) : at::upsample_bilinear2d(x, {h, w}, false);
   }
   // The antialiased kernel uses a = -0.5 (PIL's); the plain one torch's a = -0.75.
   return antialias ? at::_upsample_bicubic2d_aa(x, {h, w}, false) : at::upsample_bicubic2d(x, {h, w}, false);
@@ -41,15 +40,17 @@ torch::Tensor SeparableValid(const torch::Tensor& x, const torch::Tensor& k) {
 torch::Tensor ShavedLuma(const torch::Tensor& rgb8, int64_t shave, const std::string& what) {
   auto y = Luma(rgb8);
   int64_t h = y.size(0), w = y.size(1);
-  Require(2 * shave < h && 2 * shave < w, what + " (" + std::to_string(h) + "x" + std::to_string(w) +
-                                              ") is too small to shave " + std::to_string(shave) + " pixels per border",
+  Require(2 * shave < h && 2 * shave < w,
+          what + " (" + std::to_string(h) + "x" + std::to_string(w) + ") is too small to shave " +
+              std::to_string(shave) + " pixels per border",
           Code::Shape);
   return y.slice(0, shave, h - shave).slice(1, shave, w - shave);
 }
 
 void CheckPair(const torch::Tensor& a8, const torch::Tensor& b8) {
   Require(a8.sizes() == b8.sizes(),
-          "a and b must have the same shape, got " + c10::str(a8.sizes()) + " and " + c10::str(b8.sizes()), Code::Shape);
+          "a and b must have the same shape, got " + c10::str(a8.sizes()) + " and " + c10::str(b8.sizes()),
+          Code::Shape);
 }
 
 }  // namespace
@@ -68,8 +69,8 @@ torch::Tensor GaussianBlur(const torch::Tensor& images, double sigma) {
 }
 
 torch::Tensor Luma(const torch::Tensor& rgb8) {
-  Require(rgb8.dim() == 3 && rgb8.size(2) == 3, "an image must be 8-bit RGB shaped [h, w, 3], got " + c10::str(rgb8.sizes()),
-          Code::Shape);
+  Require(rgb8.dim() == 3 && rgb8.size(2) == 3,
+          "an image must be 8-bit RGB shaped [h, w, 3], got " + c10::str(rgb8.sizes()), Code::Shape);
   auto x = rgb8.to(torch::kFloat64) / 255.0;
   auto w = torch::tensor({65.481, 128.553, 24.966}, torch::TensorOptions().dtype(torch::kFloat64));
   return 16.0 + torch::matmul(x, w);
@@ -118,7 +119,6 @@ int64_t PositiveInt(const Napi::Value& v, const std::string& what) {
   Require(std::isfinite(d) && d >= 0 && std::floor(d) == d, what + " must be a non-negative integer");
   return static_cast<int64_t>(d);
 }
-
 
 // resizeImages(images, h, w, mode, antialias) -> Promise<FloatTensor>
 Napi::Value ResizeJs(const Napi::CallbackInfo& info) {

@@ -20,8 +20,7 @@ Normalization ParseNormalization(const std::string& name) {
   Fail(Code::Arg, "unknown normalization '" + name + "': use 'none', 'imagenet' or 'lpips'");
 }
 
-std::shared_ptr<LossNet> LossNet::Load(const std::string& path, torch::Device device,
-                                       Normalization normalization) {
+std::shared_ptr<LossNet> LossNet::Load(const std::string& path, torch::Device device, Normalization normalization) {
   Require(std::ifstream(path).good(),
           "loss network file '" + path + "' cannot be read; export it with `npx dpl-torch export-networks`",
           Code::File);
@@ -73,14 +72,16 @@ std::string LastLine(const std::string& text) {
   auto end = text.find_last_not_of("\n ");
   if (end == std::string::npos) return text;
   auto start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size) {
   Require(!layers.empty(), "layers must name at least one layer", Code::Layer);
   for (auto l : layers) {
-    Require(l < size, "layer " + std::to_string(l) + " is past the end of this network: it has " +
-                          std::to_string(size) + " children, so layers run 0.." + std::to_string(size - 1),
+    Require(l < size,
+            "layer " + std::to_string(l) + " is past the end of this network: it has " + std::to_string(size) +
+                " children, so layers run 0.." + std::to_string(size - 1),
             Code::Layer);
   }
 }
@@ -95,8 +96,7 @@ void CheckImageBatch(const torch::Tensor& images, const std::string& what) {
   RequireFinite(images, what);
 }
 
-std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images,
-                                             const std::vector<int64_t>& layers) const {
+std::vector<torch::Tensor> LossNet::Features(const torch::Tensor& images, const std::vector<int64_t>& layers) const {
   CheckLayers(layers, Size());
   if (fast && !trainable) return fast->Features(*this, Normalize(images), layers);
   int64_t deepest = *std::max_element(layers.begin(), layers.end());
@@ -204,7 +204,8 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
     CheckImageShape(a, "a");
     CheckImageShape(b, "b");
     Require(a.sizes() == b.sizes(),
-            "a and b must have the same shape, got " + c10::str(a.sizes()) + " and " + c10::str(b.sizes()), Code::Shape);
+            "a and b must have the same shape, got " + c10::str(a.sizes()) + " and " + c10::str(b.sizes()),
+            Code::Shape);
     auto layers = IntListFromJs(info[2], "layers");
     CheckLayers(layers, net->Size());
     auto distance = StringFromJs(info[3], "distance");
@@ -235,9 +236,7 @@ class LossNetworkWrap : public Napi::ObjectWrap<LossNetworkWrap> {
   Napi::Value DeviceJs(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), owned_.Get()->device.str());
   }
-  Napi::Value DisposedJs(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), owned_.Disposed());
-  }
+  Napi::Value DisposedJs(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), owned_.Disposed()); }
 
   Owned<LossNet> owned_;
 };

@@ -26,8 +26,7 @@ struct LossNet {
   std::shared_ptr<FastPath> fast;  // set by enableFastPath; used while frozen (fast_path.h)
 
   // Loads `path` onto `device`, frozen and in eval mode.
-  static std::shared_ptr<LossNet> Load(const std::string& path, torch::Device device,
-                                       Normalization normalization);
+  static std::shared_ptr<LossNet> Load(const std::string& path, torch::Device device, Normalization normalization);
 
   int64_t Size() const { return static_cast<int64_t>(children.size()); }
 

@@ -22,7 +22,8 @@ int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback) {
   if (Absent(o, key)) return fallback;
   double v = NumberField(o, key, 0);
   // 2^53: beyond it doubles no longer hold every integer.
-  Require(std::floor(v) == v && v <= 9007199254740992.0, std::string("options.") + key + " must be a non-negative integer");
+  Require(std::floor(v) == v && v <= 9007199254740992.0,
+          std::string("options.") + key + " must be a non-negative integer");
   return static_cast<int64_t>(v);
 }
 

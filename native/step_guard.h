@@ -15,7 +15,8 @@ namespace dpl {
 
 // Throws the guard's error: `what` went wrong, and the step was not applied.
 [[noreturn]] inline void RefuseStep(const std::string& what) {
-  Fail(Code::Nan, what + "; the step was not applied (the weights and the optimiser's state are those from before it). " +
+  Fail(Code::Nan, what +
+                      "; the step was not applied (the weights and the optimiser's state are those from before it). " +
                       "Lower the learning rate or check the inputs");
 }
 

@@ -15,14 +15,16 @@ const say = (msg) => console.log(`dpl-torch: ${msg}`);
 const APT_PACKAGES = ['libtorch-dev', 'libopenblas0-pthread', 'python3-torchvision'];
 
 function isDebianRoot() {
-  return process.getuid?.() === 0 && existsSync('/etc/debian_version') &&
-    spawnSync('apt-get', ['--version']).status === 0;
+  return process.getuid?.() === 0 && existsSync('/etc/debian_version') && spawnSync('apt-get', ['--version']).status === 0;
 }
 
 function aptInstall() {
   say(`no LibTorch found; installing ${APT_PACKAGES.join(' ')} with apt-get (running as root on Debian)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-q'], ['install', '-y', '-q', ...APT_PACKAGES]]) {
+  for (const args of [
+    ['update', '-q'],
+    ['install', '-y', '-q', ...APT_PACKAGES],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (r.status !== 0) fail(`apt-get ${args[0]} failed (exit ${r.status})`);
   }
@@ -48,7 +50,9 @@ function warnAboutBlas(torchDir) {
     if (!blas.includes('openblas')) {
       say(`warning: libblas.so.3 is ${blas} (reference BLAS); install libopenblas0-pthread for 5-8x faster training`);
     }
-  } catch { /* no libblas here: not Debian's layout */ }
+  } catch {
+    /* no libblas here: not Debian's layout */
+  }
 }
 
 /** The LibTorch to build against, installing Debian's when allowed; exits with the remedy when none. */

@@ -10,19 +10,31 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const SYSTEM_DIRS = ['/usr/lib/x86_64-linux-gnu/cmake/Torch', '/usr/lib/aarch64-linux-gnu/cmake/Torch',
-  '/usr/local/lib/cmake/Torch', '/usr/lib/cmake/Torch', '/usr/share/cmake/Torch'];
+export const SYSTEM_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/cmake/Torch',
+  '/usr/lib/aarch64-linux-gnu/cmake/Torch',
+  '/usr/local/lib/cmake/Torch',
+  '/usr/lib/cmake/Torch',
+  '/usr/share/cmake/Torch',
+];
 
 /** A bad LIBTORCH or Torch_DIR: the user named a LibTorch that is not there. */
 export class LibTorchError extends Error {}
 
 const hasConfig = (dir) => existsSync(join(dir, 'TorchConfig.cmake'));
-const read = (file) => { try { return readFileSync(file, 'utf8'); } catch { return null; } };
+const read = (file) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+};
 
 function fromEnv(env) {
   if (env.LIBTORCH) {
     const dir = join(env.LIBTORCH, 'share', 'cmake', 'Torch');
-    if (!hasConfig(dir)) throw new LibTorchError(`LIBTORCH=${env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake; point it at an unpacked LibTorch zip`);
+    if (!hasConfig(dir))
+      throw new LibTorchError(`LIBTORCH=${env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake; point it at an unpacked LibTorch zip`);
     return { cmakeDir: dir, route: 'LIBTORCH' };
   }
   if (env.Torch_DIR) {
@@ -56,13 +68,15 @@ function fromSystem() {
 /** The folder holding libtorch.so (zip and pip: <prefix>/lib; Debian: next to cmake/). */
 function libraryDir(cmakeDir) {
   const candidates = [resolve(cmakeDir, '..', '..', '..', 'lib'), resolve(cmakeDir, '..', '..')];
-  return candidates.find((d) => {
-    try {
-      return readdirSync(d).some((f) => /^libtorch\.so(\.|$)/.test(f));
-    } catch {
-      return false;
-    }
-  }) ?? null;
+  return (
+    candidates.find((d) => {
+      try {
+        return readdirSync(d).some((f) => /^libtorch\.so(\.|$)/.test(f));
+      } catch {
+        return false;
+      }
+    }) ?? null
+  );
 }
 
 function readVersion(cmakeDir, pythonPackage) {
@@ -91,7 +105,11 @@ function readCudaVersion(version, pythonPackage) {
 }
 
 /** 'X.Y' of a version string, or null. */
-export const majorMinor = (version) => version?.match(/^(\d+)\.(\d+)/)?.slice(1, 3).join('.') ?? null;
+export const majorMinor = (version) =>
+  version
+    ?.match(/^(\d+)\.(\d+)/)
+    ?.slice(1, 3)
+    .join('.') ?? null;
 
 /**
  * Describes a LibTorch given its CMake folder: version, ABI, CUDA, library folder

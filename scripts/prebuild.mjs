@@ -26,7 +26,12 @@ export function elfDynamic(file) {
   const phentsize = b.readUInt16LE(0x36);
   const segments = Array.from({ length: b.readUInt16LE(0x38) }, (_, i) => {
     const o = phoff + i * phentsize;
-    return { type: b.readUInt32LE(o), offset: Number(b.readBigUInt64LE(o + 8)), vaddr: Number(b.readBigUInt64LE(o + 16)), size: Number(b.readBigUInt64LE(o + 32)) };
+    return {
+      type: b.readUInt32LE(o),
+      offset: Number(b.readBigUInt64LE(o + 8)),
+      vaddr: Number(b.readBigUInt64LE(o + 16)),
+      size: Number(b.readBigUInt64LE(o + 32)),
+    };
   });
   const dyn = segments.find((s) => s.type === 2);
   if (!dyn) return { needed: [], runpath: [] };
@@ -50,15 +55,20 @@ export function elfDynamic(file) {
 }
 
 function parse() {
-  const { values } = parseArgs({ strict: true, options: {
-    out: { type: 'string', default: join(packageRoot, 'prebuilds') },
-    addon: { type: 'string' },
-    'no-pack': { type: 'boolean', default: false },
-    'record-version': { type: 'string' },
-    'record-abi': { type: 'string' },
-  } });
-  if (values['record-abi'] && !['cxx11', 'pre-cxx11'].includes(values['record-abi'])) fail(`--record-abi must be cxx11 or pre-cxx11, got '${values['record-abi']}'`);
-  if (values['record-version'] && !majorMinor(values['record-version'])) fail(`--record-version must look like 2.5.1, got '${values['record-version']}'`);
+  const { values } = parseArgs({
+    strict: true,
+    options: {
+      out: { type: 'string', default: join(packageRoot, 'prebuilds') },
+      addon: { type: 'string' },
+      'no-pack': { type: 'boolean', default: false },
+      'record-version': { type: 'string' },
+      'record-abi': { type: 'string' },
+    },
+  });
+  if (values['record-abi'] && !['cxx11', 'pre-cxx11'].includes(values['record-abi']))
+    fail(`--record-abi must be cxx11 or pre-cxx11, got '${values['record-abi']}'`);
+  if (values['record-version'] && !majorMinor(values['record-version']))
+    fail(`--record-version must look like 2.5.1, got '${values['record-version']}'`);
   return values;
 }
 
@@ -71,7 +81,8 @@ function addonFor(torch, given) {
   } catch {
     fail(`--addon ${given}: no dpl_torch.json beside it says which LibTorch it was built for; build it with npm run build:native`);
   }
-  if (resolve(built.cmakeDir) !== resolve(torch.cmakeDir)) fail(`--addon ${given} was built for ${formatLibTorch(built)}, not ${formatLibTorch(torch)}`);
+  if (resolve(built.cmakeDir) !== resolve(torch.cmakeDir))
+    fail(`--addon ${given} was built for ${formatLibTorch(built)}, not ${formatLibTorch(torch)}`);
   return given;
 }
 
@@ -104,12 +115,17 @@ export function prebuild(values) {
     version: main.version,
     description: `dpl-torch's native addon for ${what}. LibTorch itself is not included: dpl-torch loads the one installed.`,
     license: main.license,
-    os: [os], cpu: [cpu], ...(libc ? { libc: [libc === 'gnu' ? 'glibc' : libc] } : {}),
+    os: [os],
+    cpu: [cpu],
+    ...(libc ? { libc: [libc === 'gnu' ? 'glibc' : libc] } : {}),
     files: [ADDON_FILE],
     dplTorch: record,
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  writeFileSync(join(dir, 'README.md'), `# ${name}\n\nThe compiled addon of [dpl-torch](https://www.npmjs.com/package/dpl-torch) for ${what}.\nInstalled with dpl-torch as an optional dependency; dpl-torch's loader picks it when the LibTorch it finds matches.\nBuilt against ${record.builtAgainst}; links ${needed.join(', ')}${runpath.length ? `; rpath ${runpath.join(':')}` : ''}.\n`);
+  writeFileSync(
+    join(dir, 'README.md'),
+    `# ${name}\n\nThe compiled addon of [dpl-torch](https://www.npmjs.com/package/dpl-torch) for ${what}.\nInstalled with dpl-torch as an optional dependency; dpl-torch's loader picks it when the LibTorch it finds matches.\nBuilt against ${record.builtAgainst}; links ${needed.join(', ')}${runpath.length ? `; rpath ${runpath.join(':')}` : ''}.\n`,
+  );
   console.log(`dpl-torch: ${name} in ${dir} (${record.builtAgainst}; links ${needed.filter((n) => /torch|c10/.test(n)).join(', ')})`);
   if (values['no-pack']) return { name, dir };
   const r = spawnSync('npm', ['pack', '--pack-destination', resolve(values.out)], { cwd: dir, encoding: 'utf8' });

@@ -32,7 +32,15 @@ export interface AddonChoice {
   published: string[];
   source: { path: string; exists: boolean; builtAgainst: LibTorch | null; error?: string };
   fromSource: boolean;
-  chosen: { kind: 'prebuilt' | 'source'; name?: string; path: string; plan: LoadPlan; why: string; /** a source build not recorded for the LibTorch found */ fallback: boolean; info: Record<string, unknown> & { torchLibraries?: string[] } } | null;
+  chosen: {
+    kind: 'prebuilt' | 'source';
+    name?: string;
+    path: string;
+    plan: LoadPlan;
+    why: string;
+    /** a source build not recorded for the LibTorch found */ fallback: boolean;
+    info: Record<string, unknown> & { torchLibraries?: string[] };
+  } | null;
   message: string | null;
 }
 export const SCOPE: string;
@@ -46,7 +54,10 @@ export function publishedPrebuilts(root?: string): string[];
 export function formatRecord(m: PrebuiltRecord): string;
 export function refusal(prebuilt: { meta: PrebuiltRecord }, torch: LibTorch | null, platform?: string): string | null;
 export function loadPlan(plan: LoadPlan): unknown;
-export function probe(plan: LoadPlan, env?: NodeJS.ProcessEnv): { ok: true; info: Record<string, unknown>; cached?: boolean } | { ok: false; error: string };
+export function probe(
+  plan: LoadPlan,
+  env?: NodeJS.ProcessEnv,
+): { ok: true; info: Record<string, unknown>; cached?: boolean } | { ok: false; error: string };
 export function sourceBuild(root?: string): AddonChoice['source'];
 export function chooseAddon(options?: { root?: string; env?: NodeJS.ProcessEnv; prebuiltsOnly?: boolean }): AddonChoice;
 export function explain(r: AddonChoice, root?: string): string;

@@ -55,14 +55,18 @@ export function installedPrebuilts(root = packageRoot) {
     let names = [];
     try {
       names = readdirSync(scope);
-    } catch { /* none here */ }
+    } catch {
+      /* none here */
+    }
     for (const name of names) {
       const full = `${SCOPE}/${name}`;
       if (found.has(full)) continue;
       try {
         const pkg = JSON.parse(readFileSync(join(scope, name, 'package.json'), 'utf8'));
         if (pkg.dplTorch) found.set(full, { name: full, dir: join(scope, name), version: pkg.version, meta: pkg.dplTorch });
-      } catch { /* not a platform package */ }
+      } catch {
+        /* not a platform package */
+      }
     }
     if (dirname(dir) === dir) break;
   }
@@ -89,16 +93,21 @@ export function refusal(prebuilt, torch, platform = currentPlatform()) {
   const m = prebuilt.meta;
   if (m.platform !== platform) return `built for ${m.platform}, this machine is ${platform}`;
   if (!torch) return 'no LibTorch found to run it with';
-  if (majorMinor(torch.version) !== m.torch) return `built for LibTorch ${m.torch}, the LibTorch found is ${torch.version ?? 'of unknown version'}`;
+  if (majorMinor(torch.version) !== m.torch)
+    return `built for LibTorch ${m.torch}, the LibTorch found is ${torch.version ?? 'of unknown version'}`;
   if (torch.abi && torch.abi !== m.abi) return `built for the ${m.abi} C++ ABI, the LibTorch found uses the ${torch.abi} ABI`;
-  if (m.cuda !== torch.cuda) return m.cuda ? 'built for a CUDA LibTorch, the LibTorch found is CPU-only' : 'built for a CPU LibTorch, the LibTorch found has CUDA (a source build uses it)';
+  if (m.cuda !== torch.cuda)
+    return m.cuda
+      ? 'built for a CUDA LibTorch, the LibTorch found is CPU-only'
+      : 'built for a CPU LibTorch, the LibTorch found has CUDA (a source build uses it)';
   const cudaMajor = (v) => v?.split('.')[0];
   if (m.cuda && m.cudaVersion && torch.cudaVersion && cudaMajor(m.cudaVersion) !== cudaMajor(torch.cudaVersion)) {
     return `built for CUDA ${m.cudaVersion}, the LibTorch found is for CUDA ${torch.cudaVersion}`;
   }
   if (!torch.libDir) return `the LibTorch at ${torch.cmakeDir} has no libraries`;
   const missing = m.needs.filter(isTorchLibrary).filter((n) => !existsSync(join(torch.libDir, n)));
-  if (missing.length) return `it needs ${missing.join(', ')}, which ${torch.libDir} lacks (a LibTorch ${m.torch} of another build: ${m.builtAgainst})`;
+  if (missing.length)
+    return `it needs ${missing.join(', ')}, which ${torch.libDir} lacks (a LibTorch ${m.torch} of another build: ${m.builtAgainst})`;
   return null;
 }
 
@@ -110,7 +119,13 @@ export function refusal(prebuilt, torch, platform = currentPlatform()) {
 function libraryDirs(torch) {
   const dirs = [torch.libDir];
   const nvidia = torch.pythonPackage && join(dirname(torch.pythonPackage), 'nvidia');
-  const sub = (d) => { try { return readdirSync(d).map((e) => join(d, e)); } catch { return []; } };
+  const sub = (d) => {
+    try {
+      return readdirSync(d).map((e) => join(d, e));
+    } catch {
+      return [];
+    }
+  };
   for (const pkg of nvidia ? sub(nvidia) : []) dirs.push(join(pkg, 'lib'), ...sub(pkg).map((d) => join(d, 'lib')));
   return dirs.filter((d) => existsSync(d));
 }
@@ -122,11 +137,19 @@ function libraryDirs(torch) {
  */
 function preloadList(needs, torch) {
   const dirs = libraryDirs(torch);
-  const other = needs.filter((n) => !isTorchLibrary(n) && !isRuntime(n))
-    .map((n) => dirs.map((d) => join(d, n)).find((f) => existsSync(f))).filter(Boolean);
+  const other = needs
+    .filter((n) => !isTorchLibrary(n) && !isRuntime(n))
+    .map((n) => dirs.map((d) => join(d, n)).find((f) => existsSync(f)))
+    .filter(Boolean);
   const ORDER = ['libc10.', 'libc10_', 'libtorch_cpu', 'libtorch_cuda']; // then the rest (libtorch.so)
-  const rank = (n) => { const i = ORDER.findIndex((p) => n.startsWith(p)); return i < 0 ? ORDER.length : i; };
-  const own = needs.filter(isTorchLibrary).sort((a, b) => rank(a) - rank(b)).map((n) => join(torch.libDir, n));
+  const rank = (n) => {
+    const i = ORDER.findIndex((p) => n.startsWith(p));
+    return i < 0 ? ORDER.length : i;
+  };
+  const own = needs
+    .filter(isTorchLibrary)
+    .sort((a, b) => rank(a) - rank(b))
+    .map((n) => join(torch.libDir, n));
   return [...other, ...own];
 }
 
@@ -164,7 +187,9 @@ function probeKey(plan) {
       return `${f}:missing`;
     }
   });
-  return createHash('sha256').update(JSON.stringify([process.execPath, process.version, stats])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([process.execPath, process.version, stats]))
+    .digest('hex');
 }
 
 function readCache(env) {
@@ -183,7 +208,9 @@ function writeCache(env, key, value) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(all));
     renameSync(tmp, file);
-  } catch { /* a read-only home: probe again next time */ }
+  } catch {
+    /* a read-only home: probe again next time */
+  }
 }
 
 /**
@@ -196,7 +223,10 @@ export function probe(plan, env = process.env) {
   const cached = readCache(env)[key];
   if (cached) return { ...cached, cached: true };
   const r = spawnSync(process.execPath, [join(scriptsDir, 'probe-addon.mjs')], {
-    input: JSON.stringify(plan), encoding: 'utf8', env, timeout: 180_000,
+    input: JSON.stringify(plan),
+    encoding: 'utf8',
+    env,
+    timeout: 180_000,
   });
   const last = r.stdout?.trim().split('\n').at(-1) ?? '';
   if (r.status === 0) {
@@ -204,11 +234,17 @@ export function probe(plan, env = process.env) {
       const result = { ok: true, info: JSON.parse(last) };
       writeCache(env, key, result);
       return result;
-    } catch { /* fall through: unexpected output */ }
+    } catch {
+      /* fall through: unexpected output */
+    }
   }
   const said = (r.stderr || r.stdout || '').trim().split('\n').filter(Boolean).slice(-3).join(' ');
   if (r.error) return { ok: false, error: `the probe could not run: ${r.error.message}` };
-  if (r.signal) return { ok: false, error: `loading it crashed a child process (${r.signal}): the addon and this LibTorch do not fit${said ? ` (${said})` : ''}` };
+  if (r.signal)
+    return {
+      ok: false,
+      error: `loading it crashed a child process (${r.signal}): the addon and this LibTorch do not fit${said ? ` (${said})` : ''}`,
+    };
   const lib = said.match(/(lib[\w.+-]+\.so[\d.]*): cannot open shared object file/)?.[1];
   const hint = lib ? `; ${lib} is not where the dynamic loader looks: install what provides it or add its folder to LD_LIBRARY_PATH` : '';
   return { ok: false, error: (said || `the probe exited with ${r.status}`) + hint };
@@ -228,7 +264,9 @@ export function sourceBuild(root = packageRoot) {
   let builtAgainst = null;
   try {
     builtAgainst = JSON.parse(readFileSync(join(root, 'build', 'Release', 'dpl_torch.json'), 'utf8')).libtorch;
-  } catch { /* built before the record existed, or not at all */ }
+  } catch {
+    /* built before the record existed, or not at all */
+  }
   return { path, exists: existsSync(path), builtAgainst };
 }
 
@@ -242,11 +280,23 @@ export function sourceBuild(root = packageRoot) {
  */
 export function chooseAddon({ root = packageRoot, env = process.env, prebuiltsOnly = false } = {}) {
   const fromSource = env.DPL_TORCH_BUILD_FROM_SOURCE === '1';
-  const r = { libtorch: null, problems: [], prebuilts: [], published: publishedPrebuilts(root), source: sourceBuild(root), fromSource, chosen: null, message: null };
+  const r = {
+    libtorch: null,
+    problems: [],
+    prebuilts: [],
+    published: publishedPrebuilts(root),
+    source: sourceBuild(root),
+    fromSource,
+    chosen: null,
+    message: null,
+  };
   try {
     r.libtorch = findLibTorch(env);
     if (!r.libtorch) r.problems.push('no LibTorch found (LIBTORCH, Torch_DIR, a Python torch, or the system libtorch-dev)');
-    else if (!r.libtorch.libDir) r.problems.push(`the LibTorch at ${r.libtorch.cmakeDir} (${r.libtorch.route}) has no libraries: no libtorch.so in its lib/ folder (a headers-only copy, or an unpacked zip missing lib/)`);
+    else if (!r.libtorch.libDir)
+      r.problems.push(
+        `the LibTorch at ${r.libtorch.cmakeDir} (${r.libtorch.route}) has no libraries: no libtorch.so in its lib/ folder (a headers-only copy, or an unpacked zip missing lib/)`,
+      );
   } catch (e) {
     if (!(e instanceof LibTorchError)) throw e;
     r.problems.push(e.message);
@@ -262,10 +312,18 @@ export function chooseAddon({ root = packageRoot, env = process.env, prebuiltsOn
       r.prebuilts.push(entry);
       if (entry.refused) continue;
       const plan = { addon: join(p.dir, p.meta.addon), preload: preloadList(p.meta.needs, torch) };
-      tries.push({ kind: 'prebuilt', name: p.name, path: plan.addon, plan, entry, why: `its record (${formatRecord(p.meta)}) matches the LibTorch found` });
+      tries.push({
+        kind: 'prebuilt',
+        name: p.name,
+        path: plan.addon,
+        plan,
+        entry,
+        why: `its record (${formatRecord(p.meta)}) matches the LibTorch found`,
+      });
     }
   }
-  if (source && !sourceFits) tries.push({ ...source, fallback: true, why: r.prebuilts.length ? 'no prebuilt fits the LibTorch found' : 'no prebuilt installed' });
+  if (source && !sourceFits)
+    tries.push({ ...source, fallback: true, why: r.prebuilts.length ? 'no prebuilt fits the LibTorch found' : 'no prebuilt installed' });
   for (const t of tries) {
     const result = probe(t.plan, env);
     if (result.ok) {
@@ -294,9 +352,14 @@ export function explain(r, root = packageRoot) {
   const wanted = r.libtorch?.version ? prebuiltName(r.libtorch) : null;
   const fixes = [];
   if (r.problems.length) fixes.push('fix the LibTorch problem above (or unset LIBTORCH/Torch_DIR to use the system or Python one)');
-  if (wanted && r.published.includes(wanted) && !r.prebuilts.some((p) => p.name === wanted)) fixes.push(`install its prebuilt: npm install ${wanted}`);
-  fixes.push(`build the addon for this LibTorch: ${BUILD_COMMAND} (in a checkout: npm run build:native; needs g++, cmake and LibTorch's headers)`);
-  fixes.push(`or install a LibTorch that a prebuilt is made for (${r.published.map((n) => n.replace(/^.*-torch/, '')).join(', ')}; README, "Getting LibTorch")`);
+  if (wanted && r.published.includes(wanted) && !r.prebuilts.some((p) => p.name === wanted))
+    fixes.push(`install its prebuilt: npm install ${wanted}`);
+  fixes.push(
+    `build the addon for this LibTorch: ${BUILD_COMMAND} (in a checkout: npm run build:native; needs g++, cmake and LibTorch's headers)`,
+  );
+  fixes.push(
+    `or install a LibTorch that a prebuilt is made for (${r.published.map((n) => n.replace(/^.*-torch/, '')).join(', ')}; README, "Getting LibTorch")`,
+  );
   lines.push(`Fix: ${fixes.join('; ')}.`);
   return lines.join('\n');
 }

@@ -8,7 +8,10 @@ import { loadPlan } from './prebuilt.mjs';
 const plan = JSON.parse(readFileSync(0, 'utf8'));
 try {
   const info = loadPlan(plan).info();
-  const maps = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.slice(l.indexOf('/'))).filter((p) => /\/lib(torch|c10)[^/]*\.so/.test(p));
+  const maps = readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .map((l) => l.slice(l.indexOf('/')))
+    .filter((p) => /\/lib(torch|c10)[^/]*\.so/.test(p));
   console.log(JSON.stringify({ ...info, torchLibraries: [...new Set(maps)] }));
 } catch (e) {
   console.error(e.message);

@@ -23,10 +23,14 @@ export function resolveDevice(device: string): string {
     );
   }
   if (!info.cudaAvailable) {
-    throw new Error(`device '${device}': CUDA is not usable here: LibTorch ${info.torchVersion} has CUDA but sees no GPU (check nvidia-smi, the driver and CUDA_VISIBLE_DEVICES); ${instead}`);
+    throw new Error(
+      `device '${device}': CUDA is not usable here: LibTorch ${info.torchVersion} has CUDA but sees no GPU (check nvidia-smi, the driver and CUDA_VISIBLE_DEVICES); ${instead}`,
+    );
   }
   if (index >= info.cudaDevices) {
-    throw new Error(`device '${device}': there are ${info.cudaDevices} CUDA device(s) here (cuda:0..cuda:${info.cudaDevices - 1}); ${instead}`);
+    throw new Error(
+      `device '${device}': there are ${info.cudaDevices} CUDA device(s) here (cuda:0..cuda:${info.cudaDevices - 1}); ${instead}`,
+    );
   }
   return device;
 }

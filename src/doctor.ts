@@ -45,18 +45,27 @@ export function doctor(): DoctorReport {
     linked = info.torchVersion;
     // A prebuilt's compiled-in folder is the build machine's; it runs the LibTorch found here.
     const cmakeDir = chosen?.kind === 'prebuilt' && choice.libtorch ? choice.libtorch.cmakeDir : info.torchDir;
-    report.libtorch = { version: info.torchVersion, cmakeDir, builtWithCuda: info.builtWithCuda, mkldnn: info.mkldnn, threads: info.threads, threadsSource: info.threadsSource };
+    report.libtorch = {
+      version: info.torchVersion,
+      cmakeDir,
+      builtWithCuda: info.builtWithCuda,
+      mkldnn: info.mkldnn,
+      threads: info.threads,
+      threadsSource: info.threadsSource,
+    };
     report.cuda = { available: info.cudaAvailable, devices: info.cudaDevices };
     const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
     report.blas = { libraries: info.blasLibraries, openblas, threads: info.blasThreads };
-    if (!openblas && info.blasLibraries.length) problems.push('LibTorch uses the reference BLAS: install libopenblas0-pthread (5-8x faster)');
+    if (!openblas && info.blasLibraries.length)
+      problems.push('LibTorch uses the reference BLAS: install libopenblas0-pthread (5-8x faster)');
     report.cpuCacheLimit = cpuCacheStats().limitBytes;
     const cacheProblem = cpuCacheEnvProblem();
     if (cacheProblem) problems.push(cacheProblem);
   } catch (e) {
     problems.push((e as Error).message);
   }
-  if (!report.python) problems.push('no Python with torch+torchvision for exports: apt-get install python3-torchvision, or set DPL_TORCH_PYTHON');
+  if (!report.python)
+    problems.push('no Python with torch+torchvision for exports: apt-get install python3-torchvision, or set DPL_TORCH_PYTHON');
   try {
     for (const e of Object.values(readManifest(modelsDir()).networks)) {
       const readable = linked ? canRead(linked, e.torch) : false;
@@ -76,16 +85,23 @@ export function formatDoctor(r: DoctorReport): string {
   lines.push(`found:       ${r.found ?? 'no LibTorch'}`);
   for (const p of r.prebuilts) lines.push(`prebuilt:    ${p.name} (${p.record})${p.refused ? `: not used, ${p.refused}` : ''}`);
   if (r.libtorch) {
-    lines.push(`LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads} (${r.libtorch.threadsSource})`);
+    lines.push(
+      `LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads} (${r.libtorch.threadsSource})`,
+    );
     if (r.binary?.torchLibraries.length) lines.push(`  libraries: ${r.binary.torchLibraries.join(', ')}`);
     lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);
-    lines.push(`BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}${r.blas?.threads ? ` (OpenBLAS threads: ${r.blas.threads})` : ''}`);
+    lines.push(
+      `BLAS:        ${r.blas?.libraries.join(', ') || 'none loaded'}${r.blas?.threads ? ` (OpenBLAS threads: ${r.blas.threads})` : ''}`,
+    );
     const mib = (r.cpuCacheLimit ?? 0) / 2 ** 20;
     lines.push(`CPU cache:   ${mib ? `up to ${mib} MiB of freed tensor memory kept for reuse` : 'off'} (DPL_TORCH_CPU_CACHE_MB)`);
   }
-  lines.push(`Python:      ${r.python ? `${r.python.python} (torch ${r.python.torch}, torchvision ${r.python.torchvision})` : 'none with torch+torchvision'}`);
+  lines.push(
+    `Python:      ${r.python ? `${r.python.python} (torch ${r.python.torch}, torchvision ${r.python.torchvision})` : 'none with torch+torchvision'}`,
+  );
   lines.push(`models:      ${r.models.dir}`);
-  for (const n of r.models.networks) lines.push(`  ${n.architecture.padEnd(20)} ${n.weights.padEnd(40)} torch ${n.torch}${n.readable ? '' : '  (unreadable here)'}`);
+  for (const n of r.models.networks)
+    lines.push(`  ${n.architecture.padEnd(20)} ${n.weights.padEnd(40)} torch ${n.torch}${n.readable ? '' : '  (unreadable here)'}`);
   lines.push(r.problems.length ? `problems:\n${r.problems.map((p) => `  - ${p}`).join('\n')}` : 'problems:    none');
   return lines.join('\n');
 }

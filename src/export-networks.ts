@@ -23,10 +23,14 @@ export async function exportNetworks(options: ExportOptions = {}): Promise<void>
   const { python } = requirePythonTorch();
   const args = [
     join(packageRoot, 'scripts', 'export-networks.py'),
-    '--arch', archs.join(','),
-    '--weights', options.weights ?? 'imagenet',
-    '--seed', String(options.seed ?? 0),
-    '--out', options.out ?? modelsDir(),
+    '--arch',
+    archs.join(','),
+    '--weights',
+    options.weights ?? 'imagenet',
+    '--seed',
+    String(options.seed ?? 0),
+    '--out',
+    options.out ?? modelsDir(),
   ];
   if (options.weightsDir) args.push('--weights-dir', options.weightsDir);
   const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,7 +44,12 @@ export async function exportNetworks(options: ExportOptions = {}): Promise<void>
     child.on('close', (c) => res(c ?? 1));
   });
   if (code !== 0) {
-    const tail = stderr.trim().split('\n').filter((l) => !/warn/i.test(l)).slice(-6).join('\n');
+    const tail = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/warn/i.test(l))
+      .slice(-6)
+      .join('\n');
     throw new Error(`export-networks failed (exit ${code}):\n${tail}`);
   }
 }

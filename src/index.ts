@@ -26,12 +26,28 @@ export {
   type SimilarityWeightsFile,
 } from './similarity.js';
 export { convertLpipsWeights, LPIPS_TRUNKS, type ConvertLpipsOptions } from './lpips-weights.js';
-export { similarity, SimilarityOptions, paperOptions as similarityPaperOptions, quickOptions as similarityQuickOptions } from './benchmarks/similarity.js';
+export {
+  similarity,
+  SimilarityOptions,
+  paperOptions as similarityPaperOptions,
+  quickOptions as similarityQuickOptions,
+} from './benchmarks/similarity.js';
 export { twoAfc, jndMap } from './benchmarks/similarity-metrics.js';
 export { ensureBapps, listTwoAfc, listJnd, loadTriplets, loadJndPairs, BAPPS_BASE_URL } from './data/bapps.js';
 export { makeSyntheticBapps } from './data/synthetic-bapps.js';
 export { readNpy } from './data/npy.js';
-export { resize, resizeImage, gaussianBlur, centerCrop, quantize, luma, psnr, ssim, type ResizeOptions, type MetricOptions } from './image-ops.js';
+export {
+  resize,
+  resizeImage,
+  gaussianBlur,
+  centerCrop,
+  quantize,
+  luma,
+  psnr,
+  ssim,
+  type ResizeOptions,
+  type MetricOptions,
+} from './image-ops.js';
 export {
   superResolution,
   SuperResolutionOptions,
@@ -51,19 +67,46 @@ export { ensureCoco, cocoImages, selectImages, COCO_BASE_URL, type CocoSplit } f
 export { ensureTestSets, testSetImages, SR_TEST_SETS, SELFEXSR_BASE_URL, BSDS300_URL, type SrTestSet } from './data/sr-test-sets.js';
 export { makeSrPair, type SrPair, type SrPairOptions } from './data/sr-pairs.js';
 export {
-  autoencoder, AutoencoderOptions, paperOptions as autoencoderPaperOptions, quickOptions as autoencoderQuickOptions,
+  autoencoder,
+  AutoencoderOptions,
+  paperOptions as autoencoderPaperOptions,
+  quickOptions as autoencoderQuickOptions,
 } from './benchmarks/autoencoder.js';
 export { AutoencoderTrainer, type AutoencoderTrainerOptions } from './benchmarks/autoencoder-trainer.js';
-export { CodeSet, Probe, PROBES, fitProbe, trainProbe, type ProbeOptions, type ProbeResult, type ProbeMetrics } from './benchmarks/autoencoder-probes.js';
+export {
+  CodeSet,
+  Probe,
+  PROBES,
+  fitProbe,
+  trainProbe,
+  type ProbeOptions,
+  type ProbeResult,
+  type ProbeMetrics,
+} from './benchmarks/autoencoder-probes.js';
 export { ensureSvhn, openSvhn, SVHN_BASE_URL, SVHN_SPLITS, type SvhnSplit } from './data/svhn.js';
 export { ensureStl10, openStl10, stl10Folder, STL10_URL, STL10_MD5, type Stl10Split } from './data/stl10.js';
 export { ImageRecords, type ImageSet } from './data/image-records.js';
 export { readMatFile, readMatNumbers, streamMatData, writeMat, type MatFile, type MatVariable } from './data/mat.js';
 export { makeSyntheticAutoencoderData } from './data/synthetic-autoencoder.js';
-export { ensureMrd, listMrd, readMrdPair, formatMrdProgress, MRD_BASE_URL, type MrdPair, type MrdSplits, type MrdTile, type EnsureMrdOptions } from './data/mrd.js';
+export {
+  ensureMrd,
+  listMrd,
+  readMrdPair,
+  formatMrdProgress,
+  MRD_BASE_URL,
+  type MrdPair,
+  type MrdSplits,
+  type MrdTile,
+  type EnsureMrdOptions,
+} from './data/mrd.js';
 export { loadTrainingBatch, loadWholeTile, trainingCrop, TileCache, type Crop, type MrdBatch } from './data/mrd-batches.js';
 export { makeSyntheticMrd, type SyntheticMrdOptions } from './data/synthetic-mrd.js';
-export { delineationMetrics, meanMetrics as meanDelineationMetrics, type DelineationMetrics, type DelineationMetricOptions } from './benchmarks/delineation-metrics.js';
+export {
+  delineationMetrics,
+  meanMetrics as meanDelineationMetrics,
+  type DelineationMetrics,
+  type DelineationMetricOptions,
+} from './benchmarks/delineation-metrics.js';
 export { Study, readResults, type StudyOptions } from './study/study.js';
 export { parseStudyConfig, readStudyConfig, StudyConfig, type StudyConfigInput } from './study/config.js';
 export { analyse, type Analysis, type AnalyseOptions, type ScoreTable } from './study/analysis.js';

@@ -55,9 +55,20 @@ export type LoadOptions = z.input<typeof LoadOptions>;
  * 1.36x Python against 0.77x) and resnet18 (a tie).
  */
 export const CPU_CHANNELS_LAST: Readonly<Record<string, boolean>> = {
-  alexnet: false, vgg11: true, vgg16: true, vgg16_bn: true, vgg19: true, densenet121: true,
-  resnet18: false, resnet50: true, resnext50_32x4d: true, googlenet: true, inception_v3: true,
-  squeezenet1_1: true, efficientnet_b0: true, efficientnet_b7: true,
+  alexnet: false,
+  vgg11: true,
+  vgg16: true,
+  vgg16_bn: true,
+  vgg19: true,
+  densenet121: true,
+  resnet18: false,
+  resnet50: true,
+  resnext50_32x4d: true,
+  googlenet: true,
+  inception_v3: true,
+  squeezenet1_1: true,
+  efficientnet_b0: true,
+  efficientnet_b7: true,
 };
 
 /** The options sent to the native fast path: the measured CPU format for "auto" where there is one. */
@@ -163,7 +174,10 @@ async function checkExport(path: string, entry: ManifestEntry, want: 'any' | 'im
     );
   }
   if ((await sha256File(path)) !== entry.sha256) {
-    throw dplError('ERR_DPL_FILE', `${path} does not match the sha256 in its manifest (corrupt or replaced); re-export it with \`npx dpl-torch export-networks --arch ${entry.architecture}\``);
+    throw dplError(
+      'ERR_DPL_FILE',
+      `${path} does not match the sha256 in its manifest (corrupt or replaced); re-export it with \`npx dpl-torch export-networks --arch ${entry.architecture}\``,
+    );
   }
   if (want === 'imagenet' && !isPretrained(entry)) {
     throw dplError(

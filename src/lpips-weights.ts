@@ -22,7 +22,12 @@ export const LPIPS_TRUNKS: Record<string, { lpipsName: string; layers: number[];
 /** The trunk an LPIPS network name or torchvision name stands for ('alex' -> 'alexnet'). */
 export function lpipsArchitecture(name: string): string {
   const arch = Object.keys(LPIPS_TRUNKS).find((a) => a === name || LPIPS_TRUNKS[a]!.lpipsName === name);
-  if (!arch) throw new Error(`LPIPS has no trunk '${name}': use ${Object.entries(LPIPS_TRUNKS).map(([a, t]) => `${t.lpipsName} (${a})`).join(', ')}`);
+  if (!arch)
+    throw new Error(
+      `LPIPS has no trunk '${name}': use ${Object.entries(LPIPS_TRUNKS)
+        .map(([a, t]) => `${t.lpipsName} (${a})`)
+        .join(', ')}`,
+    );
   return arch;
 }
 
@@ -53,18 +58,28 @@ export function convertLpipsWeights(pth: string, options: ConvertLpipsOptions): 
   const counts = lins.map((w) => w.length);
   const arch = named ?? Object.keys(LPIPS_TRUNKS).find((a) => LPIPS_TRUNKS[a]!.channels.join() === counts.join());
   if (!arch) {
-    throw new Error(`'${pth}' holds linear layers of ${counts.join(', ')} channels, which fit none of LPIPS's trunks (alex, vgg, squeeze); name the network with --network`);
+    throw new Error(
+      `'${pth}' holds linear layers of ${counts.join(', ')} channels, which fit none of LPIPS's trunks (alex, vgg, squeeze); name the network with --network`,
+    );
   }
   const trunk = LPIPS_TRUNKS[arch]!;
   if (trunk.channels.join() !== counts.join()) {
-    throw new Error(`'${pth}' holds linear layers of ${counts.join(', ')} channels; LPIPS's ${trunk.lpipsName} (${arch}) has ${trunk.channels.join(', ')}`);
+    throw new Error(
+      `'${pth}' holds linear layers of ${counts.join(', ')} channels; LPIPS's ${trunk.lpipsName} (${arch}) has ${trunk.channels.join(', ')}`,
+    );
   }
   const negative = lins.findIndex((w) => w.some((v) => !(v >= 0)));
   if (negative >= 0) throw new Error(`'${pth}': lin${negative} has negative or non-finite weights; LPIPS's are clamped to >= 0`);
   return {
-    format: 'dpl-torch/perceptual-similarity-weights', version: 1,
-    network: arch, weightsId: options.weightsId, layers: trunk.layers,
-    compare: 'spatial', channelNorm: true, normalization: 'lpips', eps: CHANNEL_NORM_EPS,
+    format: 'dpl-torch/perceptual-similarity-weights',
+    version: 1,
+    network: arch,
+    weightsId: options.weightsId,
+    layers: trunk.layers,
+    compare: 'spatial',
+    channelNorm: true,
+    normalization: 'lpips',
+    eps: CHANNEL_NORM_EPS,
     weights: lins.map((values, i) => ({ layer: trunk.layers[i]!, branch: 'spatial', values })),
   };
 }

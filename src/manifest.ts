@@ -31,11 +31,17 @@ export function readManifest(dir: string): Manifest {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw dplError('ERR_DPL_FILE', `${path} cannot be read as JSON (${(e as Error).message}); re-export with \`npx dpl-torch export-networks\``);
+    throw dplError(
+      'ERR_DPL_FILE',
+      `${path} cannot be read as JSON (${(e as Error).message}); re-export with \`npx dpl-torch export-networks\``,
+    );
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
-    throw dplError('ERR_DPL_FILE', `${path} is not a dpl-torch manifest (${parsed.error.issues[0]?.message}); re-export with \`npx dpl-torch export-networks\``);
+    throw dplError(
+      'ERR_DPL_FILE',
+      `${path} is not a dpl-torch manifest (${parsed.error.issues[0]?.message}); re-export with \`npx dpl-torch export-networks\``,
+    );
   }
   return parsed.data;
 }

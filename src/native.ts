@@ -53,7 +53,13 @@ export interface NativeSimilarity {
   readonly parameterCount: number;
   distance(a: FloatTensor, b: FloatTensor): Promise<FloatTensor>;
   evalTriplets(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor): Promise<{ d0: FloatTensor; d1: FloatTensor; prob?: FloatTensor }>;
-  trainStep(ref: FloatTensor, p0: FloatTensor, p1: FloatTensor, judge: FloatTensor, lr: number): Promise<{ loss: number; gradNorm: number }>;
+  trainStep(
+    ref: FloatTensor,
+    p0: FloatTensor,
+    p1: FloatTensor,
+    judge: FloatTensor,
+    lr: number,
+  ): Promise<{ loss: number; gradNorm: number }>;
   getWeights(): Promise<FloatTensor[]>;
   setWeights(weights: FloatTensor[]): Promise<void>;
   saveCheckpoint(path: string, meta: string): Promise<void>;
@@ -158,8 +164,19 @@ export interface NativeAddon {
     lossNetwork: NativeLossNetwork | null,
     options: { side: number; pad: number; codeSize: number; layer: number; seed: number; lr: number; device?: string },
   ): Promise<NativeAutoencoderTrainer>;
-  createCodeSet(codes: FloatTensor, labels: { data: Uint8Array; shape: [number] }, options: { classes: number; device: string }): Promise<NativeCodeSet>;
-  createProbe(options: { inputs: number; hidden: number[]; classes: number; seed: number; lr: number; device: string }): Promise<NativeProbe>;
+  createCodeSet(
+    codes: FloatTensor,
+    labels: { data: Uint8Array; shape: [number] },
+    options: { classes: number; device: string },
+  ): Promise<NativeCodeSet>;
+  createProbe(options: {
+    inputs: number;
+    hidden: number[];
+    classes: number;
+    seed: number;
+    lr: number;
+    device: string;
+  }): Promise<NativeProbe>;
   /** Resolves once later jobs run with n threads (set on the tensor worker). */
   setThreads(n: number): Promise<void>;
   pendingJobs(): number;

@@ -58,7 +58,9 @@ export type SimilarityWeightsFile = z.infer<typeof WeightsFile>;
 /** Reads and checks a weights file written by PerceptualSimilarity.saveWeights. */
 export function readSimilarityWeights(file: string): SimilarityWeightsFile {
   if (/\.(pth|pt)$/i.test(file)) {
-    throw new Error(`'${file}' is a PyTorch file, not a dpl-torch weights file; LPIPS's .pth weights convert with \`npx dpl-torch convert-lpips-weights ${file} OUT.json\` (or convertLpipsWeights)`);
+    throw new Error(
+      `'${file}' is a PyTorch file, not a dpl-torch weights file; LPIPS's .pth weights convert with \`npx dpl-torch convert-lpips-weights ${file} OUT.json\` (or convertLpipsWeights)`,
+    );
   }
   let json: unknown;
   try {
@@ -68,7 +70,10 @@ export function readSimilarityWeights(file: string): SimilarityWeightsFile {
   }
   const r = WeightsFile.safeParse(json);
   if (!r.success) {
-    throw dplError('ERR_DPL_FILE', `'${file}' is not a dpl-torch similarity weights file (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); write one with PerceptualSimilarity.saveWeights or the similarity benchmark`);
+    throw dplError(
+      'ERR_DPL_FILE',
+      `'${file}' is not a dpl-torch similarity weights file (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}); write one with PerceptualSimilarity.saveWeights or the similarity benchmark`,
+    );
   }
   return r.data;
 }
@@ -98,14 +103,22 @@ export class PerceptualSimilarity {
     this.trainable = o.trainable;
     this.imageSize = o.imageSize;
     if (this.layers.some((l) => l >= o.network.size)) {
-      throw dplError('ERR_DPL_LAYER', `layers [${this.layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`);
+      throw dplError(
+        'ERR_DPL_LAYER',
+        `layers [${this.layers.join(', ')}] run past the end of ${o.network.architecture}: it has ${o.network.size} children (0..${o.network.size - 1})`,
+      );
     }
     // Check a weights file before any native work, so a mismatch fails at once.
     const file = o.weights === undefined ? undefined : this.checkWeightsFile(readSimilarityWeights(o.weights), o.weights);
     this.ready = native()
       .createSimilarity(o.network.handle, {
-        layers: this.layers, compare: o.compare, channelNorm: o.channelNorm, learned: this.learned,
-        trainable: o.trainable, seed: o.seed, probeSize: o.probeSize,
+        layers: this.layers,
+        compare: o.compare,
+        channelNorm: o.channelNorm,
+        learned: this.learned,
+        trainable: o.trainable,
+        seed: o.seed,
+        probeSize: o.probeSize,
       })
       .then(async (s) => {
         this.nativeModel = s;
@@ -144,12 +157,19 @@ export class PerceptualSimilarity {
     const ws = await (await this.ready).getWeights();
     const branches = branchesOf(this.compare);
     const body: SimilarityWeightsFile = {
-      format: 'dpl-torch/perceptual-similarity-weights', version: 1,
-      network: this.network.architecture, weightsId: this.network.weightsId, layers: this.layers,
-      compare: this.compare, channelNorm: this.channelNorm, normalization: this.network.normalization,
+      format: 'dpl-torch/perceptual-similarity-weights',
+      version: 1,
+      network: this.network.architecture,
+      weightsId: this.network.weightsId,
+      layers: this.layers,
+      compare: this.compare,
+      channelNorm: this.channelNorm,
+      normalization: this.network.normalization,
       eps: CHANNEL_NORM_EPS,
       weights: ws.map((w, i) => ({
-        layer: this.layers[Math.floor(i / branches.length)]!, branch: branches[i % branches.length]!, values: Array.from(w.data),
+        layer: this.layers[Math.floor(i / branches.length)]!,
+        branch: branches[i % branches.length]!,
+        values: Array.from(w.data),
       })),
     };
     writeFileAtomic(file, JSON.stringify(body));
@@ -164,23 +184,36 @@ export class PerceptualSimilarity {
 
   dispose(): void {
     this.nativeModel?.dispose();
-    this.ready.then((s) => s.dispose(), () => {});
+    this.ready.then(
+      (s) => s.dispose(),
+      () => {},
+    );
   }
 
   private checkWeightsFile(w: SimilarityWeightsFile, file: string): SimilarityWeightsFile {
     const want = {
-      network: this.network.architecture, weightsId: this.network.weightsId, layers: this.layers.join(','),
-      compare: this.compare, channelNorm: this.channelNorm, normalization: this.network.normalization,
+      network: this.network.architecture,
+      weightsId: this.network.weightsId,
+      layers: this.layers.join(','),
+      compare: this.compare,
+      channelNorm: this.channelNorm,
+      normalization: this.network.normalization,
     };
     const got = { ...w, layers: w.layers.join(',') };
     const bad = (Object.keys(want) as (keyof typeof want)[]).filter((k) => String(want[k]) !== String(got[k]));
     if (bad.length) {
       const list = bad.map((k) => `${k} ${JSON.stringify(got[k])} (here ${JSON.stringify(want[k])})`).join(', ');
-      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`);
+      throw dplError(
+        'ERR_DPL_FILE',
+        `similarity weights '${file}' were learned for another setup: ${list}. Use a PerceptualSimilarity with the file's network, weights, layers and options, or train weights for this one`,
+      );
     }
     const branches = branchesOf(this.compare);
     if (w.weights.length !== this.layers.length * branches.length) {
-      throw dplError('ERR_DPL_FILE', `similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${this.layers.length * branches.length} (layers x branches)`);
+      throw dplError(
+        'ERR_DPL_FILE',
+        `similarity weights '${file}' hold ${w.weights.length} weight vectors, expected ${this.layers.length * branches.length} (layers x branches)`,
+      );
     }
     return w;
   }
@@ -188,7 +221,8 @@ export class PerceptualSimilarity {
   private async toBatch(x: Images, what: string): Promise<FloatTensor> {
     if (typeof x === 'string' || Array.isArray(x)) {
       const paths = typeof x === 'string' ? [x] : x;
-      if (!paths.length || !paths.every((p) => typeof p === 'string')) throw dplError('ERR_DPL_ARG', `${what} must be a FloatTensor, an image path or a list of paths`);
+      if (!paths.length || !paths.every((p) => typeof p === 'string'))
+        throw dplError('ERR_DPL_ARG', `${what} must be a FloatTensor, an image path or a list of paths`);
       return toSizedBatch(await readImages(paths), this.imageSize);
     }
     checkFloatTensor(x, what, 4);

@@ -20,10 +20,14 @@ describe('configurations', () => {
   const a = { configHash: 'aaaa1111aaaa1111', options: { epochs: 1, layerMode: 'single' } };
   const b = { configHash: 'bbbb2222bbbb2222', options: { epochs: 2, layerMode: 'single' } };
   const runs = [
-    ...sr('alexnet', 0, [20], a), ...sr('alexnet', 1, [21], a),
-    ...sr('vgg16', 0, [22], a), ...sr('vgg16', 1, [23], a),
-    ...sr('resnet18', 0, [19], a), ...sr('resnet18', 1, [18], a),
-    ...sr('vgg16', 0, [30], b), ...sr('alexnet', 0, [10], b),
+    ...sr('alexnet', 0, [20], a),
+    ...sr('alexnet', 1, [21], a),
+    ...sr('vgg16', 0, [22], a),
+    ...sr('vgg16', 1, [23], a),
+    ...sr('resnet18', 0, [19], a),
+    ...sr('resnet18', 1, [18], a),
+    ...sr('vgg16', 0, [30], b),
+    ...sr('alexnet', 0, [10], b),
   ];
 
   it('never averages runs of different configurations, and says which the folder holds', () => {
@@ -36,20 +40,28 @@ describe('configurations', () => {
     expect(byNetwork(an.tables[0]!).vgg16!.cells[0]).toMatchObject({ mean: 22, n: 1 });
     expect(byNetwork(an.tables[1]!).vgg16!.cells[0]).toMatchObject({ mean: 30, n: 1 });
     // the summaries across benchmarks use the primary configuration only
-    expect(an.meanRanks.map((m) => [m.network, m.meanRank])).toEqual([['vgg16', 1], ['alexnet', 2], ['resnet18', 3]]);
+    expect(an.meanRanks.map((m) => [m.network, m.meanRank])).toEqual([
+      ['vgg16', 1],
+      ['alexnet', 2],
+      ['resnet18', 3],
+    ]);
   });
 
   it('lets the user choose the configuration of the summaries, and names a wrong choice', () => {
     const an = analyse(runs, { primary: ['bbbb2222'] });
     expect(an.configurations.find((c) => c.primary)!.id).toBe('super-resolution/bbbb2222/single');
-    expect(an.meanRanks.map((m) => [m.network, m.meanRank])).toEqual([['vgg16', 1], ['alexnet', 2]]);
+    expect(an.meanRanks.map((m) => [m.network, m.meanRank])).toEqual([
+      ['vgg16', 1],
+      ['alexnet', 2],
+    ]);
     expect(() => analyse(runs, { primary: ['cccc'] })).toThrow(/no configuration cccc.*aaaa1111.*bbbb2222/);
   });
 
   it('takes the layer mode from the run, not from the shapes of the runs', () => {
     const together = { configHash: 'ssss', options: { layerMode: 'together' } };
     const single = { configHash: 'ssss', options: { layerMode: 'single' } };
-    const sim = (network: string, layers: number[], v: number, extra: Partial<RunRecord>) => fakeRun({ benchmark: 'similarity', variant: 'lin', network, layers, ...extra }, v);
+    const sim = (network: string, layers: number[], v: number, extra: Partial<RunRecord>) =>
+      fakeRun({ benchmark: 'similarity', variant: 'lin', network, layers, ...extra }, v);
     const an = analyse([
       sim('alexnet', [1, 4, 7, 11], 0.7, together),
       sim('vgg16', [3], 0.8, together), // a together run of a network given one layer
@@ -58,9 +70,17 @@ describe('configurations', () => {
       sim('vgg16', [8], 0.55, single),
     ]);
     const [t, s] = an.tables;
-    expect([t!.configuration, t!.layerMode, t!.columns.map((c) => c.label)]).toEqual(['similarity/ssss/together', 'together', ['all layers']]);
+    expect([t!.configuration, t!.layerMode, t!.columns.map((c) => c.label)]).toEqual([
+      'similarity/ssss/together',
+      'together',
+      ['all layers'],
+    ]);
     expect(byNetwork(t!).vgg16!.networkRank).toBe(1);
-    expect([s!.configuration, s!.layerMode, s!.columns.map((c) => c.label)]).toEqual(['similarity/ssss/single', 'single', ['layer 1', 'layer 2']]);
+    expect([s!.configuration, s!.layerMode, s!.columns.map((c) => c.label)]).toEqual([
+      'similarity/ssss/single',
+      'single',
+      ['layer 1', 'layer 2'],
+    ]);
   });
 });
 
@@ -74,8 +94,14 @@ describe('layer columns', () => {
     const t = analyse(runs).tables[0]!;
     // alexnet 9 lies halfway between study layers 7 and 11; vgg16 20 at 5/14 of the way from 15 to 29
     expect(t.columns.map((c) => [c.label, c.study])).toEqual([
-      ['alexnet 0', false], ['layer 1', true], ['layer 2', true], ['layer 3', true],
-      ['vgg16 20', false], ['alexnet 9', false], ['layer 4', true], ['alexnet 12', false],
+      ['alexnet 0', false],
+      ['layer 1', true],
+      ['layer 2', true],
+      ['layer 3', true],
+      ['vgg16 20', false],
+      ['alexnet 9', false],
+      ['layer 4', true],
+      ['alexnet 12', false],
     ]);
     const a = byNetwork(t).alexnet!;
     expect(a.cells.map((c) => c?.layers[0] ?? null)).toEqual([0, 1, 4, 7, null, 9, 11, 12]);
@@ -93,9 +119,12 @@ describe('the pixel baseline', () => {
     const runs = [
       fakeRun({ benchmark: SR, network: 'pixel', layers: [] }, 21),
       fakeRun({ benchmark: SR, network: 'pixel', layers: [], repetition: 1 }, 22),
-      ...sr('alexnet', 0, [20]), ...sr('alexnet', 1, [22]),
-      ...sr('vgg16', 0, [25]), ...sr('vgg16', 1, [21]),
-      ...sr('resnet18', 0, [21]), ...sr('resnet18', 1, [20]),
+      ...sr('alexnet', 0, [20]),
+      ...sr('alexnet', 1, [22]),
+      ...sr('vgg16', 0, [25]),
+      ...sr('vgg16', 1, [21]),
+      ...sr('resnet18', 0, [21]),
+      ...sr('resnet18', 1, [20]),
     ];
     const an = analyse(runs);
     const t = an.tables[0]!;
@@ -103,14 +132,27 @@ describe('the pixel baseline', () => {
     expect(t.rows.map((r) => r.network)).toEqual(['alexnet', 'vgg16', 'resnet18']);
     expect(t.rows.map((r) => r.networkRank)).toEqual([2, 1, 3]);
     expect(t.rows.map((r) => r.abovePixel)).toEqual([0.5, 3.5, -0.5]);
-    expect(t.rows.flatMap((r) => r.cells).filter((c) => c).map((c) => c!.rank).sort((x, y) => x - y)).toEqual([1, 2, 3.5, 3.5, 5.5, 5.5]);
+    expect(
+      t.rows
+        .flatMap((r) => r.cells)
+        .filter((c) => c)
+        .map((c) => c!.rank)
+        .sort((x, y) => x - y),
+    ).toEqual([1, 2, 3.5, 3.5, 5.5, 5.5]);
     expect(an.meanRanks.map((m) => m.network)).toEqual(['vgg16', 'alexnet', 'resnet18']);
   });
 
   it('measures "above pixel" in the better direction for lower-is-better metrics', () => {
     const lower = { higherIsBetter: false };
-    const t = analyse([fakeRun({ benchmark: SR, network: 'pixel', layers: [], ...lower }, 0.5), ...sr('vgg16', 0, [0.2], lower), ...sr('alexnet', 0, [0.7], lower)]).tables[0]!;
-    expect(t.rows.map((r) => [r.network, r.abovePixel])).toEqual([['alexnet', expect.closeTo(-0.2, 12)], ['vgg16', expect.closeTo(0.3, 12)]]);
+    const t = analyse([
+      fakeRun({ benchmark: SR, network: 'pixel', layers: [], ...lower }, 0.5),
+      ...sr('vgg16', 0, [0.2], lower),
+      ...sr('alexnet', 0, [0.7], lower),
+    ]).tables[0]!;
+    expect(t.rows.map((r) => [r.network, r.abovePixel])).toEqual([
+      ['alexnet', expect.closeTo(-0.2, 12)],
+      ['vgg16', expect.closeTo(0.3, 12)],
+    ]);
   });
 });
 
@@ -119,7 +161,9 @@ describe('mean rank across benchmarks', () => {
     const sim = (variant: string, network: string, v: number) =>
       fakeRun({ benchmark: 'similarity', variant, network, layers: STUDY_NETWORKS[network]!.layers }, v);
     const runs = [
-      ...sr('alexnet', 0, [30]), ...sr('vgg16', 0, [20]), ...sr('resnet18', 0, [10]), // SR: alexnet 1, vgg16 2, resnet18 3
+      ...sr('alexnet', 0, [30]),
+      ...sr('vgg16', 0, [20]),
+      ...sr('resnet18', 0, [10]), // SR: alexnet 1, vgg16 2, resnet18 3
       ...['baseline', 'lin'].flatMap((v) => [sim(v, 'vgg16', 0.9), sim(v, 'resnet18', 0.8), sim(v, 'alexnet', 0.7)]), // similarity: vgg16 1, resnet18 2, alexnet 3
     ];
     // per benchmark first: alexnet (1 + 3)/2, vgg16 (2 + 1)/2, resnet18 (3 + 2)/2 (per table it would be 7/3, 4/3, 7/3)
@@ -140,7 +184,13 @@ describe('layer against architecture', () => {
   it('gives the layer all the variance when only the layer matters', () => {
     const an = analyse(grid(FOUR, [0, 1, 2, 3], (_i, j) => [1, 5, 3, 2][j]!));
     const v = an.tables[0]!.variance;
-    expect(v).toMatchObject({ networks: FOUR, positions: ['layer 1', 'layer 2', 'layer 3', 'layer 4'], pLayer: 0, pNetwork: 1, leftOut: [] });
+    expect(v).toMatchObject({
+      networks: FOUR,
+      positions: ['layer 1', 'layer 2', 'layer 3', 'layer 4'],
+      pLayer: 0,
+      pNetwork: 1,
+      leftOut: [],
+    });
     expect(v).toMatchObject({ layer: expect.closeTo(1, 12), network: expect.closeTo(0, 12), residual: expect.closeTo(0, 12) });
     expect(an.variance).toMatchObject({ layer: expect.closeTo(1, 12), network: expect.closeTo(0, 12) });
   });
@@ -151,7 +201,12 @@ describe('layer against architecture', () => {
   });
 
   it('splits a mixed grid as numpy does, on the largest complete sub-grid', () => {
-    const g = [[20, 22, 21], [23, 25, 22], [21, 22, 23], [19, 24, 20]];
+    const g = [
+      [20, 22, 21],
+      [23, 25, 22],
+      [21, 22, 23],
+      [19, 24, 20],
+    ];
     // a fifth network measured at two positions only cannot join the 4 × 3 grid
     const runs = [...grid(FOUR, [0, 1, 2], (i, j) => g[i]![j]!), ...sr('vgg11', 0, [30]), ...sr('vgg11', 3, [31])];
     const v = analyse(runs).tables[0]!.variance;
@@ -174,7 +229,14 @@ describe('layer against architecture', () => {
 
 describe('families', () => {
   it('ranks families by their networks’ mean rank and compares vgg16 with vgg16_bn', () => {
-    const best: Record<string, [number, number]> = { vgg16: [30, 29], vgg19: [29, 28], vgg16_bn: [25, 26], resnet50: [27, 20], densenet121: [26.5, 20], alexnet: [20, 19] };
+    const best: Record<string, [number, number]> = {
+      vgg16: [30, 29],
+      vgg19: [29, 28],
+      vgg16_bn: [25, 26],
+      resnet50: [27, 20],
+      densenet121: [26.5, 20],
+      alexnet: [20, 19],
+    };
     const runs = Object.entries(best).flatMap(([n, [p1, p2]]) => [...sr(n, 0, [p1, p1 + 0.2]), ...sr(n, 1, [p2, p2 + 0.2])]);
     const an = analyse(runs);
     expect(an.families.map((f) => [f.family, f.meanRank, f.networks])).toEqual([
@@ -189,7 +251,10 @@ describe('families', () => {
     expect(c).toMatchObject({ vgg16: { column: 'layer 1', mean: 30.1 }, vgg16_bn: { column: 'layer 2', layers: [12], mean: 26.1 } });
     expect(c!.difference).toBeCloseTo(4, 12);
     expect(c!.p!).toBeLessThan(0.01); // Welch over 2 repetitions each
-    expect(c!.perPosition.map((p) => [p.column, +p.difference.toFixed(9)])).toEqual([['layer 1', 5], ['layer 2', 3]]);
+    expect(c!.perPosition.map((p) => [p.column, +p.difference.toFixed(9)])).toEqual([
+      ['layer 1', 5],
+      ['layer 2', 3],
+    ]);
   });
 });
 
@@ -200,11 +265,33 @@ describe('families', () => {
  */
 function paperLikeRuns(extra: Partial<RunRecord> = {}): RunRecord[] {
   // best first, 0.3 apart (more than the interaction term spans, so no two networks tie)
-  const order = ['vgg16', 'vgg19', 'vgg11', 'alexnet', 'squeezenet1_1', 'googlenet', 'resnet18', 'densenet121', 'vgg16_bn', 'resnet50', 'inception_v3', 'resnext50_32x4d', 'efficientnet_b0', 'efficientnet_b7'];
+  const order = [
+    'vgg16',
+    'vgg19',
+    'vgg11',
+    'alexnet',
+    'squeezenet1_1',
+    'googlenet',
+    'resnet18',
+    'densenet121',
+    'vgg16_bn',
+    'resnet50',
+    'inception_v3',
+    'resnext50_32x4d',
+    'efficientnet_b0',
+    'efficientnet_b7',
+  ];
   const effect = (n: string) => 6 - 0.3 * order.indexOf(n);
   const layer = [0, 5, 4, 2];
   return Object.keys(STUDY_NETWORKS).flatMap((n, i) =>
-    layer.flatMap((l, j) => sr(n, j, [-0.02, 0, 0.02].map((noise) => 20 + effect(n) + l + 0.05 * ((i * 7 + j * 3) % 5) + noise), extra)),
+    layer.flatMap((l, j) =>
+      sr(
+        n,
+        j,
+        [-0.02, 0, 0.02].map((noise) => 20 + effect(n) + l + 0.05 * ((i * 7 + j * 3) % 5) + noise),
+        extra,
+      ),
+    ),
   );
 }
 
@@ -226,7 +313,15 @@ describe('the claims table', () => {
 
   it('does not support claims the results contradict', () => {
     // score = ImageNet top-1 (so accuracy means better; efficientnet_b7 best), slightly rising with depth
-    const runs = Object.entries(STUDY_NETWORKS).flatMap(([n, s]) => [0, 1, 2, 3].flatMap((j) => sr(n, j, [-0.01, 0, 0.01].map((e) => s.imagenetTop1 + 0.01 * j + e))));
+    const runs = Object.entries(STUDY_NETWORKS).flatMap(([n, s]) =>
+      [0, 1, 2, 3].flatMap((j) =>
+        sr(
+          n,
+          j,
+          [-0.01, 0, 0.01].map((e) => s.imagenetTop1 + 0.01 * j + e),
+        ),
+      ),
+    );
     expect(verdicts(runs)).toEqual({
       'vgg-without-bn-best': 'not supported',
       'layer-vs-architecture': 'not supported',
@@ -238,7 +333,12 @@ describe('the claims table', () => {
   it('never counts random-init runs', () => {
     const clean = analyse(paperLikeRuns());
     // extra repetitions of the VGGs with random-init networks and dreadful scores change the tables, not the claims
-    const noisy = [...paperLikeRuns(), ...['vgg11', 'vgg16', 'vgg19'].flatMap((n) => [0, 1, 2, 3].flatMap((j) => sr(n, j, [0, 0, 0], { pretrained: false, weightsId: 'random:0', repetition: 5 })))];
+    const noisy = [
+      ...paperLikeRuns(),
+      ...['vgg11', 'vgg16', 'vgg19'].flatMap((n) =>
+        [0, 1, 2, 3].flatMap((j) => sr(n, j, [0, 0, 0], { pretrained: false, weightsId: 'random:0', repetition: 5 })),
+      ),
+    ];
     const an = analyse(noisy);
     expect(byNetwork(an.tables[0]!).vgg16!.weights).toBe('mixed');
     expect(an.meanRanks[0]!.network).not.toBe('vgg16');

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { analyse } from '../src/study/analysis.js';
 import { percentileInterval, quantile, bootstrap } from '../src/study/bootstrap.js';
 import { fisherCombined, mannWhitneyLess, twoWayAnova, welchGreater } from '../src/study/significance.js';
-import { averageRanks, chi2Sf, fSf, normalSf, pearson, regularizedBeta, regularizedGammaQ, spearman, studentTSf } from '../src/study/stats.js';
+import {
+  averageRanks,
+  chi2Sf,
+  fSf,
+  normalSf,
+  pearson,
+  regularizedBeta,
+  regularizedGammaQ,
+  spearman,
+  studentTSf,
+} from '../src/study/stats.js';
 import type { RunRecord } from '../src/study/store.js';
 import { fakeRun } from './helpers/runs.js';
 
@@ -20,7 +30,8 @@ describe('ranks and correlations', () => {
   it('matches scipy spearmanr and pearsonr, with p-values', () => {
     const x = [56.522, 69.02, 71.592, 73.36, 72.376, 74.434, 69.758];
     const y = [0.61, 0.7, 0.69, 0.66, 0.7, 0.64, 0.67]; // a tie in y
-    const s = spearman(x, y), p = pearson(x, y);
+    const s = spearman(x, y),
+      p = pearson(x, y);
     expect(s.r).toBeCloseTo(-0.054056247761733546, 12);
     expect(s.p).toBeCloseTo(0.9083652825239955, 10);
     expect(p.r).toBeCloseTo(0.580041401982911, 12);
@@ -94,7 +105,8 @@ describe('distributions and tests', () => {
     expect(ties).toMatchObject({ u: 14.5, method: 'asymptotic' });
     expect(ties.p).toBeCloseTo(0.006983131455839931, 12);
     // both samples larger than 8: asymptotic
-    const x = Array.from({ length: 9 }, (_, i) => i * 1.1 + 0.3), y = Array.from({ length: 10 }, (_, i) => i * 1.3 + 2.05);
+    const x = Array.from({ length: 9 }, (_, i) => i * 1.1 + 0.3),
+      y = Array.from({ length: 10 }, (_, i) => i * 1.3 + 2.05);
     const big = mannWhitneyLess(x, y);
     expect(big).toMatchObject({ u: 24, method: 'asymptotic' });
     expect(big.p).toBeCloseTo(0.04708318771893987, 12);
@@ -108,7 +120,12 @@ describe('distributions and tests', () => {
   });
 
   it('decomposes a grid by two-way ANOVA without interaction (numpy sums of squares, scipy F tails)', () => {
-    const a = twoWayAnova([[20, 22, 21], [23, 25, 22], [21, 22, 23], [19, 24, 20]]);
+    const a = twoWayAnova([
+      [20, 22, 21],
+      [23, 25, 22],
+      [21, 22, 23],
+      [19, 24, 20],
+    ]);
     expect(a.ss.total).toBeCloseTo(33.66666666666667, 12);
     expect(a.ss.rows).toBeCloseTo(11, 12);
     expect(a.ss.columns).toBeCloseTo(13.166666666666666, 12);
@@ -118,7 +135,11 @@ describe('distributions and tests', () => {
     expect(a.p.columns).toBeCloseTo(0.07362203910543477, 12);
     expect(a.share!.rows + a.share!.columns + a.share!.residual).toBeCloseTo(1, 14);
     // an additive grid has no residual: the effects are exact
-    const additive = twoWayAnova([[1, 2], [3, 4], [5, 6]]);
+    const additive = twoWayAnova([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(additive.p).toEqual({ rows: 0, columns: 0 });
     expect(() => twoWayAnova([[1, 2]])).toThrow(/2 × 2/);
   });
@@ -126,9 +147,15 @@ describe('distributions and tests', () => {
   it('takes quantiles as numpy.percentile does and bootstraps reproducibly', () => {
     const xs = [3, 1, 4, 1.5, 5, 9, 2, 6];
     expect(percentileInterval(xs).map((v) => +v.toFixed(12))).toEqual([1.0875, 8.475]); // np.percentile(xs, [2.5, 97.5])
-    expect(quantile(xs.slice().sort((a, b) => a - b), 0.5)).toBe(3.5);
+    expect(
+      quantile(
+        xs.slice().sort((a, b) => a - b),
+        0.5,
+      ),
+    ).toBe(3.5);
     const cells = [[1, 2, 3], [5]];
-    const a = bootstrap(cells, (m) => m.slice(), 200, 7), b = bootstrap(cells, (m) => m.slice(), 200, 7);
+    const a = bootstrap(cells, (m) => m.slice(), 200, 7),
+      b = bootstrap(cells, (m) => m.slice(), 200, 7);
     expect(a).toEqual(b);
     expect(a.every((d) => d[1] === 5 && d[0]! >= 1 && d[0]! <= 3)).toBe(true);
     expect(new Set(a.map((d) => d[0])).size).toBeGreaterThan(3);

@@ -113,7 +113,7 @@ describe('SVHN .mat (MATLAB level 5) from scipy.io.savemat', () => {
     await expect(openSvhn(join(root, 'nowhere'), 'train')).rejects.toThrow(/ENOENT|no such file/);
   });
 
-  it('our writer (the quick preset\'s files) reads back in scipy and in ours, compressed or not', async () => {
+  it("our writer (the quick preset's files) reads back in scipy and in ours, compressed or not", async () => {
     for (const compress of [true, false]) {
       const dir = join(root, `ours-${compress}`);
       writeSyntheticSvhn(dir, { train: 12, test: 3, extra: 4 }, 1, { compress });
@@ -130,7 +130,9 @@ print(json.dumps({'X': list(m['X'].shape), 'Xtype': str(m['X'].dtype), 'y': m['y
       expect([...all.data.subarray(3072, 3072 + 20)]).toEqual(ref.first);
       await set.images.close();
     }
-    expect(() => writeMat(join(root, 'bad.mat'), [{ name: 'X', className: 'uint8', dims: [2, 2], data: new Uint8Array(3) }])).toThrow(/3 values/);
+    expect(() => writeMat(join(root, 'bad.mat'), [{ name: 'X', className: 'uint8', dims: [2, 2], data: new Uint8Array(3) }])).toThrow(
+      /3 values/,
+    );
   });
 });
 
@@ -140,7 +142,11 @@ describe('STL-10 binaries from numpy', () => {
     expect(stl10Folder(join(root, 'stl', 'stl10_binary'))).toBe(join(root, 'stl', 'stl10_binary'));
     expect(stl10Folder(join(root, 'nowhere'))).toBeNull();
     const folder = join(root, 'stl', 'stl10_binary');
-    for (const [split, n] of [['train', 4], ['test', 3], ['unlabeled', 5]] as const) {
+    for (const [split, n] of [
+      ['train', 4],
+      ['test', 3],
+      ['unlabeled', 5],
+    ] as const) {
       const set = await openStl10(folder, split);
       expect(set.images.count).toBe(n);
       const all = await set.images.batch(Array.from({ length: n }, (_, i) => i));

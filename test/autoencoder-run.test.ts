@@ -28,7 +28,11 @@ let server: TestServer;
 const md5: Record<string, string> = {};
 
 function newest(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+  );
 }
 
 beforeAll(async () => {
@@ -53,7 +57,10 @@ afterAll(async () => {
 function context(dir: string, signal = new AbortController().signal, onLog?: (line: string) => void, onProgress?: (done: number) => void) {
   const logs: string[] = [];
   const ctx: RunContext = {
-    dir, device: 'cpu', modelsDir: TEST_MODELS, signal,
+    dir,
+    device: 'cpu',
+    modelsDir: TEST_MODELS,
+    signal,
     progress: (done) => onProgress?.(done),
     log: (l) => {
       logs.push(l);
@@ -65,11 +72,27 @@ function context(dir: string, signal = new AbortController().signal, onLog?: (li
 
 const svhnDir = () => join(root, 'data', 'svhn');
 const options = (extra: Partial<AutoencoderOptions> = {}): AutoencoderOptions => ({
-  svhn: svhnDir(), download: true, urls: { svhn: `${server.url}/housenumbers`, stl10: `${server.url}/stl10/stl10_binary.tar.gz` }, md5,
-  epochs: 2, batchSize: 8, checkpointEvery: 2, probeEpochs: 12, probePatience: 4, probeBatch: 16, samples: 4, ...extra,
+  svhn: svhnDir(),
+  download: true,
+  urls: { svhn: `${server.url}/housenumbers`, stl10: `${server.url}/stl10/stl10_binary.tar.gz` },
+  md5,
+  epochs: 2,
+  batchSize: 8,
+  checkpointEvery: 2,
+  probeEpochs: 12,
+  probePatience: 4,
+  probeBatch: 16,
+  samples: 4,
+  ...extra,
 });
 const spec = (o: AutoencoderOptions, network = 'alexnet', layers = [1], variant = 'svhn'): RunSpec => ({
-  benchmark: 'autoencoder', network, layers, variant, repetition: 0, seed: 2, options: o as Record<string, unknown>,
+  benchmark: 'autoencoder',
+  network,
+  layers,
+  variant,
+  repetition: 0,
+  seed: 2,
+  options: o as Record<string, unknown>,
 });
 
 let reference: Record<string, number>;
@@ -89,10 +112,15 @@ describe('autoencoder benchmark', () => {
     const { ctx, logs } = context(dir);
     const seen = server.requests.length;
     const r = await autoencoder.run(spec(options()), ctx);
-    expect(server.requests.slice(seen).sort()).toEqual(['GET /housenumbers/extra_32x32.mat', 'GET /housenumbers/test_32x32.mat', 'GET /housenumbers/train_32x32.mat']);
+    expect(server.requests.slice(seen).sort()).toEqual([
+      'GET /housenumbers/extra_32x32.mat',
+      'GET /housenumbers/test_32x32.mat',
+      'GET /housenumbers/train_32x32.mat',
+    ]);
     for (const p of PROBES) {
       for (const part of ['val', 'test']) {
-        for (const m of ['loss', 'l1', 'l2', 'accuracy']) expect(Number.isFinite(r.metrics[`probe.${p.name}.${part}.${m}`]), `${p.name} ${part} ${m}`).toBe(true);
+        for (const m of ['loss', 'l1', 'l2', 'accuracy'])
+          expect(Number.isFinite(r.metrics[`probe.${p.name}.${part}.${m}`]), `${p.name} ${part} ${m}`).toBe(true);
       }
       expect(r.metrics[`probe.${p.name}.epochs`]).toBeGreaterThanOrEqual(r.metrics[`probe.${p.name}.bestEpoch`]!);
     }
@@ -104,23 +132,33 @@ describe('autoencoder benchmark', () => {
     expect(r.weightsId).toBe('random:0');
     expect(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'))).toEqual(r.metrics);
     const splits = JSON.parse(readFileSync(join(dir, 'splits.json'), 'utf8'));
-    expect(splits).toMatchObject({ dataset: 'svhn', autoencoder: { source: 'extra_32x32.mat', images: 48, train: { count: 38 }, val: { count: 10 } }, probe: { images: 40, train: { count: 32 }, val: { count: 8 } }, test: { images: 20 } });
+    expect(splits).toMatchObject({
+      dataset: 'svhn',
+      autoencoder: { source: 'extra_32x32.mat', images: 48, train: { count: 38 }, val: { count: 10 } },
+      probe: { images: 40, train: { count: 32 }, val: { count: 8 } },
+      test: { images: 20 },
+    });
     expect(r.artifacts).toEqual(['samples/reconstructions.png']);
     expect((await readImage(join(dir, 'samples', 'reconstructions.png'))).shape).toEqual([2 * 64, 4 * 64, 3]);
     expect(logs.some((l) => /probe 128-128: \d+ epochs/.test(l))).toBe(true);
     reference = r.metrics;
   });
 
-  it('an interrupted run (in training, then in the probes) ends with the uninterrupted run\'s metrics', async () => {
+  it("an interrupted run (in training, then in the probes) ends with the uninterrupted run's metrics", async () => {
     const dir = join(root, 'runs', 'b');
     const first = new AbortController();
-    await expect(autoencoder.run(spec(options()), context(dir, first.signal, undefined, (done) => done === 3 && first.abort()).ctx)).rejects.toThrow(/aborted/);
+    await expect(
+      autoencoder.run(spec(options()), context(dir, first.signal, undefined, (done) => done === 3 && first.abort()).ctx),
+    ).rejects.toThrow(/aborted/);
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).globalStep).toBe(3);
     const second = new AbortController();
     const { ctx, logs } = context(dir, second.signal, (l) => l.startsWith('probe 32:') && second.abort());
     await expect(autoencoder.run(spec(options()), ctx)).rejects.toThrow(/probes aborted/);
     expect(logs.some((l) => /resumed at step 3/.test(l))).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'probes.json'), 'utf8')).results.map((p: { name: string }) => p.name)).toEqual(['linear', '32']);
+    expect(JSON.parse(readFileSync(join(dir, 'probes.json'), 'utf8')).results.map((p: { name: string }) => p.name)).toEqual([
+      'linear',
+      '32',
+    ]);
     const third = context(dir);
     const r = await autoencoder.run(spec(options()), third.ctx);
     expect(third.logs.some((l) => l.startsWith('probe linear:'))).toBe(false); // finished probes are not redone
@@ -136,10 +174,16 @@ describe('autoencoder benchmark', () => {
     expect((await readImage(join(root, 'runs', 'stl', 'samples', 'reconstructions.png'))).shape).toEqual([2 * 96, 4 * 96, 3]);
   });
 
-  it('refuses a layer past the network\'s end before reading any data', async () => {
+  it("refuses a layer past the network's end before reading any data", async () => {
     const o = { ...options(), svhn: join(root, 'no-such-folder'), download: false };
-    await expect(autoencoder.run(spec(o, 'alexnet', [13]), context(join(root, 'runs', 'l13')).ctx)).rejects.toThrow(/layer 13 is past the end of alexnet/);
-    const r = spawnSync(process.execPath, [MAIN, 'autoencoder', '--network', 'alexnet', '--layer', '13', '--data', 'svhn', '--svhn', join(root, 'no-such-folder')], { encoding: 'utf8' });
+    await expect(autoencoder.run(spec(o, 'alexnet', [13]), context(join(root, 'runs', 'l13')).ctx)).rejects.toThrow(
+      /layer 13 is past the end of alexnet/,
+    );
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'autoencoder', '--network', 'alexnet', '--layer', '13', '--data', 'svhn', '--svhn', join(root, 'no-such-folder')],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--layer 13 is past the end of alexnet: it has 13 children/);
   });
@@ -148,9 +192,27 @@ describe('autoencoder benchmark', () => {
     const data = join(root, 'cli-data');
     cpSync(svhnDir(), data, { recursive: true });
     const flags = ['--epochs', '3', '--batch', '8', '--checkpoint-every', '2', '--probe-epochs', '6', '--seed', '2'];
-    const args = [MAIN, 'autoencoder', '--network', 'alexnet', '--layer', '1', '--data', 'svhn', '--svhn', data, '--models', TEST_MODELS, ...flags];
+    const args = [
+      MAIN,
+      'autoencoder',
+      '--network',
+      'alexnet',
+      '--layer',
+      '1',
+      '--data',
+      'svhn',
+      '--svhn',
+      data,
+      '--models',
+      TEST_MODELS,
+      ...flags,
+    ];
     const killedDir = join(root, 'runs', 'killed');
-    const killedAt = await killAtStep(spawn(process.execPath, [...args, '--out', killedDir], { stdio: 'ignore' }), join(killedDir, 'state.json'), 7);
+    const killedAt = await killAtStep(
+      spawn(process.execPath, [...args, '--out', killedDir], { stdio: 'ignore' }),
+      join(killedDir, 'state.json'),
+      7,
+    );
     const again = spawnSync(process.execPath, [...args, '--out', killedDir], { encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     expect(Number(/resumed at step (\d+)/.exec(again.stderr)?.[1])).toBeGreaterThanOrEqual(killedAt);

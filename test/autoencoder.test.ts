@@ -43,8 +43,10 @@ function specParameters(side: number): number {
   for (let i = 0; i < 4; i++) e = Math.floor((e - 4) / 2) + 1;
   const conv = (i: number, o: number, k: number) => i * o * k * k + o;
   const bn = (c: number) => 2 * c;
-  const enc = conv(3, 32, 4) + conv(32, 64, 4) + conv(64, 128, 4) + conv(128, 256, 4) + bn(32) + bn(64) + bn(128) + bn(256) + 256 * e * e * 64 + 64;
-  const dec = 64 * 1024 * g * g + 1024 * g * g + conv(1024, 128, 5) + conv(128, 64, 5) + conv(64, 32, 6) + conv(32, 3, 6) + bn(128) + bn(64) + bn(32);
+  const enc =
+    conv(3, 32, 4) + conv(32, 64, 4) + conv(64, 128, 4) + conv(128, 256, 4) + bn(32) + bn(64) + bn(128) + bn(256) + 256 * e * e * 64 + 64;
+  const dec =
+    64 * 1024 * g * g + 1024 * g * g + conv(1024, 128, 5) + conv(128, 64, 5) + conv(64, 32, 6) + conv(32, 3, 6) + bn(128) + bn(64) + bn(32);
   return enc + dec;
 }
 
@@ -70,7 +72,13 @@ describe('the autoencoder against Python from the spec', () => {
     const d = dir('forward');
     writeFileSync(join(d + '.u8'), x.data);
     const ref = aeReference<{ parameters: number }>(python, {
-      op: 'forward', side, pad, state: writeState(join(d, 'state'), await t.state()), input: d + '.u8', shape: x.shape, out: join(d, 'state'),
+      op: 'forward',
+      side,
+      pad,
+      state: writeState(join(d, 'state'), await t.state()),
+      input: d + '.u8',
+      shape: x.shape,
+      out: join(d, 'state'),
     });
     expect(ref.parameters).toBe(params);
     const pyOut = readF32(join(d, 'state', 'output.f32'), r.output!.shape);
@@ -104,7 +112,13 @@ describe('the autoencoder against Python from the spec', () => {
     const d = dir('step');
     writeFileSync(d + '.u8', x.data);
     const ref = aeReference<{ loss: number }>(python, {
-      op: 'step', side: 64, pad: 16, state: writeState(join(d, 'before'), before), input: d + '.u8', shape: x.shape, out: join(d, 'after'),
+      op: 'step',
+      side: 64,
+      pad: 16,
+      state: writeState(join(d, 'before'), before),
+      input: d + '.u8',
+      shape: x.shape,
+      out: join(d, 'after'),
       ...(layer === null ? {} : { arch: 'alexnet', pt: alexnet.path, layer }),
     });
     expect(Math.abs(loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
@@ -113,8 +127,17 @@ describe('the autoencoder against Python from the spec', () => {
     // A convolution's bias right before BatchNorm has no effect and a true gradient of zero (BatchNorm takes
     // the batch mean out). Adam's first step turns its float-noise gradient into a step of up to lr, which no
     // two implementations share: those biases are held to that bound, every other tensor to 1e-5.
-    const preBn = new Set(['encoder.0.bias', 'encoder.3.bias', 'encoder.6.bias', 'encoder.9.bias', 'decoder.3.bias', 'decoder.6.bias', 'decoder.9.bias']);
-    const pick = (s: Record<string, FloatTensor>, keep: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => preBn.has(k) === keep));
+    const preBn = new Set([
+      'encoder.0.bias',
+      'encoder.3.bias',
+      'encoder.6.bias',
+      'encoder.9.bias',
+      'decoder.3.bias',
+      'decoder.6.bias',
+      'decoder.9.bias',
+    ]);
+    const pick = (s: Record<string, FloatTensor>, keep: boolean) =>
+      Object.fromEntries(Object.entries(s).filter(([k]) => preBn.has(k) === keep));
     const dist = stateDistance(pick(py, false), after);
     expect(dist.max, `largest difference in ${dist.worst}`).toBeLessThan(1e-5);
     expect(stateDistance(pick(py, true), before).max).toBeLessThanOrEqual(1e-3 * (1 + 1e-6));
@@ -157,7 +180,14 @@ describe('probes', () => {
     const probe = await Probe.create({ hidden: [32, 32], seed: 8 });
     expect(probe.parameterCount).toBe(64 * 32 + 32 + 32 * 32 + 32 + 32 * 10 + 10);
     const before = await probe.state();
-    expect(Object.keys(before).sort()).toEqual(['layers.0.bias', 'layers.0.weight', 'layers.2.bias', 'layers.2.weight', 'layers.4.bias', 'layers.4.weight']);
+    expect(Object.keys(before).sort()).toEqual([
+      'layers.0.bias',
+      'layers.0.weight',
+      'layers.2.bias',
+      'layers.2.weight',
+      'layers.4.bias',
+      'layers.4.weight',
+    ]);
     const order = Int32Array.from(epochOrder(150, 9, 0));
     const loss = await probe.trainEpoch(set, order, 64);
     const metrics = await probe.evaluate(set);
@@ -168,8 +198,15 @@ describe('probes', () => {
       writeFileSync(d + '.labels', labels);
       writeFileSync(d + '.order', order);
       const ref = aeReference<{ loss: number; metrics: typeof metrics }>(python, {
-        op: 'probe_epoch', hidden: [32, 32], state: writeState(join(d, 'before'), before), codes: d + '.codes', codesShape: c.shape,
-        labels: d + '.labels', order: d + '.order', batch: 64, out: join(d, 'after'),
+        op: 'probe_epoch',
+        hidden: [32, 32],
+        state: writeState(join(d, 'before'), before),
+        codes: d + '.codes',
+        codesShape: c.shape,
+        labels: d + '.labels',
+        order: d + '.order',
+        batch: 64,
+        out: join(d, 'after'),
       });
       expect(Math.abs(loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
       expect(stateDistance(readState(join(d, 'after')), after).max).toBeLessThan(1e-5);
@@ -195,7 +232,10 @@ describe('probes', () => {
     expect(kept).toEqual([1, 2, 4]);
     expect(fit).toMatchObject({ epochs: 7, best: { epoch: 4, value: 3 }, stoppedEarly: true });
     e = 0;
-    const capped = await fitProbe({ train: async () => 0, validate: async () => vals[e++]!, keep: async () => {} }, { maxEpochs: 2, patience: 3 });
+    const capped = await fitProbe(
+      { train: async () => 0, validate: async () => vals[e++]!, keep: async () => {} },
+      { maxEpochs: 2, patience: 3 },
+    );
     expect(capped).toMatchObject({ epochs: 2, best: { epoch: 2, value: 4 }, stoppedEarly: false });
   });
 
@@ -203,7 +243,11 @@ describe('probes', () => {
     const a = codes(200, 1);
     const b = codes(60, 2);
     const t = codes(60, 3);
-    const sets = { train: await CodeSet.create(a.codes, a.labels), val: await CodeSet.create(b.codes, b.labels), test: await CodeSet.create(t.codes, t.labels) };
+    const sets = {
+      train: await CodeSet.create(a.codes, a.labels),
+      val: await CodeSet.create(b.codes, b.labels),
+      test: await CodeSet.create(t.codes, t.labels),
+    };
     const o = { inputs: 64, seed: 4, lr: 1e-2, batch: 32, maxEpochs: 60, patience: 4, device: 'cpu' };
     const r = await trainProbe(PROBES[3]!, sets, o);
     expect(r.valLoss).toHaveLength(r.epochs);
@@ -248,7 +292,9 @@ describe('guards and bad input', () => {
     const probe = await Probe.create({ hidden: [] });
     await expect(probe.trainEpoch(set, Int32Array.from([0, 4]), 2)).rejects.toThrow(/outside 0..3/);
     await expect(CodeSet.create(randomImages([4, 64], 1), new Uint8Array([0, 1, 2, 10]))).rejects.toThrow(/labels must lie in 0..9/);
-    await expect(CodeSet.create(randomImages([4, 32], 1), new Uint8Array(4)).then((s) => probe.evaluate(s))).rejects.toThrow(/32 dimensions, the probe takes 64/);
+    await expect(CodeSet.create(randomImages([4, 32], 1), new Uint8Array(4)).then((s) => probe.evaluate(s))).rejects.toThrow(
+      /32 dimensions, the probe takes 64/,
+    );
     t.dispose();
     await expect(async () => t.step(byteImages([1, 3, 32, 32], 1))).rejects.toThrow(/disposed/);
     probe.dispose();

@@ -34,8 +34,14 @@ afterAll(async () => {
 function context(dir: string, extra: Partial<RunContext> = {}): RunContext & { lines: string[] } {
   const lines: string[] = [];
   return {
-    dir, device: 'cpu', modelsDir: TEST_MODELS, signal: new AbortController().signal,
-    progress: () => {}, log: (l) => lines.push(l), lines, ...extra,
+    dir,
+    device: 'cpu',
+    modelsDir: TEST_MODELS,
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: (l) => lines.push(l),
+    lines,
+    ...extra,
   };
 }
 
@@ -46,9 +52,16 @@ describe('.npy', () => {
     expect(readNpy(join(tmp, 'a.npy'))).toEqual([0.4]);
     expect(readNpy(join(tmp, 'b.npy'))).toEqual([0.25, 1]);
     if (!python) return;
-    const r = spawnSync(python, ['-c', `import numpy as np
+    const r = spawnSync(
+      python,
+      [
+        '-c',
+        `import numpy as np
 np.save(${JSON.stringify(join(tmp, 'c.npy'))}, np.array([0.6], dtype=np.float64))
-np.save(${JSON.stringify(join(tmp, 'd.npy'))}, np.array([[0.2]], dtype=np.float32))`], { encoding: 'utf8' });
+np.save(${JSON.stringify(join(tmp, 'd.npy'))}, np.array([[0.2]], dtype=np.float32))`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(readNpy(join(tmp, 'c.npy'))).toEqual([0.6]);
     expect(readNpy(join(tmp, 'd.npy'))[0]).toBeCloseTo(0.2, 7);
@@ -63,8 +76,9 @@ describe('BAPPS download and loading', () => {
   });
 
   it('gives a clear error when offline', async () => {
-    await expect(ensureBapps(join(tmp, 'offline'), { download: true, parts: ['jnd'], baseUrl: 'http://127.0.0.1:9' }))
-      .rejects.toThrow(/BAPPS jnd: cannot download http:\/\/127\.0\.0\.1:9\/jnd\.tar\.gz.*offline/);
+    await expect(ensureBapps(join(tmp, 'offline'), { download: true, parts: ['jnd'], baseUrl: 'http://127.0.0.1:9' })).rejects.toThrow(
+      /BAPPS jnd: cannot download http:\/\/127\.0\.0\.1:9\/jnd\.tar\.gz.*offline/,
+    );
   });
 
   it('downloads, resumes after a cut-off, verifies and unpacks the three tarballs', async () => {
@@ -102,21 +116,29 @@ describe('BAPPS download and loading', () => {
     expect(j.same.every((s) => [0, 1 / 3, 2 / 3, 1].some((v) => Math.abs(v - s) < 1e-6))).toBe(true);
     rmSync(join(root, '2afc', 'val', 'cnn', 'p1', '000003.png'));
     expect(() => listTwoAfc(root, 'val')).toThrow(/do not pair up: '000003'/);
-    writeFileSync(join(root, '2afc', 'val', 'cnn', 'p1', '000003.png'), readFileSync(join(made.root, '2afc', 'val', 'cnn', 'p1', '000003.png')));
+    writeFileSync(
+      join(root, '2afc', 'val', 'cnn', 'p1', '000003.png'),
+      readFileSync(join(made.root, '2afc', 'val', 'cnn', 'p1', '000003.png')),
+    );
   });
 });
 
 describe('similarity benchmark on the downloaded tree', () => {
   const spec = (variant: string, options: Record<string, unknown> = {}): RunSpec => ({
-    benchmark: 'similarity', network: 'alexnet', layers: [1, 4, 7, 11], variant, repetition: 0, seed: 5,
+    benchmark: 'similarity',
+    network: 'alexnet',
+    layers: [1, 4, 7, 11],
+    variant,
+    repetition: 0,
+    seed: 5,
     options: { ...quickOptions(tmp), synthetic: undefined, bappsDir: root, ...options },
   });
 
   it('baseline scores the synthetic judgements above chance', async () => {
     const r = await similarity.run(spec('baseline'), context(join(tmp, 'run-baseline')));
-    expect(Object.keys(r.metrics).sort()).toEqual([
-      ...TWOAFC_VAL.flatMap((s) => [`2afc.${s}`, `accuracy.${s}`]), '2afc.mean', 'accuracy.mean', 'jnd.map',
-    ].sort());
+    expect(Object.keys(r.metrics).sort()).toEqual(
+      [...TWOAFC_VAL.flatMap((s) => [`2afc.${s}`, `accuracy.${s}`]), '2afc.mean', 'accuracy.mean', 'jnd.map'].sort(),
+    );
     expect(r.metrics['2afc.mean']).toBeGreaterThan(0.55);
     expect(r.metrics['jnd.map']).toBeGreaterThan(0);
     expect(r.weightsId).toBe('random:0');
@@ -130,7 +152,14 @@ describe('similarity benchmark on the downloaded tree', () => {
     const saved = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(saved.trainLoss.length).toBe(4);
     expect(saved.trainLoss.at(-1)).toBeLessThan(saved.trainLoss[0]);
-    expect(saved).toMatchObject({ network: 'alexnet', variant: 'lin', compare: 'spatial', channelNorm: true, normalization: 'imagenet', seed: 5 });
+    expect(saved).toMatchObject({
+      network: 'alexnet',
+      variant: 'lin',
+      compare: 'spatial',
+      channelNorm: true,
+      normalization: 'imagenet',
+      seed: 5,
+    });
     expect(saved.metrics).toEqual(r.metrics);
     expect(r.metrics['judge.bce']).toBeGreaterThan(0);
     expect(r.artifacts).toEqual(['results.json', 'weights.json']);
@@ -149,6 +178,8 @@ describe('similarity benchmark on the downloaded tree', () => {
   it('refuses bad options with clear errors', async () => {
     await expect(similarity.run(spec('fancy'), context(join(tmp, 'x')))).rejects.toThrow(/unknown similarity variant 'fancy'/);
     await expect(similarity.run(spec('lin', { compare: 'median' }), context(join(tmp, 'x')))).rejects.toThrow(/compare/);
-    await expect(similarity.run(spec('lin', { weights: 'imagenet' }), context(join(tmp, 'x')))).rejects.toThrow(/ImageNet weights were asked for/);
+    await expect(similarity.run(spec('lin', { weights: 'imagenet' }), context(join(tmp, 'x')))).rejects.toThrow(
+      /ImageNet weights were asked for/,
+    );
   });
 });

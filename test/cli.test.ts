@@ -49,7 +49,13 @@ describe('export-networks', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/exported squeezenet1_1 \(13 children, weights random\)/);
     const entry = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).networks.squeezenet1_1;
-    expect(entry).toMatchObject({ architecture: 'squeezenet1_1', children: 13, weights: 'random', seed: 5, torchvision: python.torchvision });
+    expect(entry).toMatchObject({
+      architecture: 'squeezenet1_1',
+      children: 13,
+      weights: 'random',
+      seed: 5,
+      torchvision: python.torchvision,
+    });
     expect(entry.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
   it('exports ImageNet weights from a weights folder, recording their id', () => {
@@ -57,7 +63,10 @@ describe('export-networks', () => {
     // A stand-in checkpoint under torchvision's file name: the export reads whatever that file holds.
     const hub = mkdtempSync(join(tmpdir(), 'dpl-hub-'));
     mkdirSync(join(hub, 'checkpoints'));
-    const make = spawnSync(python.python, ['-c', `import torch, torchvision; torch.manual_seed(3); torch.save(torchvision.models.squeezenet1_1().state_dict(), '${join(hub, 'checkpoints', 'squeezenet1_1-b8a52dc0.pth')}')`]);
+    const make = spawnSync(python.python, [
+      '-c',
+      `import torch, torchvision; torch.manual_seed(3); torch.save(torchvision.models.squeezenet1_1().state_dict(), '${join(hub, 'checkpoints', 'squeezenet1_1-b8a52dc0.pth')}')`,
+    ]);
     expect(make.status).toBe(0);
     const out = mkdtempSync(join(tmpdir(), 'dpl-export-'));
     const r = cli(['export-networks', '--arch', 'squeezenet1_1', '--weights', 'imagenet', '--weights-dir', hub, '--out', out]);
@@ -102,15 +111,64 @@ describe('single-run commands (similarity, super-resolution)', () => {
     sr = await makeSyntheticSrData(join(tmp, 'sr'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  const similarityArgs = (out: string) => ['similarity', '--network', 'alexnet', '--layers', '1,4', '--variant', 'lin', '--bapps', bapps,
-    '--epochs', '1', '--batch', '12', '--allow-random-weights', '--models-dir', TEST_MODELS, '--out', out];
-  const srArgs = (out: string, epochs: number, steps: number) => ['super-resolution', '--network', 'alexnet', '--layer', '1', '--coco', sr.coco,
-    '--tests', sr.tests, '--out', out, '--epochs', String(epochs), '--steps', String(steps), '--train-images', '8', '--val-images', '2',
-    '--hr-size', '32', '--batch', '2', '--test-images', '2', '--models', TEST_MODELS];
+  const similarityArgs = (out: string) => [
+    'similarity',
+    '--network',
+    'alexnet',
+    '--layers',
+    '1,4',
+    '--variant',
+    'lin',
+    '--bapps',
+    bapps,
+    '--epochs',
+    '1',
+    '--batch',
+    '12',
+    '--allow-random-weights',
+    '--models-dir',
+    TEST_MODELS,
+    '--out',
+    out,
+  ];
+  const srArgs = (out: string, epochs: number, steps: number) => [
+    'super-resolution',
+    '--network',
+    'alexnet',
+    '--layer',
+    '1',
+    '--coco',
+    sr.coco,
+    '--tests',
+    sr.tests,
+    '--out',
+    out,
+    '--epochs',
+    String(epochs),
+    '--steps',
+    String(steps),
+    '--train-images',
+    '8',
+    '--val-images',
+    '2',
+    '--hr-size',
+    '32',
+    '--batch',
+    '2',
+    '--test-images',
+    '2',
+    '--models',
+    TEST_MODELS,
+  ];
 
   it('both print progress on stderr and the metrics on stdout in one format', () => {
     const runs = [
-      { id: 'similarity-alexnet-1_4-lin-seed0', args: similarityArgs(join(tmp, 'sim')), dir: join(tmp, 'sim', 'similarity-alexnet-1_4-lin-seed0'), metric: '2afc.mean' },
+      {
+        id: 'similarity-alexnet-1_4-lin-seed0',
+        args: similarityArgs(join(tmp, 'sim')),
+        dir: join(tmp, 'sim', 'similarity-alexnet-1_4-lin-seed0'),
+        metric: '2afc.mean',
+      },
       { id: 'sr', args: srArgs(join(tmp, 'sr-run'), 1, 4), dir: join(tmp, 'sr-run'), metric: 'psnr.mean' },
     ];
     for (const run of runs) {
@@ -186,7 +244,7 @@ describe('single-run commands (similarity, super-resolution)', () => {
     expect(process.listeners('SIGINT')).toEqual(before);
   });
 
-  it('delineation refuses a layer past the network\'s end before it reads any data', () => {
+  it("delineation refuses a layer past the network's end before it reads any data", () => {
     const r = cli(['delineation', '--network', 'vgg19', '--layer', '37', '--mrd', join(tmp, 'no-mrd-here')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--layer 37 is past the end of vgg19: it has 37 children, so layers run 0\.\.36/);
@@ -196,6 +254,8 @@ describe('single-run commands (similarity, super-resolution)', () => {
   });
 
   it('quotes the command that resumes a run', () => {
-    expect(sameCommand('similarity', ['--bapps', '/data/my bapps', '--network', 'vgg16'])).toBe("npx dpl-torch similarity --bapps '/data/my bapps' --network vgg16");
+    expect(sameCommand('similarity', ['--bapps', '/data/my bapps', '--network', 'vgg16'])).toBe(
+      "npx dpl-torch similarity --bapps '/data/my bapps' --network vgg16",
+    );
   });
 });

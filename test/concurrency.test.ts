@@ -12,7 +12,8 @@ it('concurrent features and losses equal sequential ones', async () => {
   const sequential: Float32Array[][] = [];
   for (const [i, x] of inputs.entries()) sequential.push((await network.features(x, layerSets[i % 4]!)).map((f) => f.data));
   const seqLoss: number[] = [];
-  for (let i = 0; i < inputs.length - 1; i++) seqLoss.push((await perceptualLoss(inputs[i]!, inputs[i + 1]!, { network, layers: [4], grad: true })).loss);
+  for (let i = 0; i < inputs.length - 1; i++)
+    seqLoss.push((await perceptualLoss(inputs[i]!, inputs[i + 1]!, { network, layers: [4], grad: true })).loss);
 
   const [concurrent, conLoss] = await Promise.all([
     Promise.all(inputs.map((x, i) => network.features(x, layerSets[i % 4]!))),

@@ -35,7 +35,9 @@ function inChild(cacheMb: string): { limitBytes: number; cachedBytes: number; lo
     console.log(JSON.stringify({ ...cpuCacheStats(), loss: r.loss }));
     net.dispose();`;
   const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8', env: { ...process.env, DPL_TORCH_CPU_CACHE_MB: cacheMb }, timeout: 120_000,
+    encoding: 'utf8',
+    env: { ...process.env, DPL_TORCH_CPU_CACHE_MB: cacheMb },
+    timeout: 120_000,
   });
   expect(out.status, out.stderr).toBe(0);
   const buf = readFileSync(join(dir, `grad-${cacheMb}.f32`));
@@ -85,7 +87,9 @@ describe('CPU tensor cache', () => {
       import { doctor, cpuCacheStats } from '${resolve('dist/index.js')}';
       console.log(JSON.stringify({ limit: cpuCacheStats().limitBytes, problems: doctor().problems }));`;
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8', env: { ...process.env, DPL_TORCH_CPU_CACHE_MB: '512MB' }, timeout: 60_000,
+      encoding: 'utf8',
+      env: { ...process.env, DPL_TORCH_CPU_CACHE_MB: '512MB' },
+      timeout: 60_000,
     });
     expect(out.status, out.stderr).toBe(0);
     const r = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { limit: number; problems: string[] };

@@ -14,14 +14,41 @@ import { TEST_MODELS } from './helpers/models.js';
 
 const dist = join(packageRoot, '.test-dist-delineation');
 const tmp = mkdtempSync(join(tmpdir(), 'dpl-delineation-kill-'));
-const args = (out: string) => [join(dist, 'cli', 'main.js'), 'delineation', '--network', 'vgg16', '--layer', '3', '--mrd', join(tmp, 'mrd'),
-  '--out', out, '--epochs', '3', '--batch', '2', '--crop', '32', '--checkpoint-every', '1', '--seed', '4', '--models', TEST_MODELS];
+const args = (out: string) => [
+  join(dist, 'cli', 'main.js'),
+  'delineation',
+  '--network',
+  'vgg16',
+  '--layer',
+  '3',
+  '--mrd',
+  join(tmp, 'mrd'),
+  '--out',
+  out,
+  '--epochs',
+  '3',
+  '--batch',
+  '2',
+  '--crop',
+  '32',
+  '--checkpoint-every',
+  '1',
+  '--seed',
+  '4',
+  '--models',
+  TEST_MODELS,
+];
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 beforeAll(async () => {
-  const tsc = spawnSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], {
-    cwd: packageRoot, encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist],
+    {
+      cwd: packageRoot,
+      encoding: 'utf8',
+    },
+  );
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
   await makeSyntheticMrd(join(tmp, 'mrd'), { seed: 8, train: 6, val: 2, test: 2, size: 48 });
 });

@@ -76,7 +76,7 @@ describe('hand-made masks', () => {
     }
   });
 
-  it('binarises the truth at 0.5 (0/255 masks work), gives BCE with torch\'s log clamp, and checks its input', () => {
+  it("binarises the truth at 0.5 (0/255 masks work), gives BCE with torch's log clamp, and checks its input", () => {
     const m = delineationMetrics(Float32Array.from([0.9, 0.2, 0, 1]), Uint8Array.from([255, 0, 1, 0]), 2, 2, { tolerance: 0 });
     expect(m.counts).toMatchObject({ truth: 2, tp: 1, fp: 1, fn: 1 });
     expect(m.bce).toBeCloseTo(-(Math.log(Math.fround(0.9)) + Math.log(1 - Math.fround(0.2)) - 100 - 100) / 4, 10);
@@ -130,24 +130,44 @@ describe('against numpy/scipy (distance_transform_edt) on random masks', () => {
         writeFileSync(join(dir, `t${seed}`), truth);
         return { seed, h, w, prob, truth, threshold: [0.3, 0.5, 0.3][seed % 3]!, tolerance: [0, 1, 2.5, 3, 5, 3][seed]! };
       });
-      const body = { cases: cases.map((c) => ({ prob: join(dir, `p${c.seed}`), truth: join(dir, `t${c.seed}`), shape: [c.h, c.w], threshold: c.threshold, tolerance: c.tolerance })) };
-      const run = spawnSync(PIL_PYTHON, [join(import.meta.dirname, 'helpers', 'delineation_metrics_reference.py')], { input: JSON.stringify(body), encoding: 'utf8' });
+      const body = {
+        cases: cases.map((c) => ({
+          prob: join(dir, `p${c.seed}`),
+          truth: join(dir, `t${c.seed}`),
+          shape: [c.h, c.w],
+          threshold: c.threshold,
+          tolerance: c.tolerance,
+        })),
+      };
+      const run = spawnSync(PIL_PYTHON, [join(import.meta.dirname, 'helpers', 'delineation_metrics_reference.py')], {
+        input: JSON.stringify(body),
+        encoding: 'utf8',
+      });
       if (run.status !== 0) throw new Error(`delineation_metrics_reference.py failed: ${run.stderr}`);
       const want = JSON.parse(run.stdout) as DelineationMetrics[];
       cases.forEach((c, i) => {
         const got = delineationMetrics(c.prob, c.truth, c.h, c.w, { threshold: c.threshold, tolerance: c.tolerance });
         expect(got.counts).toEqual(want[i]!.counts);
         expect(got.counts.matchedPredicted).toBeGreaterThan(0);
-        for (const k of ['completeness', 'correctness', 'quality', 'relaxedCompleteness', 'relaxedCorrectness', 'relaxedQuality'] as const) {
+        for (const k of [
+          'completeness',
+          'correctness',
+          'quality',
+          'relaxedCompleteness',
+          'relaxedCorrectness',
+          'relaxedQuality',
+        ] as const) {
           expect(got[k]).toBeCloseTo(want[i]![k], 12);
         }
         expect(got.bce).toBeCloseTo(want[i]!.bce, 9);
       });
       // The cases are not trivial: relaxing changed the counts somewhere.
-      expect(cases.some((c) => {
-        const m = delineationMetrics(c.prob, c.truth, c.h, c.w, { threshold: c.threshold, tolerance: c.tolerance });
-        return m.counts.matchedPredicted > m.counts.tp;
-      })).toBe(true);
+      expect(
+        cases.some((c) => {
+          const m = delineationMetrics(c.prob, c.truth, c.h, c.w, { threshold: c.threshold, tolerance: c.tolerance });
+          return m.counts.matchedPredicted > m.counts.tp;
+        }),
+      ).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

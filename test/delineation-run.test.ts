@@ -32,12 +32,26 @@ afterAll(async () => {
 
 function context(dir: string) {
   const logs: string[] = [];
-  const ctx: RunContext = { dir, device: 'cpu', modelsDir: TEST_MODELS, signal: new AbortController().signal, progress: () => {}, log: (l) => logs.push(l) };
+  const ctx: RunContext = {
+    dir,
+    device: 'cpu',
+    modelsDir: TEST_MODELS,
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: (l) => logs.push(l),
+  };
   return { ctx, logs };
 }
 
 const spec = (options: DelineationOptions, over: Partial<RunSpec> = {}): RunSpec => ({
-  benchmark: 'delineation', network: 'vgg16', layers: [3], variant: 'unet', repetition: 0, seed: 1, options, ...over,
+  benchmark: 'delineation',
+  network: 'vgg16',
+  layers: [3],
+  variant: 'unet',
+  repetition: 0,
+  seed: 1,
+  options,
+  ...over,
 });
 const tiny = { epochs: 4, batchSize: 3, cropSize: 32, sampleSize: 48, checkpointEvery: 100 };
 
@@ -93,8 +107,9 @@ describe('delineation run', () => {
     expect(readTrainState(dir)!.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
   });
 
-  it('refuses a layer past the network\'s end before reading any data', async () => {
-    await expect(delineation.run(spec({ mrd: join(root, 'nowhere') }, { layers: [31] }), context(join(root, 'run-l31')).ctx))
-      .rejects.toThrow(/layer 31 is past the end of this network: it has 31 children/);
+  it("refuses a layer past the network's end before reading any data", async () => {
+    await expect(
+      delineation.run(spec({ mrd: join(root, 'nowhere') }, { layers: [31] }), context(join(root, 'run-l31')).ctx),
+    ).rejects.toThrow(/layer 31 is past the end of this network: it has 31 children/);
   });
 });

@@ -19,9 +19,10 @@ function roadMasks(n: number, h: number, w: number, seed = 0): FloatTensor {
   for (let k = 0; k < n; k++) {
     const row = (seed * 7 + k * 5 + 3) % (h - 3);
     const col = (seed * 11 + k * 3 + 5) % (w - 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      if ((y >= row && y < row + 3) || (x >= col && x < col + 3)) data[k * h * w + y * w + x] = 1;
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        if ((y >= row && y < row + 3) || (x >= col && x < col + 3)) data[k * h * w + y * w + x] = 1;
+      }
   }
   return { data, shape: [n, 1, h, w] };
 }
@@ -31,10 +32,12 @@ function roadImages(masks: FloatTensor, seed = 0): FloatTensor {
   const [n, , h, w] = masks.shape as [number, number, number, number];
   const noise = randomImages([n, 3, h, w], seed + 100);
   const data = new Float32Array(n * 3 * h * w);
-  for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) for (let p = 0; p < h * w; p++) {
-    const i = (k * 3 + c) * h * w + p;
-    data[i] = masks.data[k * h * w + p] ? 0.2 + 0.1 * noise.data[i]! : 0.5 + 0.4 * noise.data[i]!;
-  }
+  for (let k = 0; k < n; k++)
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < h * w; p++) {
+        const i = (k * 3 + c) * h * w + p;
+        data[i] = masks.data[k * h * w + p] ? 0.2 + 0.1 * noise.data[i]! : 0.5 + 0.4 * noise.data[i]!;
+      }
   return { data, shape: [n, 3, h, w] };
 }
 
@@ -76,7 +79,11 @@ describe('U-Net', () => {
     const t = await DelineationTrainer.create(null, { seed: 2 });
     const masks = roadMasks(2, 32, 48);
     const r = await t.inspect(roadImages(masks), masks);
-    expect(r.skipsMade.map((s) => s.shape)).toEqual([[2, 8, 16, 24], [2, 16, 8, 12], [2, 32, 4, 6]]);
+    expect(r.skipsMade.map((s) => s.shape)).toEqual([
+      [2, 8, 16, 24],
+      [2, 16, 8, 12],
+      [2, 32, 4, 6],
+    ]);
     for (let i = 0; i < 3; i++) {
       expect(r.skipsMade[i]!.data.some((v) => v < 0)).toBe(true); // a LeakyReLU in place would have changed these
       expect(maxAbs(r.skipsAfter[i]!.data, r.skipsMade[i]!.data)).toBe(0);
@@ -117,7 +124,13 @@ describe('U-Net', () => {
     const loss = await t.step(images, masks);
     const after = await t.state();
     const ref = referenceStep(python, {
-      state: before, images, masks, iterations: 3, mu: 0.01, lr: 1e-3, lossNetwork: { arch: 'resnet18', pt: resnet.path, layer: 4 },
+      state: before,
+      images,
+      masks,
+      iterations: 3,
+      mu: 0.01,
+      lr: 1e-3,
+      lossNetwork: { arch: 'resnet18', pt: resnet.path, layer: 4 },
     });
     expect(Math.abs(loss - ref.loss) / ref.loss).toBeLessThan(1e-5);
     for (const [name, value] of Object.entries(after)) {
@@ -178,12 +191,16 @@ describe('errors', () => {
     const none = await LossNetwork.load('vgg16', { modelsDir: TEST_MODELS, normalization: 'none' });
     await expect(DelineationTrainer.create(none, { layer: 3 })).rejects.toThrow(/normalization 'imagenet'/);
     none.dispose();
-    await expect(DelineationTrainer.create(vgg, { layer: 31 })).rejects.toThrow(/layer 31 is past the end of this network: it has 31 children/);
+    await expect(DelineationTrainer.create(vgg, { layer: 31 })).rejects.toThrow(
+      /layer 31 is past the end of this network: it has 31 children/,
+    );
     const t = await DelineationTrainer.create(null);
     const masks = roadMasks(1, 32, 32);
     await expect(t.step(roadImages(roadMasks(1, 24, 32)), roadMasks(1, 24, 32))).rejects.toThrow(/divisible by 16/);
     await expect(t.step(roadImages(masks), roadMasks(1, 32, 48))).rejects.toThrow(/masks must be shaped \[N, 1, H, W\]/);
-    await expect(t.step(roadImages(masks), { data: masks.data.map((v) => v * 255), shape: masks.shape })).rejects.toThrow(/mask values must lie in \[0, 1\]/);
+    await expect(t.step(roadImages(masks), { data: masks.data.map((v) => v * 255), shape: masks.shape })).rejects.toThrow(
+      /mask values must lie in \[0, 1\]/,
+    );
     await expect(t.evaluate(randomImages([1, 3, 8, 40]))).rejects.toThrow(/at least 16x16/);
     const bad = join(tmp, 'bad.pt');
     writeFileSync(bad, 'not a checkpoint');

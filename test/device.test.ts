@@ -51,7 +51,20 @@ describe('refused before any run', () => {
     expect(sim.stderr).toBe('dpl-torch: --layers 13 is past the end of alexnet: it has 13 children, so layers run 0..12\n');
     expect(existsSync(missing)).toBe(false);
     if (info.cudaAvailable) return;
-    const cuda = cli(['super-resolution', '--network', 'vgg16', '--layer', '8', '--coco', missing, '--tests', missing, '--download', '--device', 'cuda:1']);
+    const cuda = cli([
+      'super-resolution',
+      '--network',
+      'vgg16',
+      '--layer',
+      '8',
+      '--coco',
+      missing,
+      '--tests',
+      missing,
+      '--download',
+      '--device',
+      'cuda:1',
+    ]);
     expect(cuda.stderr).toMatch(/^dpl-torch: device 'cuda:1': CUDA is not usable here/);
     expect(existsSync(missing)).toBe(false);
   });

@@ -38,7 +38,9 @@ it('resumes a cut-off download with a Range request and verifies it', async () =
 it('names the file and the remedy when a transfer breaks off, and drops a part file longer than the file', async () => {
   const dest = join(mkdtempSync(join(tmpdir(), 'dpl-dl-')), 'data.bin');
   server.cutAfter = 50_000;
-  await expect(download(`${server.url}/data.bin`, dest)).rejects.toThrow(/data\.bin broke off after \d+ of 300000 bytes .*run again to resume/);
+  await expect(download(`${server.url}/data.bin`, dest)).rejects.toThrow(
+    /data\.bin broke off after \d+ of 300000 bytes .*run again to resume/,
+  );
   writeFileSync(`${dest}.part`, Buffer.concat([payload, Buffer.alloc(10)]));
   await expect(download(`${server.url}/data.bin`, dest)).rejects.toThrow(/holds 300010 bytes, more than the file's 300000; it was deleted/);
   expect(existsSync(`${dest}.part`)).toBe(false);
@@ -49,7 +51,9 @@ it('names the file and the remedy when a transfer breaks off, and drops a part f
 it('gives up on a server that stops sending, keeping the bytes to resume from', async () => {
   const dest = join(mkdtempSync(join(tmpdir(), 'dpl-dl-')), 'data.bin');
   server.stallAfter = 20_000;
-  await expect(download(`${server.url}/data.bin`, dest, { stallSeconds: 1 })).rejects.toThrow(/data\.bin broke off after 20000 of 300000 bytes \(no data for 1 s\).*run again to resume/);
+  await expect(download(`${server.url}/data.bin`, dest, { stallSeconds: 1 })).rejects.toThrow(
+    /data\.bin broke off after 20000 of 300000 bytes \(no data for 1 s\).*run again to resume/,
+  );
   await download(`${server.url}/data.bin`, dest, { stallSeconds: 1 });
   expect(server.requests.at(-1)).toMatch(/bytes=20000-/);
   expect(readFileSync(dest).equals(payload)).toBe(true);

@@ -71,7 +71,11 @@ describe('error codes', () => {
 
   it('ERR_DPL_SHAPE (RangeError): wrong rank, channels, sizes, and images too small for a layer', async () => {
     await expectCode(() => net.features({ data: new Float32Array(3 * 32 * 32), shape: [3, 32, 32] }, [1]), 'ERR_DPL_SHAPE', /4 dimensions/);
-    await expectCode(() => net.handle.features({ data: new Float32Array(4 * 32 * 32), shape: [1, 4, 32, 32] }, [1]), 'ERR_DPL_SHAPE', /\[N, 3, H, W\]/);
+    await expectCode(
+      () => net.handle.features({ data: new Float32Array(4 * 32 * 32), shape: [1, 4, 32, 32] }, [1]),
+      'ERR_DPL_SHAPE',
+      /\[N, 3, H, W\]/,
+    );
     await expectCode(() => perceptualLoss(img, randomImages([1, 3, 16, 16]), { network: net, layers: [1] }), 'ERR_DPL_SHAPE', /same shape/);
     // On the worker: the trunk shrinks an 8x8 image to nothing.
     await expectCode(() => net.features(randomImages([1, 3, 8, 8]), [12]), 'ERR_DPL_SHAPE', /larger image/);
@@ -118,7 +122,11 @@ describe('error codes', () => {
     try {
       await x4.save(join(dir, 'x4.pt'));
       await expectCode(() => x8.load(join(dir, 'x4.pt')), 'ERR_DPL_FILE', /factor 4/);
-      await expectCode(() => ae.load(join(dir, 'x4.pt')), 'ERR_DPL_FILE', /not a checkpoint for this autoencoder \(it is for the super-resolution network\)/);
+      await expectCode(
+        () => ae.load(join(dir, 'x4.pt')),
+        'ERR_DPL_FILE',
+        /not a checkpoint for this autoencoder \(it is for the super-resolution network\)/,
+      );
       await expectCode(() => x4.load(join(dir, 'missing.pt')), 'ERR_DPL_FILE', /cannot read checkpoint/);
       await expectCode(() => x4.step(randomImages([2, 3, 8, 8]), randomImages([2, 3, 30, 30])), 'ERR_DPL_SHAPE');
     } finally {

@@ -74,11 +74,15 @@ describe('loading', () => {
     await expect(LossNetwork.load(join(dir, 'alexnet.pt'))).rejects.toThrow(/exported by torch 9\.1\.0, newer than the linked LibTorch/);
   });
   it('refuses random weights where ImageNet weights were asked for', async () => {
-    await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, weights: 'imagenet' })).rejects.toThrow(/random weights.*--weights imagenet/);
+    await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, weights: 'imagenet' })).rejects.toThrow(
+      /random weights.*--weights imagenet/,
+    );
   });
   it('refuses a bad device or option, naming it', async () => {
     await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, device: 'tpu' })).rejects.toThrow(/device/);
-    await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, normalization: 'zscore' as 'none' })).rejects.toThrow(/normalization/);
+    await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, normalization: 'zscore' as 'none' })).rejects.toThrow(
+      /normalization/,
+    );
     if (!native().info().cudaAvailable) {
       await expect(LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, device: 'cuda' })).rejects.toThrow(/no usable CUDA/);
     }

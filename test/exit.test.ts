@@ -32,10 +32,17 @@ function run(script: string, onLine: (line: string, child: ReturnType<typeof spa
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach((l) => onLine(l, child)));
+    child.stdout.setEncoding('utf8').on('data', (d: string) =>
+      d
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => onLine(l, child)),
+    );
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
-      d.split('\n').filter(Boolean).forEach((l) => onLine(l, child));
+      d.split('\n')
+        .filter(Boolean)
+        .forEach((l) => onLine(l, child));
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('error', fail);

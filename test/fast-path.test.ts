@@ -102,8 +102,17 @@ describe('bench/reference_step.py', () => {
       writeFileSync(join(dir, 'a.f32'), a.data);
       writeFileSync(join(dir, 'b.f32'), b.data);
       const loaded = await py.request<{ threads: number }>({
-        op: 'load', kind: 'loss', arch: 'resnet18', pt: net.path, layers, normalization: 'imagenet',
-        shape: a.shape, input: join(dir, 'a.f32'), target: join(dir, 'b.f32'), device: 'cpu', amp: 'none',
+        op: 'load',
+        kind: 'loss',
+        arch: 'resnet18',
+        pt: net.path,
+        layers,
+        normalization: 'imagenet',
+        shape: a.shape,
+        input: join(dir, 'a.f32'),
+        target: join(dir, 'b.f32'),
+        device: 'cpu',
+        amp: 'none',
       });
       expect(loaded.threads).toBeGreaterThan(0);
       const timed = await py.request<{ seconds: number[]; loss: number }>({ op: 'time', steps: 2 });
@@ -137,12 +146,26 @@ describe('bench/reference_step.py similarity step', () => {
     const layers = [1, 4];
     const sim = new PerceptualSimilarity({ network: net, layers, learned: true });
     const shape = [3, 3, 64, 64];
-    const files = Object.fromEntries(['ref', 'p0', 'p1'].map((k, i) => {
-      writeFileSync(join(dir, `${k}.f32`), randomImages(shape, 20 + i).data);
-      return [k, join(dir, `${k}.f32`)];
-    }));
+    const files = Object.fromEntries(
+      ['ref', 'p0', 'p1'].map((k, i) => {
+        writeFileSync(join(dir, `${k}.f32`), randomImages(shape, 20 + i).data);
+        return [k, join(dir, `${k}.f32`)];
+      }),
+    );
     writeFileSync(join(dir, 'judge.f32'), new Float32Array([0, 0.5, 1]));
-    const load = { op: 'load', kind: 'similarity', arch: 'alexnet', pt: net.path, layers, normalization: 'imagenet', shape, ...files, judge: join(dir, 'judge.f32'), device: 'cpu', amp: 'none' };
+    const load = {
+      op: 'load',
+      kind: 'similarity',
+      arch: 'alexnet',
+      pt: net.path,
+      layers,
+      normalization: 'imagenet',
+      shape,
+      ...files,
+      judge: join(dir, 'judge.f32'),
+      device: 'cpu',
+      amp: 'none',
+    };
     const expected = (await sim.model()).parameterCount;
     expect(expected).toBe(64 + 192 + 1281);
     const py = new PythonStep(python!);
@@ -154,7 +177,9 @@ describe('bench/reference_step.py similarity step', () => {
       expect(timed.seconds).toHaveLength(2);
       expect(timed.loss).toBeGreaterThan(0); // a BCE against judges 0, 0.5 and 1
       expect(timed.loss).toBeLessThan(5);
-      await expect(wrong.request({ ...load, expectParameters: expected + 1 })).rejects.toThrow(/SimStep has 1537 parameters, the native one 1538/);
+      await expect(wrong.request({ ...load, expectParameters: expected + 1 })).rejects.toThrow(
+        /SimStep has 1537 parameters, the native one 1538/,
+      );
     } finally {
       await py.close();
       await wrong.close();

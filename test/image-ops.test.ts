@@ -100,9 +100,15 @@ describe('bad input', () => {
     await expect(async () => centerCrop(good, 30, 30)).rejects.toThrow(/cannot crop/);
     // Straight to the addon: the native checks hold too.
     const n = native();
-    await expect(async () => n.psnr({ data: new Uint8Array(12), shape: [2, 2, 3] }, { data: new Uint8Array(12), shape: [1, 4, 3] }, 0)).rejects.toThrow(/same shape/);
-    await expect(async () => n.resizeImages({ data: new Uint8Array(12), shape: [1, 3, 2, 2] } as never, 4, 4, 'bicubic', true)).rejects.toThrow(/Float32Array/);
-    await expect(async () => n.resizeImages({ data: new Float32Array(12), shape: [1, 3, 2, 2] }, 4, 4, 'nearest', true)).rejects.toThrow(/bilinear/);
+    await expect(async () =>
+      n.psnr({ data: new Uint8Array(12), shape: [2, 2, 3] }, { data: new Uint8Array(12), shape: [1, 4, 3] }, 0),
+    ).rejects.toThrow(/same shape/);
+    await expect(async () =>
+      n.resizeImages({ data: new Uint8Array(12), shape: [1, 3, 2, 2] } as never, 4, 4, 'bicubic', true),
+    ).rejects.toThrow(/Float32Array/);
+    await expect(async () => n.resizeImages({ data: new Float32Array(12), shape: [1, 3, 2, 2] }, 4, 4, 'nearest', true)).rejects.toThrow(
+      /bilinear/,
+    );
     await expect(async () => n.gaussianBlur({ data: new Float32Array(12), shape: [3, 4] }, 1)).rejects.toThrow(/4 dimensions/);
     await expect(async () => n.gaussianBlur({ data: new Float32Array(12), shape: [1, 3, 2, 2] }, 1)).rejects.toThrow(/too small/);
     await expect(async () => n.luma({ data: new Uint8Array(8), shape: [2, 2, 2] })).rejects.toThrow(/RGB/);

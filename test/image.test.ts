@@ -63,7 +63,12 @@ const files: (PilFile & { name: string })[] = [
   { name: 'mask-1bit.tif', mode: '1', format: 'TIFF' },
 ].map((f) => {
   const channels = { RGB: 3, P: 3, CMYK: 3, RGBA: 4, LA: 2, L: 1, '1': 1 }[f.mode]!;
-  const data = f.mode === 'L' || f.mode === '1' ? photo(H, W, 2, 1).map((v) => (f.name.startsWith('mask') ? (v > 128 ? 255 : 0) : v)) : channels === 3 ? rgb : photo(H, W, 3, channels);
+  const data =
+    f.mode === 'L' || f.mode === '1'
+      ? photo(H, W, 2, 1).map((v) => (f.name.startsWith('mask') ? (v > 128 ? 255 : 0) : v))
+      : channels === 3
+        ? rgb
+        : photo(H, W, 3, channels);
   return { ...f, path: at(f.name), data, shape: [H, W, channels] as [number, number, number] };
 });
 
@@ -93,7 +98,10 @@ describe('decoding as PIL does', () => {
     expect([...grey.data]).toEqual([...g16].map((v) => v >> 8));
     // PIL clips 16-bit grey at 255 in convert('RGB'); we do not copy that (docs/protocol.md).
     const rgb16 = Uint16Array.from({ length: H * W * 3 }, () => Math.floor(r() * 65536));
-    await sharp(rgb16, { raw: { width: W, height: H, channels: 3 } }).toColourspace('rgb16').png().toFile(at('rgb16.png'));
+    await sharp(rgb16, { raw: { width: W, height: H, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(at('rgb16.png'));
     const ours = await readImage(at('rgb16.png'));
     expect([...ours.data]).toEqual([...rgb16].map((v) => v >> 8));
     expectSame(ours, pilDecode([at('rgb16.png')])[0]!); // PIL reads 16-bit RGB by its high byte too
@@ -101,7 +109,10 @@ describe('decoding as PIL does', () => {
 
   it('ignores an embedded colour profile, as PIL does', async () => {
     // Pixels tagged as Display P3: sharp's default would convert them to sRGB.
-    await sharp(Buffer.from(rgb), { raw: { width: W, height: H, channels: 3 } }).withIccProfile('p3', { attach: true }).png().toFile(at('p3.png'));
+    await sharp(Buffer.from(rgb), { raw: { width: W, height: H, channels: 3 } })
+      .withIccProfile('p3', { attach: true })
+      .png()
+      .toFile(at('p3.png'));
     expect((await sharp(at('p3.png')).metadata()).icc).toBeDefined();
     const converted = await sharp(at('p3.png')).raw().toBuffer();
     const ours = await readImage(at('p3.png'));
@@ -114,7 +125,9 @@ describe('decoding as PIL does', () => {
     const part = await decodeRaster(at('rgb.tiff'), { region: { left: 10, top: 20, width: 30, height: 17 } });
     expect([part.height, part.width, part.channels]).toEqual([17, 30, 3]);
     for (let y = 0; y < 17; y++) {
-      expect([...part.data.subarray(y * 90, y * 90 + 90)]).toEqual([...whole.data.subarray(((y + 20) * W + 10) * 3, ((y + 20) * W + 40) * 3)]);
+      expect([...part.data.subarray(y * 90, y * 90 + 90)]).toEqual([
+        ...whole.data.subarray(((y + 20) * W + 10) * 3, ((y + 20) * W + 40) * 3),
+      ]);
     }
   });
 
@@ -155,6 +168,11 @@ describe('encoding', () => {
     const m = await decodeRaster(at('ours.tif'));
     expect(m.channels).toBe(1);
     expect(maxDiff(m.data, mask.data)).toBe(0);
-    expect(maxDiff(pilDecode([at('ours.tif')])[0]!.data.filter((_, i) => i % 3 === 0), mask.data)).toBe(0);
+    expect(
+      maxDiff(
+        pilDecode([at('ours.tif')])[0]!.data.filter((_, i) => i % 3 === 0),
+        mask.data,
+      ),
+    ).toBe(0);
   });
 });

@@ -34,8 +34,11 @@ function makeRoot(name: string, withSource: boolean): string {
 /** A platform package packed from the source build into `root`, recording `record` (another LibTorch, for refusals). */
 function addPrebuilt(root: string, record: { version?: string; abi?: string } = {}, addon = SOURCE.path): string {
   const { name, dir } = prebuild({
-    out: join(root, 'node_modules', SCOPE), addon: SOURCE.path, 'no-pack': true,
-    'record-version': record.version, 'record-abi': record.abi,
+    out: join(root, 'node_modules', SCOPE),
+    addon: SOURCE.path,
+    'no-pack': true,
+    'record-version': record.version,
+    'record-abi': record.abi,
   });
   if (addon !== SOURCE.path) copyFileSync(addon, join(dir, 'dpl_torch.node'));
   return name;
@@ -70,7 +73,8 @@ function relocatedLibTorch(): string {
 
 beforeAll(() => {
   if (!SOURCE.exists) throw new Error(`${SOURCE.path} is missing: npm run build:native`);
-  if (!SOURCE.builtAgainst) throw new Error('build/Release/dpl_torch.json is missing: rebuild with npm run build:native (it records the LibTorch)');
+  if (!SOURCE.builtAgainst)
+    throw new Error('build/Release/dpl_torch.json is missing: rebuild with npm run build:native (it records the LibTorch)');
 });
 
 describe('the loader picks a prebuilt that fits, else the source build', () => {
@@ -82,7 +86,11 @@ describe('the loader picks a prebuilt that fits, else the source build', () => {
     const bare = makeRoot('fits-bare', false);
     addPrebuilt(bare);
     const r = chooseAddon({ root: bare, env: baseEnv });
-    expect(r.chosen).toMatchObject({ kind: 'prebuilt', name, why: expect.stringMatching(/record \(LibTorch \d+\.\d+, cxx11 ABI, CPU\) matches/) });
+    expect(r.chosen).toMatchObject({
+      kind: 'prebuilt',
+      name,
+      why: expect.stringMatching(/record \(LibTorch \d+\.\d+, cxx11 ABI, CPU\) matches/),
+    });
     expect(r.chosen!.info).toMatchObject({ torchVersion: expect.stringMatching(/^\d+\.\d+/) });
     const forced = chooseAddon({ root, env: { ...baseEnv, DPL_TORCH_BUILD_FROM_SOURCE: '1' } });
     expect(forced.chosen).toMatchObject({ kind: 'source', why: 'DPL_TORCH_BUILD_FROM_SOURCE=1' });
@@ -145,7 +153,9 @@ describe('LibTorch faults', () => {
     addPrebuilt(root);
     const env = { ...baseEnv, LIBTORCH: join(tmp, 'no-such-libtorch') };
     const r = chooseAddon({ root, env });
-    expect(r.problems).toEqual([`LIBTORCH=${env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake; point it at an unpacked LibTorch zip`]);
+    expect(r.problems).toEqual([
+      `LIBTORCH=${env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake; point it at an unpacked LibTorch zip`,
+    ]);
     expect(r.prebuilts[0]!.refused).toBe('no LibTorch found to run it with');
     expect(r.chosen).toMatchObject({ kind: 'source', why: 'no prebuilt fits the LibTorch found' });
     const none = chooseAddon({ root: makeRoot('missing-libtorch-bare', false), env });

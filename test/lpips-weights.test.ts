@@ -20,7 +20,10 @@ const dir = mkdtempSync(join(tmpdir(), 'dpl-lpips-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function lpips(body: Record<string, unknown>): void {
-  const r = spawnSync(python!, [join(import.meta.dirname, 'helpers', 'lpips_reference.py')], { input: JSON.stringify(body), encoding: 'utf8' });
+  const r = spawnSync(python!, [join(import.meta.dirname, 'helpers', 'lpips_reference.py')], {
+    input: JSON.stringify(body),
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`lpips_reference.py failed: ${r.stderr}`);
 }
 
@@ -86,7 +89,13 @@ describe.skipIf(!python)('LPIPS weights', () => {
     const ok = cli(['convert-lpips-weights', join(dir, 'alexnet.pth'), out, '--models-dir', TEST_MODELS, '--allow-random-weights']);
     expect(ok.status, ok.stderr).toBe(0);
     const file = JSON.parse(readFileSync(out, 'utf8'));
-    expect(file).toMatchObject({ network: 'alexnet', weightsId: 'random:0', layers: [1, 4, 7, 9, 11], compare: 'spatial', normalization: 'lpips' });
+    expect(file).toMatchObject({
+      network: 'alexnet',
+      weightsId: 'random:0',
+      layers: [1, 4, 7, 9, 11],
+      compare: 'spatial',
+      normalization: 'lpips',
+    });
     expect(file.weights.map((w: { values: number[] }) => w.values.length)).toEqual(LPIPS_TRUNKS.alexnet!.channels);
   });
 });

@@ -18,7 +18,9 @@ function inChild<T>(body: string, env: Record<string, string> = {}): T {
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     ${body}`;
   const out = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
-    encoding: 'utf8', env: { ...process.env, ...env }, timeout: 240_000,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 240_000,
   });
   expect(out.status, out.stderr).toBe(0);
   return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as T;
@@ -29,7 +31,8 @@ describe('CPU tensor cache over varied shapes', () => {
     // 50 resizes of [1, 3, s, s] images to [s + 7, s - 5], s from 600..1100: each
     // allocates an input copy and an output of 4-15 MiB whose sizes no other shape shares.
     const capMb = 64;
-    const r = inChild<{ base: number; peak: number; cached: number; limit: number; evicted: number; hitsOnRepeat: number }>(`
+    const r = inChild<{ base: number; peak: number; cached: number; limit: number; evicted: number; hitsOnRepeat: number }>(
+      `
       import { resize, cpuCacheStats } from '${resolve('dist/index.js')}';
       const pool = new Float32Array(3 * 1100 * 1100).map(() => next());
       const run = (s) => resize({ data: pool.subarray(0, 3 * s * s), shape: [1, 3, s, s] }, [s + 7, s - 5], { mode: 'bilinear', antialias: false });
@@ -46,7 +49,9 @@ describe('CPU tensor cache over varied shapes', () => {
       await run(sides.at(-1));
       const s = cpuCacheStats();
       console.log(JSON.stringify({ base, peak, cached: s.cachedBytes, limit: s.limitBytes, evicted: s.evicted, hitsOnRepeat: s.hits - before }));
-    `, { DPL_TORCH_CPU_CACHE_MB: String(capMb) });
+    `,
+      { DPL_TORCH_CPU_CACHE_MB: String(capMb) },
+    );
     expect(r.limit).toBe(capMb * MiB);
     expect(r.cached).toBeLessThanOrEqual(capMb * MiB);
     expect(r.evicted).toBeGreaterThan(0);
@@ -64,7 +69,13 @@ describe('CPU tensor cache over varied shapes', () => {
 
 describe('fast path over varied layer lists', () => {
   it('keeps frozen copies within 4x the network weights, and resident memory within a fixed budget', () => {
-    const r = inChild<{ base: number; peak: number; stats: { sets: number; bytes: number; limit: number }; lists: number; relErr: number }>(`
+    const r = inChild<{
+      base: number;
+      peak: number;
+      stats: { sets: number; bytes: number; limit: number };
+      lists: number;
+      relErr: number;
+    }>(`
       import { LossNetwork, perceptualLoss } from '${resolve('dist/index.js')}';
       import { native } from '${resolve('dist/native.js')}';
       const net = await LossNetwork.load('alexnet', { modelsDir: '${TEST_MODELS}', fast: true });

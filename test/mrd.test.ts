@@ -1,13 +1,32 @@
 // Massachusetts Roads data: the on-disk layout, the download of the Toronto
 // tree (served from 127.0.0.1: index pages, resume after a cut, sizes), bad
 // tiles, seeded training crops and whole tiles.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTiff } from '../src/data/image.js';
-import { ensureMrd, formatMrdProgress, listMrd, readMrdPair, type MrdDownloadProgress, type MrdPair, type MrdSplits } from '../src/data/mrd.js';
+import {
+  ensureMrd,
+  formatMrdProgress,
+  listMrd,
+  readMrdPair,
+  type MrdDownloadProgress,
+  type MrdPair,
+  type MrdSplits,
+} from '../src/data/mrd.js';
 import { cropTile, loadTrainingBatch, loadWholeTile, readCrop, TileCache, trainingCrop } from '../src/data/mrd-batches.js';
 import { makeMrdServerTree, makeSyntheticMrd } from '../src/data/synthetic-mrd.js';
 import { serveFolder, type TestServer } from './helpers/http-server.js';
@@ -30,7 +49,9 @@ afterAll(async () => {
 
 /** All files under a folder, relative, sorted (hidden files left out). */
 const tree = (dir: string): string[] =>
-  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile() && !f.split('/').some((p) => p.startsWith('.'))).sort();
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => statSync(join(dir, f)).isFile() && !f.split('/').some((p) => p.startsWith('.')))
+    .sort();
 
 describe('the on-disk layout', () => {
   it('pairs images and masks by stem in every split, as real TIFF files PIL reads the same', async () => {
@@ -69,7 +90,15 @@ describe('the on-disk layout', () => {
     const mask = await readMrdPair(p).then((t) => t.mask);
     renameSync(p.image, p.image.replace(/\.tiff$/, '.tif'));
     rmSync(p.mask);
-    pilWrite([{ path: p.mask.replace(/\.tif$/, '.tiff'), data: Uint8Array.from(mask, (v) => v * 255), shape: [72, 88, 1], mode: '1', format: 'TIFF' }]);
+    pilWrite([
+      {
+        path: p.mask.replace(/\.tif$/, '.tiff'),
+        data: Uint8Array.from(mask, (v) => v * 255),
+        shape: [72, 88, 1],
+        mode: '1',
+        format: 'TIFF',
+      },
+    ]);
     const again = listMrd(dir).test[0]!;
     expect([again.image.endsWith(`${p.stem}.tif`), again.mask.endsWith(`${p.stem}.tiff`)]).toEqual([true, true]);
     expect([...(await readMrdPair(again)).mask]).toEqual([...mask]);
@@ -110,7 +139,9 @@ describe('bad tiles', () => {
     pilWrite([{ path: pairs[0]!.image, data: tile.image.data, shape: [72, 88, 3], mode: 'RGB', format: 'TIFF' }]);
     await expect(loadTrainingBatch(pairs, [0], { size: 64, seed: 1, epoch: 0 })).resolves.toBeDefined();
     cut(pairs[0]!.image);
-    await expect(loadTrainingBatch(pairs, [0], { size: 64, seed: 1, epoch: 0 })).rejects.toThrow(new RegExp(`cannot decode .*${pairs[0]!.stem}\\.tiff`));
+    await expect(loadTrainingBatch(pairs, [0], { size: 64, seed: 1, epoch: 0 })).rejects.toThrow(
+      new RegExp(`cannot decode .*${pairs[0]!.stem}\\.tiff`),
+    );
   });
 
   it('a mask of another size than its image names both files', async () => {
@@ -122,13 +153,17 @@ describe('bad tiles', () => {
 
   it('a mask deleted after listing, a mask stored as 0/1, a tile smaller than the crop', async () => {
     rmSync(pairs[2]!.mask);
-    await expect(readMrdPair(pairs[2]!)).rejects.toThrow(new RegExp(`mask .*${pairs[2]!.stem}\\.tif is missing \\(the mask of .*${pairs[2]!.stem}\\.tiff\\)`));
+    await expect(readMrdPair(pairs[2]!)).rejects.toThrow(
+      new RegExp(`mask .*${pairs[2]!.stem}\\.tif is missing \\(the mask of .*${pairs[2]!.stem}\\.tiff\\)`),
+    );
     const test = listMrd(src).test[0]!;
     const ones = { ...test, mask: join(dir, 'ones.tif') };
     const mask = (await readMrdPair(test)).mask;
     await writeFile(ones.mask, await encodeTiff({ data: mask, height: 72, width: 88, channels: 1 }));
     await expect(readMrdPair(ones)).rejects.toThrow(/ones\.tif holds only 0 and 1.*scale it by 255/);
-    await expect(loadTrainingBatch([test], [0], { size: 80, seed: 0, epoch: 0 })).rejects.toThrow(new RegExp(`${test.stem}\\.tiff is 88x72, smaller than the 80x80 training crop`));
+    await expect(loadTrainingBatch([test], [0], { size: 80, seed: 0, epoch: 0 })).rejects.toThrow(
+      new RegExp(`${test.stem}\\.tiff is 88x72, smaller than the 80x80 training crop`),
+    );
   });
 });
 
@@ -137,7 +172,12 @@ describe('download of the Toronto tree', () => {
     const dest = join(root, 'fetched');
     const seen: MrdDownloadProgress[] = [];
     const log: string[] = [];
-    const got = await ensureMrd(dest, { download: true, baseUrl: `${server.url}/`, onProgress: (p) => seen.push(p), log: (l) => log.push(l) });
+    const got = await ensureMrd(dest, {
+      download: true,
+      baseUrl: `${server.url}/`,
+      onProgress: (p) => seen.push(p),
+      log: (l) => log.push(l),
+    });
     expect(tree(dest)).toEqual(tree(src));
     for (const f of tree(src)) expect(readFileSync(join(dest, f)).equals(readFileSync(join(src, f)))).toBe(true);
     expect(got.val.map((p) => p.stem)).toEqual(splits.val.map((p) => p.stem));
@@ -159,7 +199,9 @@ describe('download of the Toronto tree', () => {
     server.cutAfter = 3000;
     server.cutPath = `/train/sat/${file}`;
     const first = ensureMrd(dest, { download: true, baseUrl: server.url, concurrency: 1 });
-    await expect(first).rejects.toThrow(new RegExp(`MRD: cannot fetch train/input/${file}: .*broke off after \\d+ of \\d+ bytes.*run again to resume`));
+    await expect(first).rejects.toThrow(
+      new RegExp(`MRD: cannot fetch train/input/${file}: .*broke off after \\d+ of \\d+ bytes.*run again to resume`),
+    );
     expect(statSync(join(dest, 'train', 'input', `${file}.part`)).size).toBeGreaterThan(0);
     await ensureMrd(dest, { download: true, baseUrl: server.url, concurrency: 1 });
     expect(server.requests.some((r) => r.includes(`/train/sat/${file} bytes=`))).toBe(true);
@@ -177,11 +219,17 @@ describe('download of the Toronto tree', () => {
 
     const index = join(www, 'abs', 'test', 'map', 'index.html');
     writeFileSync(index, readFileSync(index, 'utf8').replace('</body>', '<a href="gone_15.tif">gone</a></body>'));
-    await expect(ensureMrd(join(root, 'gone'), { download: true, baseUrl: `${server.url}/abs` })).rejects.toThrow(/MRD: cannot fetch test\/output\/gone_15\.tif: .*gone_15\.tif: HTTP 404/);
-    await expect(ensureMrd(join(root, 'nowhere'), { download: true, baseUrl: `${server.url}/none` })).rejects.toThrow(/cannot read the MRD index .*\/none\/train\/sat\/index\.html: HTTP 404/);
+    await expect(ensureMrd(join(root, 'gone'), { download: true, baseUrl: `${server.url}/abs` })).rejects.toThrow(
+      /MRD: cannot fetch test\/output\/gone_15\.tif: .*gone_15\.tif: HTTP 404/,
+    );
+    await expect(ensureMrd(join(root, 'nowhere'), { download: true, baseUrl: `${server.url}/none` })).rejects.toThrow(
+      /cannot read the MRD index .*\/none\/train\/sat\/index\.html: HTTP 404/,
+    );
     mkdirSync(join(www, 'empty', 'train', 'sat'), { recursive: true });
     writeFileSync(join(www, 'empty', 'train', 'sat', 'index.html'), '<html>nothing</html>');
-    await expect(ensureMrd(join(root, 'e'), { download: true, baseUrl: `${server.url}/empty` })).rejects.toThrow(/index .*empty\/train\/sat\/index\.html links no \.tif\/\.tiff files/);
+    await expect(ensureMrd(join(root, 'e'), { download: true, baseUrl: `${server.url}/empty` })).rejects.toThrow(
+      /index .*empty\/train\/sat\/index\.html links no \.tif\/\.tiff files/,
+    );
     expect(existsSync(join(root, 'gone', '.dpl-torch-download.json'))).toBe(false);
   });
 });
@@ -204,17 +252,26 @@ describe('training crops', () => {
   it('cut the same window of image and mask, flipped together, whether read by region or from the whole tile', async () => {
     const pair = splits.train[2]!;
     const tile = await readMrdPair(pair);
-    for (const crop of [{ top: 0, left: 0, size: 64, flip: false }, { top: 8, left: 24, size: 64, flip: true }]) {
+    for (const crop of [
+      { top: 0, left: 0, size: 64, flip: false },
+      { top: 8, left: 24, size: 64, flip: true },
+    ]) {
       const whole = cropTile(tile, crop);
       const read = await readCrop(pair, crop);
       expect(Buffer.from(read.image.data).equals(Buffer.from(whole.image.data))).toBe(true);
       expect(Buffer.from(read.mask).equals(Buffer.from(whole.mask))).toBe(true);
       // Pixel (y, x) of the crop is tile pixel (top + y, left + x), or (top + y, left + size - 1 - x) flipped.
-      for (const [y, x] of [[0, 0], [5, 60], [63, 1]] as const) {
+      for (const [y, x] of [
+        [0, 0],
+        [5, 60],
+        [63, 1],
+      ] as const) {
         const tx = crop.flip ? crop.left + crop.size - 1 - x : crop.left + x;
         const tp = (crop.top + y) * tile.width + tx;
         expect(whole.mask[y * 64 + x]).toBe(tile.mask[tp]);
-        expect([...whole.image.data.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)]).toEqual([...tile.image.data.subarray(tp * 3, tp * 3 + 3)]);
+        expect([...whole.image.data.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)]).toEqual([
+          ...tile.image.data.subarray(tp * 3, tp * 3 + 3),
+        ]);
       }
     }
     expect(() => cropTile(tile, { top: 9, left: 0, size: 64, flip: false })).toThrow(/does not fit/);

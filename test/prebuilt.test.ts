@@ -50,11 +50,24 @@ function lockfile(deps: Record<string, string>): unknown {
     if (path && !entry.dev) packages[path] = entry;
   }
   packages['node_modules/dpl-torch'] = {
-    version: MAIN.version, resolved: deps['dpl-torch'], hasInstallScript: true, license: MAIN.license,
-    dependencies: root.dependencies, optionalDependencies: root.optionalDependencies, bin: root.bin, engines: root.engines,
+    version: MAIN.version,
+    resolved: deps['dpl-torch'],
+    hasInstallScript: true,
+    license: MAIN.license,
+    dependencies: root.dependencies,
+    optionalDependencies: root.optionalDependencies,
+    bin: root.bin,
+    engines: root.engines,
   };
   for (const name of [FITS, OTHER]) {
-    packages[`node_modules/${name}`] = { version: MAIN.version, resolved: deps[name], os: [process.platform], cpu: [process.arch], libc: ['glibc'], license: MAIN.license };
+    packages[`node_modules/${name}`] = {
+      version: MAIN.version,
+      resolved: deps[name],
+      os: [process.platform],
+      cpu: [process.arch],
+      libc: ['glibc'],
+      license: MAIN.license,
+    };
   }
   return { name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
@@ -66,9 +79,14 @@ const dplTorch = (args: string[], extra: NodeJS.ProcessEnv = {}) => inApp(join(a
 
 beforeAll(() => {
   const source = sourceBuild(packageRoot);
-  if (!source.exists || !existsSync(join(packageRoot, 'dist', 'index.js'))) throw new Error('build the addon and dist first (npm ci; npm run build)');
+  if (!source.exists || !existsSync(join(packageRoot, 'dist', 'index.js')))
+    throw new Error('build the addon and dist first (npm ci; npm run build)');
   // The packages, as a release would make them.
-  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], { cwd: packageRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const mainTgz = join(tmp, packed.trim().split('\n').at(-1)!);
   const fits = prebuild({ out: tmp, addon: source.path, 'no-pack': false });
   const other = prebuild({ out: join(tmp, 'other'), addon: source.path, 'record-version': '2.5.1', 'no-pack': false });
@@ -77,7 +95,17 @@ beforeAll(() => {
   const sqlite = join(packageRoot, 'node_modules', 'better-sqlite3');
   const sqliteVersion = JSON.parse(readFileSync(join(sqlite, 'package.json'), 'utf8')).version;
   mkdirSync(join(tmp, 'local-prebuilds'));
-  execFileSync('tar', ['czf', join(tmp, 'local-prebuilds', `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`), '-C', sqlite, 'build/Release/better_sqlite3.node']);
+  execFileSync('tar', [
+    'czf',
+    join(
+      tmp,
+      'local-prebuilds',
+      `better-sqlite3-v${sqliteVersion}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`,
+    ),
+    '-C',
+    sqlite,
+    'build/Release/better_sqlite3.node',
+  ]);
   env = {
     ...process.env,
     PATH: toolsWithoutCompiler(),
@@ -93,7 +121,9 @@ beforeAll(() => {
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify(lockfile(deps), null, 2));
   const install = inApp('npm', ['ci', '--offline', '--foreground-scripts', '--no-audit', '--no-fund']);
   expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
-  expect(install.stdout).toContain(`dpl-torch: using the prebuilt ${FITS}: its record (LibTorch ${majorMinor(torch.version)}, cxx11 ABI, CPU) matches the LibTorch found; nothing to compile`);
+  expect(install.stdout).toContain(
+    `dpl-torch: using the prebuilt ${FITS}: its record (LibTorch ${majorMinor(torch.version)}, cxx11 ABI, CPU) matches the LibTorch found; nothing to compile`,
+  );
 });
 
 describe('installed from tarballs, offline, without a compiler', () => {
@@ -104,7 +134,11 @@ describe('installed from tarballs, offline, without a compiler', () => {
     expect(report.binary).toMatchObject({ kind: 'prebuilt', package: FITS, why: expect.stringMatching(/matches the LibTorch found/) });
     expect(report.addon).toBe(join(app, 'node_modules', FITS, 'dpl_torch.node'));
     expect(report.libtorch.version).toMatch(/^\d+\.\d+/);
-    expect(report.prebuilts).toContainEqual({ name: OTHER, record: 'LibTorch 2.5, cxx11 ABI, CPU', refused: `built for LibTorch 2.5, the LibTorch found is ${torch.version}` });
+    expect(report.prebuilts).toContainEqual({
+      name: OTHER,
+      record: 'LibTorch 2.5, cxx11 ABI, CPU',
+      refused: `built for LibTorch 2.5, the LibTorch found is ${torch.version}`,
+    });
     expect(report.models.networks.map((n: { architecture: string }) => n.architecture)).toContain('alexnet');
     expect(dplTorch(['doctor']).stdout).toContain(`  prebuilt ${FITS}: its record`);
   });
@@ -119,7 +153,10 @@ describe('installed from tarballs, offline, without a compiler', () => {
     expect(r.status, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout);
     const net = await LossNetwork.load('alexnet', { modelsDir: TEST_MODELS, weights: 'random' });
-    const [want] = await net.features({ data: Float32Array.from({ length: 2 * 3 * 64 * 64 }, (_, i) => (i % 251) / 251), shape: [2, 3, 64, 64] }, [4]);
+    const [want] = await net.features(
+      { data: Float32Array.from({ length: 2 * 3 * 64 * 64 }, (_, i) => (i % 251) / 251), shape: [2, 3, 64, 64] },
+      [4],
+    );
     net.dispose();
     expect(got.shape).toEqual([2, 192, 7, 7]);
     expect(got.data).toEqual(Array.from(want!.data));
@@ -161,6 +198,8 @@ describe('with no prebuilt for this LibTorch', () => {
     const report = JSON.parse(dplTorch(['doctor', '--json']).stdout);
     expect(report.binary).toMatchObject({ kind: 'source', why: 'built from source for the LibTorch found' });
     expect(report.libtorch.version).toMatch(/^\d+\.\d+/);
-    expect(report.prebuilts).toEqual([{ name: OTHER, record: 'LibTorch 2.5, cxx11 ABI, CPU', refused: `built for LibTorch 2.5, the LibTorch found is ${torch.version}` }]);
+    expect(report.prebuilts).toEqual([
+      { name: OTHER, record: 'LibTorch 2.5, cxx11 ABI, CPU', refused: `built for LibTorch 2.5, the LibTorch found is ${torch.version}` },
+    ]);
   });
 });

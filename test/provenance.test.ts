@@ -15,7 +15,9 @@ describe('provenance', () => {
 
   it('says so when a run was unsharded or its host unknown (older records), and when nothing is done', () => {
     expect(provenance([run('a', null)]).text).toBe('The 1 finished run came from 1 host (a), unsharded.');
-    expect(provenance([run(null, '0/2'), run('a', null)]).text).toBe('The 2 finished runs came from 2 hosts (a, unknown host) and 1 shard (0/2), and some unsharded.');
+    expect(provenance([run(null, '0/2'), run('a', null)]).text).toBe(
+      'The 2 finished runs came from 2 hosts (a, unknown host) and 1 shard (0/2), and some unsharded.',
+    );
     expect(provenance([run('a', '0/1', 'running')]).text).toBe('No finished runs yet.');
   });
 });

@@ -28,7 +28,9 @@ function folder(runs: RunRecord[]): string {
 
 const SR = 'super-resolution';
 const cell = (network: string, layer: number, values: number[], extra: Partial<RunRecord> = {}) =>
-  values.map((v, repetition) => fakeRun({ benchmark: SR, network, layers: [layer], repetition, options: { layerMode: 'single' }, ...extra }, v));
+  values.map((v, repetition) =>
+    fakeRun({ benchmark: SR, network, layers: [layer], repetition, options: { layerMode: 'single' }, ...extra }, v),
+  );
 
 // vgg16 relu2_2 best; vgg19 relu2_2 just behind within the noise; alexnet and resnet18 clearly worse;
 // squeezenet with random-init weights scores highest of all and must be ignored.
@@ -63,15 +65,25 @@ describe('recommend', () => {
 
   it('within a budget, takes the best cell whose cached loss step fits', async () => {
     const timing = { device: 'cpu', batch: 4, size: 128 };
-    const ms: [string, number, number][] = [['vgg16', 8, 50], ['vgg19', 8, 40], ['alexnet', 4, 5], ['resnet18', 4, 3]];
+    const ms: [string, number, number][] = [
+      ['vgg16', 8, 50],
+      ['vgg19', 8, 40],
+      ['alexnet', 4, 5],
+      ['resnet18', 4, 3],
+    ];
     writeStepCache(dir, { entries: Object.fromEntries(ms.map(([n, l, t]) => [stepKey(n, [l], timing), { ms: t, measuredAt: 'test' }])) });
     const fits = async (budgetMs: number) => (await recommend({ task: SR, results: dir, budgetMs })).variants[0]!.budget!;
     expect((await fits(45)).fits).toMatchObject({ network: 'vgg19', stepMs: 40 });
-    expect((await fits(45)).timed.map((t) => [t.network, t.cached])).toEqual([['vgg16', true], ['vgg19', true]]);
+    expect((await fits(45)).timed.map((t) => [t.network, t.cached])).toEqual([
+      ['vgg16', true],
+      ['vgg19', true],
+    ]);
     expect((await fits(10)).fits).toMatchObject({ network: 'alexnet', stepMs: 5 });
     const none = await recommend({ task: SR, results: dir, budgetMs: 1 });
     expect(none.variants[0]!.budget!.fits).toBeNull();
-    expect(recommendationText(none)).toMatch(/no cell fits 1 ms per loss step \(cpu, batch 4 at 128x128\); the fastest measured took 3\.0 ms/);
+    expect(recommendationText(none)).toMatch(
+      /no cell fits 1 ms per loss step \(cpu, batch 4 at 128x128\); the fastest measured took 3\.0 ms/,
+    );
   });
 
   it('measures a loss step on this machine when it is not cached, and caches it', async () => {

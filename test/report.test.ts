@@ -15,16 +15,29 @@ const CHROMIUM = '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'dpl-report-'));
 let files: ReportFiles;
 
-async function add(store: ResultsStore, id: RunIdentity, metric: string, value: number, opts: { pretrained?: boolean | null; higher?: boolean; fail?: string; artifacts?: boolean; epochs?: number } = {}) {
+async function add(
+  store: ResultsStore,
+  id: RunIdentity,
+  metric: string,
+  value: number,
+  opts: { pretrained?: boolean | null; higher?: boolean; fail?: string; artifacts?: boolean; epochs?: number } = {},
+) {
   const epochs = opts.epochs ?? 1;
   const runId = `${id.benchmark}-${id.network}-${id.layers.join('_')}-${id.variant}-r${id.repetition}-e${epochs}`;
   const pretrained = opts.pretrained === undefined ? true : opts.pretrained;
   const weightsId = pretrained === null ? null : pretrained ? 'IMAGENET1K_V1:w.pth' : 'random:0';
   const layerMode = id.benchmark === 'similarity' ? 'together' : 'single';
   store.start({
-    id: runId, ...id, configHash: epochs === 1 ? 'c0ffee00' : 'beef0000', options: { epochs, layerMode }, primaryMetric: metric, higherIsBetter: opts.higher ?? true,
-    weightsId, pretrained,
-    versions: { dplTorch: '0.1.0', libtorch: '1.13.1', torchvision: '0.14.1' }, device: 'cpu',
+    id: runId,
+    ...id,
+    configHash: epochs === 1 ? 'c0ffee00' : 'beef0000',
+    options: { epochs, layerMode },
+    primaryMetric: metric,
+    higherIsBetter: opts.higher ?? true,
+    weightsId,
+    pretrained,
+    versions: { dplTorch: '0.1.0', libtorch: '1.13.1', torchvision: '0.14.1' },
+    device: 'cpu',
   });
   if (opts.fail) return store.stop(runId, 'failed', opts.fail, 1);
   const artifacts: string[] = [];
@@ -42,31 +55,75 @@ async function add(store: ResultsStore, id: RunIdentity, metric: string, value: 
 
 beforeAll(async () => {
   const store = new ResultsStore(out);
-  const layers: Record<string, number[]> = { alexnet: [1, 4, 7, 11], vgg16: [3, 8, 15, 29], resnet18: [2, 4, 5, 7], squeezenet1_1: [1, 3, 7, 12] };
+  const layers: Record<string, number[]> = {
+    alexnet: [1, 4, 7, 11],
+    vgg16: [3, 8, 15, 29],
+    resnet18: [2, 4, 5, 7],
+    squeezenet1_1: [1, 3, 7, 12],
+  };
   let v = 20;
   for (const [network, ls] of Object.entries(layers)) {
-    for (const l of ls) await add(store, { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', (v += 0.37) % 27, { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' });
-    await add(store, { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 }, '2afc.mean', 0.6 + (v % 1) / 10);
+    for (const l of ls)
+      await add(
+        store,
+        { benchmark: 'super-resolution', network, layers: [l], variant: 'x4', repetition: 0, seed: 0 },
+        'psnr.mean',
+        (v += 0.37) % 27,
+        { artifacts: network === 'vgg16', pretrained: network !== 'squeezenet1_1' },
+      );
+    await add(
+      store,
+      { benchmark: 'similarity', network, layers: ls, variant: 'lin', repetition: 0, seed: 0 },
+      '2afc.mean',
+      0.6 + (v % 1) / 10,
+    );
   }
-  await add(store, { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 }, 'psnr.mean', 0, { fail: 'out of <memory> & "quotes"' });
+  await add(
+    store,
+    { benchmark: 'super-resolution', network: 'resnet18', layers: [2], variant: 'x4', repetition: 1, seed: 1 },
+    'psnr.mean',
+    0,
+    { fail: 'out of <memory> & "quotes"' },
+  );
   // the pixel-loss baseline, and a run of a second configuration (other epochs) that must not join the first's tables
-  await add(store, { benchmark: 'super-resolution', network: 'pixel', layers: [], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 21, { pretrained: null });
-  await add(store, { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 }, 'psnr.mean', 5, { epochs: 2 });
+  await add(
+    store,
+    { benchmark: 'super-resolution', network: 'pixel', layers: [], variant: 'x4', repetition: 0, seed: 0 },
+    'psnr.mean',
+    21,
+    { pretrained: null },
+  );
+  await add(
+    store,
+    { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 },
+    'psnr.mean',
+    5,
+    { epochs: 2 },
+  );
   store.close();
   files = await writeReport(out);
 });
 
 describe('study report', () => {
-  it('shows a run\'s sample images in reading order: SR input | output | target, delineation input | truth | prediction', () => {
-    expect(sampleImages(['samples/a-hr.png', 'samples/a-sr.png', 'samples/a-lr.png'])).toEqual(['samples/a-lr.png', 'samples/a-sr.png', 'samples/a-hr.png']);
-    expect(sampleImages(['metrics.json', 'samples/t-prediction.png', 'samples/t-truth.png', 'samples/t-input.png']))
-      .toEqual(['samples/t-input.png', 'samples/t-truth.png', 'samples/t-prediction.png']);
+  it("shows a run's sample images in reading order: SR input | output | target, delineation input | truth | prediction", () => {
+    expect(sampleImages(['samples/a-hr.png', 'samples/a-sr.png', 'samples/a-lr.png'])).toEqual([
+      'samples/a-lr.png',
+      'samples/a-sr.png',
+      'samples/a-hr.png',
+    ]);
+    expect(sampleImages(['metrics.json', 'samples/t-prediction.png', 'samples/t-truth.png', 'samples/t-input.png'])).toEqual([
+      'samples/t-input.png',
+      'samples/t-truth.png',
+      'samples/t-prediction.png',
+    ]);
   });
 
   it('writes HTML, Markdown, CSV and JSON', () => {
     for (const f of Object.values(files)) expect(existsSync(f)).toBe(true);
     const csv = readFileSync(files.csv, 'utf8').trim().split('\n');
-    expect(csv[0]).toMatch(/^id,benchmark,network,layers,variant,repetition,seed,status,error,weights_id,weights,.*,2afc\.mean,extra,psnr\.mean$/);
+    expect(csv[0]).toMatch(
+      /^id,benchmark,network,layers,variant,repetition,seed,status,error,weights_id,weights,.*,2afc\.mean,extra,psnr\.mean$/,
+    );
     expect(csv).toHaveLength(1 + 23);
     expect(csv.find((l) => l.includes('failed'))).toContain('"out of <memory> & ""quotes"""');
     expect(csv.filter((l) => l.includes(',random,'))).toHaveLength(4);
@@ -91,7 +148,16 @@ describe('study report', () => {
   it('loads in headless Chromium without errors, with its tables, charts and images', async () => {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -107,15 +173,30 @@ describe('study report', () => {
 
       expect(await page.locator('table.scores').count()).toBe(3);
       const sr = page.locator('table.scores[data-configuration="super-resolution/c0ffee00/single"]');
-      expect(await sr.locator('thead th').allTextContents()).toEqual(
-        ['network', 'ImageNet top-1', 'layer 1 (study)', 'layer 2 (study)', 'layer 3 (study)', 'layer 4 (study)', 'best layer', 'network rank', 'above pixel', 'best is deepest', 'depth rho', 'weights'],
-      );
+      expect(await sr.locator('thead th').allTextContents()).toEqual([
+        'network',
+        'ImageNet top-1',
+        'layer 1 (study)',
+        'layer 2 (study)',
+        'layer 3 (study)',
+        'layer 4 (study)',
+        'best layer',
+        'network rank',
+        'above pixel',
+        'best is deepest',
+        'depth rho',
+        'weights',
+      ]);
       expect(await sr.locator('tbody tr').count()).toBe(5); // 4 networks and the pixel reference
       expect(await sr.locator('tr.reference').textContent()).toMatch(/pixel loss \(reference, not ranked\)21\.0000/);
       expect(await page.locator('table.configurations tbody tr').count()).toBe(3);
-      expect(await page.locator('table.configurations tr[data-configuration="super-resolution/beef0000/single"]').textContent()).toMatch(/epochs = 2.*no$/);
+      expect(await page.locator('table.configurations tr[data-configuration="super-resolution/beef0000/single"]').textContent()).toMatch(
+        /epochs = 2.*no$/,
+      );
       expect(await page.locator('table.claims tbody tr').count()).toBe(4);
-      expect(await page.locator('table.claims td.verdict').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^(supported|not supported|not enough runs)$/)]));
+      expect(await page.locator('table.claims td.verdict').allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(supported|not supported|not enough runs)$/)]),
+      );
       expect(await page.locator('table.families tbody tr').count()).toBe(4);
       expect(await page.locator('table.variance tbody tr').count()).toBe(1); // similarity runs its layers together; the second SR configuration has one network
       expect(await page.locator('ul.methods').textContent()).toMatch(/two-way ANOVA sums of squares without interaction/);

@@ -15,9 +15,21 @@ import { DIST, ensureDist, startNode, waitFor } from './helpers/cli.js';
 beforeAll(ensureDist);
 
 const start = (id: string, repetition = 0): RunStart => ({
-  id, benchmark: 'similarity', network: 'alexnet', layers: [1, 4], variant: 'lin', repetition, seed: repetition,
-  configHash: 'c', options: { epochs: 1 }, primaryMetric: '2afc.mean', higherIsBetter: true, weightsId: 'random:0',
-  pretrained: false, versions: { dplTorch: '0.1.0', libtorch: '1.13.1', torchvision: '0.14.1' }, device: 'cpu',
+  id,
+  benchmark: 'similarity',
+  network: 'alexnet',
+  layers: [1, 4],
+  variant: 'lin',
+  repetition,
+  seed: repetition,
+  configHash: 'c',
+  options: { epochs: 1 },
+  primaryMetric: '2afc.mean',
+  higherIsBetter: true,
+  weightsId: 'random:0',
+  pretrained: false,
+  versions: { dplTorch: '0.1.0', libtorch: '1.13.1', torchvision: '0.14.1' },
+  device: 'cpu',
 });
 
 describe('results store', () => {
@@ -28,7 +40,13 @@ describe('results store', () => {
     expect(store.get('a')).toMatchObject({ status: 'running', attempts: 1, host: 'node7', shard: '1/3', metrics: {} });
     store.stop('a', 'failed', 'boom', 2);
     store.start(start('a'));
-    store.finish('a', { metrics: { '2afc.mean': 0.7, 'jnd.map': NaN }, weightsId: 'random:0', pretrained: false, artifacts: ['x.json'], seconds: 3 });
+    store.finish('a', {
+      metrics: { '2afc.mean': 0.7, 'jnd.map': NaN },
+      weightsId: 'random:0',
+      pretrained: false,
+      artifacts: ['x.json'],
+      seconds: 3,
+    });
     const a = store.get('a')!;
     expect(a).toMatchObject({ status: 'done', error: null, attempts: 2, seconds: 5, shard: null, artifacts: ['x.json'] });
     expect(a.metrics['2afc.mean']).toBe(0.7);
@@ -44,7 +62,9 @@ describe('results store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dpl-store-kill-'));
     // A child writes runs as fast as it can (start, then finish with 50 metrics), forever; it is killed mid-way.
     const script = join(mkdtempSync(join(tmpdir(), 'dpl-store-child-')), 'writer.mjs');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { ResultsStore } from ${JSON.stringify(pathToFileURL(join(DIST, 'study', 'store.js')).href)};
       const store = new ResultsStore(${JSON.stringify(dir)});
       const base = ${JSON.stringify(start('x'))};
@@ -54,7 +74,8 @@ describe('results store', () => {
         if (i === 20) console.log('lapped');
         const metrics = Object.fromEntries(Array.from({ length: 50 }, (_, k) => ['m' + k, i]));
         store.finish(id, { metrics, weightsId: 'random:0', pretrained: false, artifacts: [], seconds: 1 });
-      }`);
+      }`,
+    );
     for (let round = 0; round < 3; round++) {
       const child = startNode(script, [], process.env);
       await waitFor(() => child.output().includes('lapped'), 60_000, 'the writer to lap');
@@ -91,7 +112,15 @@ describe('results store', () => {
     db.close();
     const store = new ResultsStore(join(dir, 'results.sqlite')); // the old path names the folder
     const old = store.get('old')!;
-    expect(old).toMatchObject({ status: 'done', layers: [8], pretrained: true, seconds: 12.5, artifacts: ['hr.png'], host: null, shard: null });
+    expect(old).toMatchObject({
+      status: 'done',
+      layers: [8],
+      pretrained: true,
+      seconds: 12.5,
+      artifacts: ['hr.png'],
+      host: null,
+      shard: null,
+    });
     expect(old.metrics['psnr.mean']).toBe(24.5);
     expect(old.metrics['ssim.mean']).toBeNaN();
     expect(store.get('broken')).toMatchObject({ status: 'failed', error: 'oom', weightsId: null });

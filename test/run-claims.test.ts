@@ -27,7 +27,7 @@ function plant(dir: string, name: string, info: Partial<ClaimInfo>, ageMs = 0): 
 const bootId = () => `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${readlinkSync('/proc/self/ns/pid')}`;
 
 describe('claims', () => {
-  it('gives each name to exactly one of several racing processes, and a dead holder\'s claims are taken over', async () => {
+  it("gives each name to exactly one of several racing processes, and a dead holder's claims are taken over", async () => {
     const dir = fresh();
     const names = Array.from({ length: 30 }, (_, i) => `run-${i}`);
     const at = Date.now() + 1500;
@@ -115,7 +115,12 @@ describe('claims', () => {
     const holder = claims.tryClaim('lock') as RunClaim;
     const order: string[] = [];
     let waited = false;
-    const locked = claims.withLock('lock', async () => void order.push('locked'), () => (waited = true), 20);
+    const locked = claims.withLock(
+      'lock',
+      async () => void order.push('locked'),
+      () => (waited = true),
+      20,
+    );
     await new Promise((r) => setTimeout(r, 100));
     order.push('released');
     holder.release();

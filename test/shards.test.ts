@@ -11,13 +11,15 @@ import { assignShards, balance, parseShard, selectShard } from '../src/study/sha
 import { Study } from '../src/study/study.js';
 import { STUDY_NETWORKS } from '../src/networks.js';
 
-const paperPlan = async (out: string): Promise<PlannedRun[]> => new Study({ preset: 'paper', out, registry: await defaultRegistry() }).plan();
+const paperPlan = async (out: string): Promise<PlannedRun[]> =>
+  new Study({ preset: 'paper', out, registry: await defaultRegistry() }).plan();
 
 describe('shards', () => {
   it('parses i/n and names the expected form otherwise', () => {
     expect(parseShard('0/3')).toEqual({ index: 0, count: 3 });
     expect(parseShard(' 2 / 3 ')).toEqual({ index: 2, count: 3 });
-    for (const bad of ['3/3', '1/0', 'a/b', '-1/3', '1', '1/2/3']) expect(() => parseShard(bad)).toThrow(/--shard must be i\/n with 0 <= i < n/);
+    for (const bad of ['3/3', '1/0', 'a/b', '-1/3', '1', '1/2/3'])
+      expect(() => parseShard(bad)).toThrow(/--shard must be i\/n with 0 <= i < n/);
   });
 
   it('splits the paper grid the same way from any worker: disjoint, covering, balanced by cost', async () => {
@@ -49,7 +51,13 @@ describe('shards', () => {
   });
 
   it('balances costed items greedily with deterministic ties', () => {
-    const items = [{ id: 'b', cost: 1 }, { id: 'a', cost: 1 }, { id: 'big', cost: 5 }, { id: 'c', cost: 2 }, { id: 'd', cost: 2 }];
+    const items = [
+      { id: 'b', cost: 1 },
+      { id: 'a', cost: 1 },
+      { id: 'big', cost: 5 },
+      { id: 'c', cost: 2 },
+      { id: 'd', cost: 2 },
+    ];
     const r = balance(items, 2);
     expect(Object.fromEntries(r.of)).toEqual({ big: 0, c: 1, d: 1, a: 1, b: 0 });
     expect(r.load).toEqual([6, 5]);
@@ -61,7 +69,10 @@ describe('shards', () => {
       const cumulative = NETWORK_GMACS[net]!;
       expect(cumulative, net).toBeDefined();
       // cumulative: never decreasing along the children
-      expect(cumulative.every((v, i) => i === 0 || v >= cumulative[i - 1]!), net).toBe(true);
+      expect(
+        cumulative.every((v, i) => i === 0 || v >= cumulative[i - 1]!),
+        net,
+      ).toBe(true);
       expect(networkGmacs(net, [layers[3]])).toBeGreaterThan(networkGmacs(net, [layers[0]]));
     }
     expect(networkGmacs('vgg16', [29])).toBeGreaterThan(10 * networkGmacs('alexnet', [11]));
@@ -69,7 +80,13 @@ describe('shards', () => {
     expect(networkGmacs('mobilenet_v2', [3])).toBeGreaterThan(0); // outside the table: a rough estimate
     const plan = await paperPlan('/out');
     const find = (b: string, net: string, variant: string, layer?: number) =>
-      plan.find((r) => r.identity.benchmark === b && r.identity.network === net && r.identity.variant === variant && (layer === undefined || r.identity.layers[0] === layer))!;
+      plan.find(
+        (r) =>
+          r.identity.benchmark === b &&
+          r.identity.network === net &&
+          r.identity.variant === variant &&
+          (layer === undefined || r.identity.layers[0] === layer),
+      )!;
     expect(runCost(find('similarity', 'vgg16', 'lin'))).toBeGreaterThan(10 * runCost(find('similarity', 'vgg16', 'baseline')));
     expect(runCost(find('super-resolution', 'vgg16', 'x4', 29))).toBeGreaterThan(runCost(find('super-resolution', 'vgg16', 'x4', 3)));
     expect(runCost(find('super-resolution', 'vgg19', 'x4', 35))).toBeGreaterThan(runCost(find('super-resolution', 'alexnet', 'x4', 11)));

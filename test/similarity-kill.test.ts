@@ -14,15 +14,42 @@ import { TEST_MODELS } from './helpers/models.js';
 
 const dist = join(packageRoot, '.test-dist-sim');
 const tmp = mkdtempSync(join(tmpdir(), 'dpl-sim-kill-'));
-const args = (out: string) => [join(dist, 'cli', 'main.js'), 'similarity', '--network', 'alexnet', '--layers', '1,4', '--variant', 'lin',
-  '--bapps', join(tmp, 'bapps'), '--out', out, '--epochs', '4', '--batch', '2', '--checkpoint-steps', '5', '--seed', '4',
-  '--allow-random-weights', '--models-dir', TEST_MODELS];
+const args = (out: string) => [
+  join(dist, 'cli', 'main.js'),
+  'similarity',
+  '--network',
+  'alexnet',
+  '--layers',
+  '1,4',
+  '--variant',
+  'lin',
+  '--bapps',
+  join(tmp, 'bapps'),
+  '--out',
+  out,
+  '--epochs',
+  '4',
+  '--batch',
+  '2',
+  '--checkpoint-steps',
+  '5',
+  '--seed',
+  '4',
+  '--allow-random-weights',
+  '--models-dir',
+  TEST_MODELS,
+];
 const resultsOf = (out: string) => JSON.parse(readFileSync(join(out, 'similarity-alexnet-1_4-lin-seed4.json'), 'utf8'));
 
 beforeAll(async () => {
-  const tsc = spawnSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], {
-    cwd: packageRoot, encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist],
+    {
+      cwd: packageRoot,
+      encoding: 'utf8',
+    },
+  );
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
   await makeSyntheticBapps(join(tmp, 'bapps'), { seed: 6, perSubset: 12, size: 64 });
 });
@@ -52,6 +79,7 @@ it('resumes after SIGKILL and ends with the results of an uninterrupted run', as
   expect(again.status, again.stderr).toBe(0);
   expect(again.stderr).toMatch(/resumed at step \d+ \(epoch \d+, step \d+\)/);
   expect(resultsOf(out).metrics).toEqual(resultsOf(join(tmp, 'whole')).metrics);
-  expect(readFileSync(join(out, 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8'))
-    .toBe(readFileSync(join(tmp, 'whole', 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8'));
+  expect(readFileSync(join(out, 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8')).toBe(
+    readFileSync(join(tmp, 'whole', 'similarity-alexnet-1_4-lin-seed4', 'weights.json'), 'utf8'),
+  );
 });

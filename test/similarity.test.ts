@@ -61,14 +61,29 @@ describe('distances equal Python torch', () => {
             // Random non-negative weights, through a weights file.
             const channels = [64, 192, 384, 256];
             const branches = compare.split('+');
-            const vectors = channels.flatMap((c, li) => branches.map((branch, bi) => ({
-              layer: LAYERS[li]!, branch, values: Array.from(randomImages([c], 100 + k * 10 + li * 2 + bi).data),
-            })));
+            const vectors = channels.flatMap((c, li) =>
+              branches.map((branch, bi) => ({
+                layer: LAYERS[li]!,
+                branch,
+                values: Array.from(randomImages([c], 100 + k * 10 + li * 2 + bi).data),
+              })),
+            );
             weights = join(dir, `w${k}.json`);
-            writeFileSync(weights, JSON.stringify({
-              format: 'dpl-torch/perceptual-similarity-weights', version: 1, network: 'alexnet', weightsId: alex.weightsId,
-              layers: LAYERS, compare, channelNorm, normalization: 'imagenet', eps: CHANNEL_NORM_EPS, weights: vectors,
-            }));
+            writeFileSync(
+              weights,
+              JSON.stringify({
+                format: 'dpl-torch/perceptual-similarity-weights',
+                version: 1,
+                network: 'alexnet',
+                weightsId: alex.weightsId,
+                layers: LAYERS,
+                compare,
+                channelNorm,
+                normalization: 'imagenet',
+                eps: CHANNEL_NORM_EPS,
+                weights: vectors,
+              }),
+            );
             writeFileSync(join(dir, `w${k}.f32`), Float32Array.from(vectors.flatMap((v) => v.values)));
           }
           const sim = new PerceptualSimilarity({ network: alex, layers: LAYERS, compare, channelNorm, weights });
@@ -79,10 +94,20 @@ describe('distances equal Python torch', () => {
       }
     }
     const req = {
-      arch: 'alexnet', pt: join(TEST_MODELS, 'alexnet.pt'), a: join(dir, 'a.f32'), b: join(dir, 'b.f32'), shape: a.shape,
-      layers: LAYERS, normalization: 'imagenet', eps: CHANNEL_NORM_EPS, cases,
+      arch: 'alexnet',
+      pt: join(TEST_MODELS, 'alexnet.pt'),
+      a: join(dir, 'a.f32'),
+      b: join(dir, 'b.f32'),
+      shape: a.shape,
+      layers: LAYERS,
+      normalization: 'imagenet',
+      eps: CHANNEL_NORM_EPS,
+      cases,
     };
-    const r = spawnSync(python!, [join(import.meta.dirname, 'helpers', 'similarity_reference.py')], { input: JSON.stringify(req), encoding: 'utf8' });
+    const r = spawnSync(python!, [join(import.meta.dirname, 'helpers', 'similarity_reference.py')], {
+      input: JSON.stringify(req),
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     cases.forEach((c, k) => {
       const buf = readFileSync(c.out);
@@ -117,15 +142,33 @@ describe('PerceptualSimilarity', () => {
     const file = join(dir, 'learned.json');
     await learned.saveWeights(file);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved).toMatchObject({ network: 'alexnet', weightsId: alex.weightsId, layers: [1, 4], compare: 'spatial+mean', channelNorm: true, normalization: 'imagenet' });
-    expect(saved.weights.map((w: { branch: string; values: number[] }) => [w.branch, w.values.length])).toEqual([['spatial', 64], ['mean', 64], ['spatial', 192], ['mean', 192]]);
+    expect(saved).toMatchObject({
+      network: 'alexnet',
+      weightsId: alex.weightsId,
+      layers: [1, 4],
+      compare: 'spatial+mean',
+      channelNorm: true,
+      normalization: 'imagenet',
+    });
+    expect(saved.weights.map((w: { branch: string; values: number[] }) => [w.branch, w.values.length])).toEqual([
+      ['spatial', 64],
+      ['mean', 64],
+      ['spatial', 192],
+      ['mean', 192],
+    ]);
     expect(saved.weights.flatMap((w: { values: number[] }) => w.values).every((v: number) => v >= 0)).toBe(true);
     const loaded = new PerceptualSimilarity({ network: alex, layers: [1, 4], compare: 'spatial+mean', weights: file });
     expect([...(await loaded.distance(a, b))]).toEqual([...(await learned.distance(a, b))]);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 7], compare: 'spatial+mean', weights: file })).toThrow(/learned for another setup: layers "1,4" \(here "1,7"\)/);
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: file })).toThrow(/compare "spatial\+mean" \(here "spatial"\)/);
+    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 7], compare: 'spatial+mean', weights: file })).toThrow(
+      /learned for another setup: layers "1,4" \(here "1,7"\)/,
+    );
+    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: file })).toThrow(
+      /compare "spatial\+mean" \(here "spatial"\)/,
+    );
     writeFileSync(join(dir, 'junk.json'), '{"weights": 3}');
-    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: join(dir, 'junk.json') })).toThrow(/not a dpl-torch similarity weights file/);
+    expect(() => new PerceptualSimilarity({ network: alex, layers: [1, 4], weights: join(dir, 'junk.json') })).toThrow(
+      /not a dpl-torch similarity weights file/,
+    );
     learned.dispose();
     loaded.dispose();
   });
@@ -195,9 +238,24 @@ torch.jit.script(seq).save(${JSON.stringify(pt)})
 print(torch.__version__)`;
     const r = spawnSync(python!, ['-c', script], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, networks: { zeros: {
-      architecture: 'zeros', file: 'zeros.pt', children: 2, weights: 'random', seed: 0, torch: r.stdout.trim(), torchvision: '0', sha256: await sha256File(pt),
-    } } }));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        version: 1,
+        networks: {
+          zeros: {
+            architecture: 'zeros',
+            file: 'zeros.pt',
+            children: 2,
+            weights: 'random',
+            seed: 0,
+            torch: r.stdout.trim(),
+            torchvision: '0',
+            sha256: await sha256File(pt),
+          },
+        },
+      }),
+    );
     const net = await LossNetwork.load(pt);
     const x = randomImages([4, 3, 16, 16], 8);
     const y = randomImages([4, 3, 16, 16], 9);

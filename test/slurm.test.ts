@@ -28,11 +28,34 @@ beforeAll(ensureDist);
 describe('slurm submit --dry-run', () => {
   it('writes the array and report scripts, shows them and submits nothing', () => {
     const out = mkdtempSync(join(tmpdir(), 'dpl-slurm-dry-'));
-    const r = cli(['slurm', 'submit', '--only', 'similarity', '--array', '3', '--partition', 'gpu', '--gres', 'gpu:1', '--time', '02:00:00', '--dry-run', '--out', out]);
+    const r = cli([
+      'slurm',
+      'submit',
+      '--only',
+      'similarity',
+      '--array',
+      '3',
+      '--partition',
+      'gpu',
+      '--gres',
+      'gpu:1',
+      '--time',
+      '02:00:00',
+      '--dry-run',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.all).toBe(0);
     const script = readFileSync(join(out, 'slurm', 'array.sbatch'), 'utf8');
     expect(r.out).toContain(script);
-    for (const line of ['#SBATCH --array=0-2', '#SBATCH --partition=gpu', '#SBATCH --gres=gpu:1', '#SBATCH --time=02:00:00', `#SBATCH --output=${out}/slurm/logs/%A_%a.out`, 'export DPL_TORCH_QUICK_SCALE=tiny']) {
+    for (const line of [
+      '#SBATCH --array=0-2',
+      '#SBATCH --partition=gpu',
+      '#SBATCH --gres=gpu:1',
+      '#SBATCH --time=02:00:00',
+      `#SBATCH --output=${out}/slurm/logs/%A_%a.out`,
+      'export DPL_TORCH_QUICK_SCALE=tiny',
+    ]) {
       expect(script).toContain(line);
     }
     expect(script).toMatch(new RegExp(`run ${out}/slurm/study.json --out ${out} --shard "\\$\\{SLURM_ARRAY_TASK_ID\\}/3" --no-report\\n$`));
@@ -89,11 +112,17 @@ describe('slurm on a real single-node cluster', () => {
     const claims = new RunClaims(join(out, 'claims'));
     const store = new ResultsStore(out);
     let victim: { run: string; pid: number; shard: number } | undefined;
-    await waitFor(() => {
-      const c = claims.list().find((x) => x.info?.note?.includes('slurm job') && x.name.includes('-lin-') && store.get(x.name)?.status === 'running');
-      if (c) victim = { run: c.name, pid: c.info!.pid, shard: Number(/shard (\d+)\/3/.exec(c.info!.note!)![1]) };
-      return !!victim;
-    }, 300_000, 'a task to start a run');
+    await waitFor(
+      () => {
+        const c = claims
+          .list()
+          .find((x) => x.info?.note?.includes('slurm job') && x.name.includes('-lin-') && store.get(x.name)?.status === 'running');
+        if (c) victim = { run: c.name, pid: c.info!.pid, shard: Number(/shard (\d+)\/3/.exec(c.info!.note!)![1]) };
+        return !!victim;
+      },
+      300_000,
+      'a task to start a run',
+    );
     process.kill(victim!.pid, 'SIGKILL');
     const arrayJob = jobs[0]!;
     await waitFor(() => !active([arrayJob]).some((t) => t.task === victim!.shard), 120_000, 'the killed task to leave the queue');
@@ -109,7 +138,11 @@ describe('slurm on a real single-node cluster', () => {
     const again = cli(submit, slurmEnv);
     expect(again.code, again.all).toBe(0);
     expect(again.err).toMatch(new RegExp(`submitted job \\d+: 1 of 3 shards \\(array ${victim!.shard}\\)`));
-    jobs.push(...readSubmissions(out).slice(1).flatMap((s) => [s.jobId, s.reportJobId!]));
+    jobs.push(
+      ...readSubmissions(out)
+        .slice(1)
+        .flatMap((s) => [s.jobId, s.reportJobId!]),
+    );
     await waitFor(() => active(jobs).length === 0, 600_000, 'every job to end');
     expect(await single.exit, single.output()).toBe(0);
 

@@ -31,7 +31,9 @@ describe('test-set discovery', () => {
     const sets = await ensureTestSets(tests);
     expect([sets.set5.length, sets.set14.length, sets.bsd100.length]).toEqual([5, 14, 100]);
     for (const p of [...sets.set5, ...sets.set14]) expect(p).toMatch(SRF2_HR);
-    expect(sets.set14.map((p) => basename(p))).toEqual(Array.from({ length: 14 }, (_, i) => `img_${String(i + 1).padStart(3, '0')}_SRF_2_HR.png`));
+    expect(sets.set14.map((p) => basename(p))).toEqual(
+      Array.from({ length: 14 }, (_, i) => `img_${String(i + 1).padStart(3, '0')}_SRF_2_HR.png`),
+    );
     expect(sets.bsd100.every((p) => p.includes(join('BSDS300', 'images', 'test')))).toBe(true);
     expect(sets.bsd100.some((p) => p.endsWith('2092.jpg'))).toBe(false); // a train image
   });
@@ -46,7 +48,10 @@ describe('test-set discovery', () => {
 
   it("reads SelfExSR's BSD100/ tree as 100 HR images, not its 600 files", async () => {
     const dir = join(root, 'selfexsr-bsd100');
-    await writeSelfExSrSet(join(dir, 'BSD100'), Array.from({ length: 100 }, (_, i) => syntheticImage(12, 16, i)));
+    await writeSelfExSrSet(
+      join(dir, 'BSD100'),
+      Array.from({ length: 100 }, (_, i) => syntheticImage(12, 16, i)),
+    );
     expect(files(join(dir, 'BSD100'))).toHaveLength(600);
     const bsd = testSetImages(dir, 'bsd100');
     expect(bsd).toHaveLength(100);
@@ -57,8 +62,14 @@ describe('test-set discovery', () => {
     const dir = join(root, 'short');
     cpSync(join(tests, 'Set14'), join(dir, 'Set14'), { recursive: true });
     rmSync(join(dir, 'Set14', 'image_SRF_2', 'img_014_SRF_2_HR.png'));
-    expect(() => testSetImages(dir, 'set14')).toThrow(/Set14 needs 14 images but 13 were found in .*image_SRF_2\/\*_HR\.png.*--test-images/);
-    expect(testSetImages(dir, 'set14', 3).map((p) => basename(p))).toEqual(['img_001_SRF_2_HR.png', 'img_002_SRF_2_HR.png', 'img_003_SRF_2_HR.png']);
+    expect(() => testSetImages(dir, 'set14')).toThrow(
+      /Set14 needs 14 images but 13 were found in .*image_SRF_2\/\*_HR\.png.*--test-images/,
+    );
+    expect(testSetImages(dir, 'set14', 3).map((p) => basename(p))).toEqual([
+      'img_001_SRF_2_HR.png',
+      'img_002_SRF_2_HR.png',
+      'img_003_SRF_2_HR.png',
+    ]);
     expect(() => testSetImages(tests, 'set5', 6)).toThrow(/Set5 needs at least 6 images but 5 were found/);
     expect(() => testSetImages(dir, 'bsd100')).toThrow(/BSD100 needs 100 images but 0 were found .*BSDS300-images\.tgz/);
     // A user's own folder of HR images (no image_SRF_2/) is read as it is.
@@ -66,7 +77,13 @@ describe('test-set discovery', () => {
     for (const f of readdirSync(join(tests, 'Set5', 'image_SRF_2')).filter((n) => n.endsWith('_HR.png'))) {
       cpSync(join(tests, 'Set5', 'image_SRF_2', f), join(dir, 'Set5', f.replace('_SRF_2_HR', '')));
     }
-    expect(testSetImages(dir, 'set5').map((p) => basename(p))).toEqual(['img_001.png', 'img_002.png', 'img_003.png', 'img_004.png', 'img_005.png']);
+    expect(testSetImages(dir, 'set5').map((p) => basename(p))).toEqual([
+      'img_001.png',
+      'img_002.png',
+      'img_003.png',
+      'img_004.png',
+      'img_005.png',
+    ]);
   });
 });
 

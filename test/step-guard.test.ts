@@ -15,7 +15,8 @@ import { trainReference } from './helpers/train-reference.js';
 const python = referencePython();
 const dir = mkdtempSync(join(tmpdir(), 'dpl-step-guard-'));
 const nanExport = join(dir, 'alexnet-nan.pt');
-const REFUSED = /the training loss is nan[^;]*; the step was not applied \(the weights and the optimiser's state are those from before it\)/;
+const REFUSED =
+  /the training loss is nan[^;]*; the step was not applied \(the weights and the optimiser's state are those from before it\)/;
 const changed = (pairs: [string, string][]) => trainReference<{ changed: string[][] }>(python!, { op: 'changed', pairs }).changed;
 
 describe.skipIf(!python)('divergence guard', () => {
@@ -44,26 +45,35 @@ describe.skipIf(!python)('divergence guard', () => {
     }
   });
 
-  it.each([false, true])('similarity (trainable trunk: %s): a NaN loss is refused before Adam steps; weights and judge are unchanged', async (trainable) => {
-    const net = await native().loadLossNetwork(nanExport, 'cpu', 'imagenet');
-    const sim = await native().createSimilarity(net, {
-      layers: [1, 4], compare: 'spatial', channelNorm: true, learned: true, trainable, seed: 3, probeSize: 32,
-    });
-    try {
-      const [ref, p0, p1] = [4, 5, 6].map((s) => randomImages([2, 3, 32, 32], s));
-      const judge = { data: new Float32Array([0.2, 0.9]), shape: [2] };
-      const weights = await sim.getWeights();
-      const before = join(dir, `sim-${trainable}-before.pt`);
-      const after = join(dir, `sim-${trainable}-after.pt`);
-      await sim.saveCheckpoint(before, '');
-      await expect(sim.trainStep(ref!, p0!, p1!, judge, 1e-3)).rejects.toThrow(REFUSED);
-      await sim.saveCheckpoint(after, '');
-      expect(await sim.getWeights()).toEqual(weights);
-      // Every parameter (channel weights, judge, trunk) and Adam's state as before; the dropout stream moved on.
-      expect(changed([[before, after]])[0]).toEqual(['rng']);
-    } finally {
-      sim.dispose();
-      net.dispose();
-    }
-  });
+  it.each([false, true])(
+    'similarity (trainable trunk: %s): a NaN loss is refused before Adam steps; weights and judge are unchanged',
+    async (trainable) => {
+      const net = await native().loadLossNetwork(nanExport, 'cpu', 'imagenet');
+      const sim = await native().createSimilarity(net, {
+        layers: [1, 4],
+        compare: 'spatial',
+        channelNorm: true,
+        learned: true,
+        trainable,
+        seed: 3,
+        probeSize: 32,
+      });
+      try {
+        const [ref, p0, p1] = [4, 5, 6].map((s) => randomImages([2, 3, 32, 32], s));
+        const judge = { data: new Float32Array([0.2, 0.9]), shape: [2] };
+        const weights = await sim.getWeights();
+        const before = join(dir, `sim-${trainable}-before.pt`);
+        const after = join(dir, `sim-${trainable}-after.pt`);
+        await sim.saveCheckpoint(before, '');
+        await expect(sim.trainStep(ref!, p0!, p1!, judge, 1e-3)).rejects.toThrow(REFUSED);
+        await sim.saveCheckpoint(after, '');
+        expect(await sim.getWeights()).toEqual(weights);
+        // Every parameter (channel weights, judge, trunk) and Adam's state as before; the dropout stream moved on.
+        expect(changed([[before, after]])[0]).toEqual(['rng']);
+      } finally {
+        sim.dispose();
+        net.dispose();
+      }
+    },
+  );
 });

@@ -44,7 +44,10 @@ describe('npx dpl-torch run (quick preset, tiny)', () => {
     expect(runs.every((x) => x.status === 'done')).toBe(true);
     // Loss networks are the random-init test exports; the autoencoder's pixel baseline has none.
     expect(runs.filter((x) => x.network !== 'pixel').every((x) => x.pretrained === false && x.weightsId === 'random:0')).toBe(true);
-    expect(runs.filter((x) => x.network === 'pixel').map((x) => [x.benchmark, x.pretrained])).toEqual([['autoencoder', null], ['autoencoder', null]]);
+    expect(runs.filter((x) => x.network === 'pixel').map((x) => [x.benchmark, x.pretrained])).toEqual([
+      ['autoencoder', null],
+      ['autoencoder', null],
+    ]);
     expect(runs.every((x) => Object.keys(x.metrics).length > 0)).toBe(true);
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(1 + total);
@@ -92,14 +95,21 @@ describe('npx dpl-torch run (quick preset, tiny)', () => {
     const wasRunning = after.find((x) => x.id === before.find((b) => b.status === 'running')!.id)!;
     expect(wasRunning.attempts).toBe(2);
     // the same runs as the uninterrupted study, with their metrics
-    expect(after.map((x) => x.id).sort()).toEqual(storeRuns(out).map((x) => x.id).sort());
+    expect(after.map((x) => x.id).sort()).toEqual(
+      storeRuns(out)
+        .map((x) => x.id)
+        .sort(),
+    );
     expect(after.every((x) => Object.keys(x.metrics).length > 0)).toBe(true);
   });
 
   it('runs a study file with --only and --networks, and `report DIR` rewrites the report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dpl-cli-file-'));
     const file = join(dir, 'study.yaml');
-    writeFileSync(file, 'scale: tiny\nbenchmarks: [similarity, super-resolution]\nnetworks: [vgg11]\nlayers: { alexnet: [1] }\nweights: any\n');
+    writeFileSync(
+      file,
+      'scale: tiny\nbenchmarks: [similarity, super-resolution]\nnetworks: [vgg11]\nlayers: { alexnet: [1] }\nweights: any\n',
+    );
     const r = start(join(dir, 'out'), [file, '--only', 'super-resolution', '--networks', 'alexnet']);
     expect(await r.exit, r.output()).toBe(0);
     const runs = storeRuns(join(dir, 'out'));

@@ -17,16 +17,24 @@ const file = (name: string, text: string) => {
 
 describe('study config', () => {
   it('reads JSON and YAML files to the same config', () => {
-    const json = readStudyConfig(file('s.json', JSON.stringify({
-      benchmarks: { 'super-resolution': { variants: ['x4'], options: { epochs: 2 } }, similarity: {} },
-      networks: ['vgg16', 'alexnet'],
-      layers: { vgg16: [3, 8] },
-      repetitions: 2,
-      seeds: [7, 9],
-      device: 'cuda:1',
-      out: 'runs/mine',
-    })));
-    const yaml = readStudyConfig(file('s.yaml', `
+    const json = readStudyConfig(
+      file(
+        's.json',
+        JSON.stringify({
+          benchmarks: { 'super-resolution': { variants: ['x4'], options: { epochs: 2 } }, similarity: {} },
+          networks: ['vgg16', 'alexnet'],
+          layers: { vgg16: [3, 8] },
+          repetitions: 2,
+          seeds: [7, 9],
+          device: 'cuda:1',
+          out: 'runs/mine',
+        }),
+      ),
+    );
+    const yaml = readStudyConfig(
+      file(
+        's.yaml',
+        `
 benchmarks:
   super-resolution:
     variants: [x4]
@@ -39,10 +47,18 @@ repetitions: 2
 seeds: [7, 9]
 device: cuda:1
 out: runs/mine
-`));
+`,
+      ),
+    );
     expect(yaml).toEqual(json);
     expect(json).toMatchObject({ repetitions: 2, seeds: [7, 9], device: 'cuda:1', weights: 'imagenet', seed: 0 });
-    expect(readStudyConfig(file('min.yml', 'benchmarks: [similarity]\n'))).toMatchObject({ benchmarks: ['similarity'], networks: 'paper', layers: 'paper', repetitions: 1, device: 'cpu' });
+    expect(readStudyConfig(file('min.yml', 'benchmarks: [similarity]\n'))).toMatchObject({
+      benchmarks: ['similarity'],
+      networks: 'paper',
+      layers: 'paper',
+      repetitions: 1,
+      device: 'cpu',
+    });
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -51,7 +67,11 @@ out: runs/mine
     ['unknown benchmark key', { benchmarks: { sr: {} } }, /benchmarks.*sr|sr.*benchmarks/],
     ['bad network', { benchmarks: ['similarity'], networks: ['vgg17'] }, /networks\.0: .*torchvision architecture/],
     ['bad layers', { benchmarks: ['similarity'], layers: { vgg16: [-1] } }, /layers\.vgg16\.0/],
-    ['layer out of range', { benchmarks: ['similarity'], layers: { alexnet: [13] } }, /layers\.alexnet: layer 13 is out of range \(0\.\.12\)/],
+    [
+      'layer out of range',
+      { benchmarks: ['similarity'], layers: { alexnet: [13] } },
+      /layers\.alexnet: layer 13 is out of range \(0\.\.12\)/,
+    ],
     ['bad repetitions', { benchmarks: ['similarity'], repetitions: 0 }, /repetitions/],
     ['too few seeds', { benchmarks: ['similarity'], repetitions: 3, seeds: [1] }, /seeds: needs one seed per repetition/],
     ['bad device', { benchmarks: ['similarity'], device: 'gpu' }, /device: use 'auto', 'cpu', 'cuda' or 'cuda:N'/],
@@ -94,7 +114,9 @@ describe('run plan', () => {
     expect(sim[0]!.identity.layers).toHaveLength(4);
     expect(sr).toHaveLength(56 * 4);
     expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
-    expect(sr.find((r) => r.identity.network === 'vgg16' && r.identity.layers[0] === 29 && r.identity.repetition === 3)!.identity.seed).toBe(3);
+    expect(
+      sr.find((r) => r.identity.network === 'vgg16' && r.identity.layers[0] === 29 && r.identity.repetition === 3)!.identity.seed,
+    ).toBe(3);
   });
 
   it('gives stable ids that change with the options but not with the data or output folder', () => {
@@ -103,7 +125,12 @@ describe('run plan', () => {
     const b = planRuns(config, registry, 'quick', '/tmp/elsewhere').map((r) => r.id);
     expect(a).toEqual(b);
     expect(a[0]).toMatch(/^super-resolution-alexnet-l1-x4-r0-[0-9a-f]{10}$/);
-    const c = planRuns(parseStudyConfig({ benchmarks: { 'super-resolution': { options: { epochs: 2 } } }, networks: ['alexnet'] }), registry, 'quick', '/tmp/out-a');
+    const c = planRuns(
+      parseStudyConfig({ benchmarks: { 'super-resolution': { options: { epochs: 2 } } }, networks: ['alexnet'] }),
+      registry,
+      'quick',
+      '/tmp/out-a',
+    );
     expect(c.map((r) => r.id)).not.toEqual(a);
     expect(c[0]!.spec.options).toEqual({ epochs: 2, root: '/tmp/out-a/data/super-resolution' });
   });
@@ -114,7 +141,7 @@ describe('run plan', () => {
     );
   });
 
-  it('lays out the paper preset with the real benchmarks: ImageNet weights only, the spec\'s grid', async () => {
+  it("lays out the paper preset with the real benchmarks: ImageNet weights only, the spec's grid", async () => {
     const registry = await defaultRegistry();
     const p = preset('paper', registry);
     const config = parseStudyConfig(p.config);
@@ -131,13 +158,30 @@ describe('run plan', () => {
     expect(pixel).toHaveLength(2 * 4);
     expect(pixel.every((r) => r.identity.benchmark === 'autoencoder' && r.identity.layers.length === 0)).toBe(true);
     const ae = runs.find((r) => r.identity.benchmark === 'autoencoder')!;
-    expect(ae.spec.options).toMatchObject({ epochs: 50, patience: 10, batchSize: 256, probeEpochs: 500, probePatience: 25, download: true });
+    expect(ae.spec.options).toMatchObject({
+      epochs: 50,
+      patience: 10,
+      batchSize: 256,
+      probeEpochs: 500,
+      probePatience: 25,
+      download: true,
+    });
     expect(runs.every((r) => r.spec.options.weights === 'imagenet')).toBe(true);
     const sr = runs.find((r) => r.identity.benchmark === 'super-resolution')!;
     expect(sr.spec.options).toMatchObject({ epochs: 80, stepsPerEpoch: 2500, batchSize: 4, hrSize: 288, download: true });
     expect(count('delineation', 'unet')).toBe(56 * 4);
     const del = runs.find((r) => r.identity.benchmark === 'delineation')!;
-    expect(del.spec.options).toMatchObject({ epochs: 100, batchSize: 8, lr: 1e-3, cropSize: 224, iterations: 3, featureWeight: 0.01, threshold: 0.3, tolerance: 3, download: true });
+    expect(del.spec.options).toMatchObject({
+      epochs: 100,
+      batchSize: 8,
+      lr: 1e-3,
+      cropSize: 224,
+      iterations: 3,
+      featureWeight: 0.01,
+      threshold: 0.3,
+      tolerance: 3,
+      download: true,
+    });
     expect(del.spec.options.mrd).toBe(join(defaultDataDir('delineation'), 'mrd'));
   });
 

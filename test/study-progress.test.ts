@@ -5,14 +5,29 @@ import type { StudyEvent } from '../src/study/runner.js';
 
 function fakeStream(isTTY: boolean) {
   const chunks: string[] = [];
-  return { stream: { isTTY, columns: 100, write: (s: string) => chunks.push(s) } as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
+  return {
+    stream: { isTTY, columns: 100, write: (s: string) => chunks.push(s) } as unknown as NodeJS.WriteStream,
+    text: () => chunks.join(''),
+  };
 }
 
 const run = { benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 0 };
 const events: StudyEvent[] = [
   { type: 'plan', total: 3, pending: 2, skipped: 1 },
   { type: 'run-start', id: 'r1', run, index: 0, of: 2 },
-  { type: 'run-progress', id: 'r1', run, index: 0, of: 2, done: 5, total: 10, note: 'epoch 1/2', runEta: 65, studyEta: 3725, studyFraction: 0.25 },
+  {
+    type: 'run-progress',
+    id: 'r1',
+    run,
+    index: 0,
+    of: 2,
+    done: 5,
+    total: 10,
+    note: 'epoch 1/2',
+    runEta: 65,
+    studyEta: 3725,
+    studyFraction: 0.25,
+  },
   { type: 'run-progress', id: 'r1', run, index: 0, of: 2, done: 10, total: 10, runEta: 0, studyEta: 100, studyFraction: 0.5 },
   { type: 'run-end', id: 'r1', run, index: 0, of: 2, status: 'done', seconds: 12 },
 ];
@@ -42,8 +57,32 @@ describe('study progress display', () => {
   it('shows only the run for a session of one run (the single-run commands), and downloads in MB', () => {
     const one: StudyEvent[] = [
       { type: 'run-start', id: 'r1', run, index: 0, of: 1 },
-      { type: 'run-progress', id: 'r1', run, index: 0, of: 1, done: 2.5e6, total: 1e7, note: 'downloading jnd.tar.gz', runEta: null, studyEta: null, studyFraction: 0.25 },
-      { type: 'run-progress', id: 'r1', run, index: 0, of: 1, done: 10, total: 10, note: 'epoch 1/1', runEta: 0, studyEta: 0, studyFraction: 1 },
+      {
+        type: 'run-progress',
+        id: 'r1',
+        run,
+        index: 0,
+        of: 1,
+        done: 2.5e6,
+        total: 1e7,
+        note: 'downloading jnd.tar.gz',
+        runEta: null,
+        studyEta: null,
+        studyFraction: 0.25,
+      },
+      {
+        type: 'run-progress',
+        id: 'r1',
+        run,
+        index: 0,
+        of: 1,
+        done: 10,
+        total: 10,
+        note: 'epoch 1/1',
+        runEta: 0,
+        studyEta: 0,
+        studyFraction: 1,
+      },
     ];
     const tty = fakeStream(true);
     one.forEach(progressPrinter(tty.stream));

@@ -51,7 +51,16 @@ function stepBenchmark(k: Knobs): Registry {
           if (ctx.signal.aborted) throw new Error('aborted after saving the checkpoint');
         }
         writeFileSync(join(ctx.dir, 'sample.png'), 'not really a png');
-        return { metrics: { score: sum, resumedFrom, 'options.steps': Number(spec.options.steps), 'options.layerMode': Number('layerMode' in spec.options) }, weightsId: net.weightsId, artifacts: ['sample.png'] };
+        return {
+          metrics: {
+            score: sum,
+            resumedFrom,
+            'options.steps': Number(spec.options.steps),
+            'options.layerMode': Number('layerMode' in spec.options),
+          },
+          weightsId: net.weightsId,
+          artifacts: ['sample.png'],
+        };
       } finally {
         net.dispose();
       }
@@ -117,7 +126,12 @@ describe('study runner', () => {
     const progress = events.filter((e) => e.type === 'run-progress');
     expect(progress.length).toBe(6);
     expect(progress.at(-1)).toMatchObject({ done: 3, total: 3 });
-    expect(events.filter((e) => e.type === 'run-end').map((e) => (e as { status: string }).status)).toEqual(['done', 'done', 'failed', 'failed']);
+    expect(events.filter((e) => e.type === 'run-end').map((e) => (e as { status: string }).status)).toEqual([
+      'done',
+      'done',
+      'failed',
+      'failed',
+    ]);
 
     // Again: the done runs are skipped, the failed ones retried (and recorded once each).
     k.calls.length = 0;
@@ -160,11 +174,18 @@ describe('study runner', () => {
   it('refuses random weights when the study asks for ImageNet weights', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dpl-runner-imagenet-'));
     const k: Knobs = { steps: 1, calls: [], dataMade: 0 };
-    const summary = await new Study({ config: config(['alexnet'], { weights: 'imagenet' }), scale: 'quick', registry: stepBenchmark(k), out }).run();
+    const summary = await new Study({
+      config: config(['alexnet'], { weights: 'imagenet' }),
+      scale: 'quick',
+      registry: stepBenchmark(k),
+      out,
+    }).run();
     expect(summary.failed).toBe(2);
     expect(k.calls).toEqual([]);
     const store = new ResultsStore(out);
-    expect(store.runs()[0]!.error).toMatch(/alexnet in .* has random weights .*ImageNet weights.*export-networks --arch alexnet --weights imagenet/);
+    expect(store.runs()[0]!.error).toMatch(
+      /alexnet in .* has random weights .*ImageNet weights.*export-networks --arch alexnet --weights imagenet/,
+    );
     store.close();
   });
 
@@ -173,7 +194,12 @@ describe('study runner', () => {
     const empty = mkdtempSync(join(tmpdir(), 'dpl-no-models-'));
     const k: Knobs = { steps: 1, calls: [], dataMade: 0 };
     const logs: string[] = [];
-    const study = new Study({ config: config(['alexnet'], { modelsDir: empty, seed: 5 }), scale: 'quick', registry: stepBenchmark(k), out });
+    const study = new Study({
+      config: config(['alexnet'], { modelsDir: empty, seed: 5 }),
+      scale: 'quick',
+      registry: stepBenchmark(k),
+      out,
+    });
     study.on('progress', (e) => e.type === 'log' && logs.push(e.line));
     expect(await study.run()).toMatchObject({ done: 2, failed: 0 });
     expect(logs.join('\n')).toMatch(/no export of alexnet .*RANDOM weights \(seed 5\)/);

@@ -18,14 +18,48 @@ const root = mkdtempSync(join(tmpdir(), 'dpl-sr-kill-'));
 let args: (out: string) => string[];
 
 beforeAll(async () => {
-  const tsc = spawnSync(process.execPath, [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', out], {
-    cwd: packageRoot, encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', out],
+    {
+      cwd: packageRoot,
+      encoding: 'utf8',
+    },
+  );
   if (tsc.status !== 0) throw new Error(`tsc failed: ${tsc.stdout}${tsc.stderr}`);
   const data = await makeSyntheticSrData(join(root, 'data'), { seed: 5, train: 8, val: 2, test: 2, size: [48, 64] });
-  args = (run) => [join(out, 'cli', 'main.js'), 'super-resolution', '--network', 'vgg16', '--layer', '3', '--coco', data.coco, '--tests', data.tests,
-    '--out', run, '--epochs', '3', '--steps', '20', '--train-images', '8', '--val-images', '2', '--hr-size', '32',
-    '--batch', '2', '--checkpoint-every', '1', '--test-images', '2', '--models', TEST_MODELS];
+  args = (run) => [
+    join(out, 'cli', 'main.js'),
+    'super-resolution',
+    '--network',
+    'vgg16',
+    '--layer',
+    '3',
+    '--coco',
+    data.coco,
+    '--tests',
+    data.tests,
+    '--out',
+    run,
+    '--epochs',
+    '3',
+    '--steps',
+    '20',
+    '--train-images',
+    '8',
+    '--val-images',
+    '2',
+    '--hr-size',
+    '32',
+    '--batch',
+    '2',
+    '--checkpoint-every',
+    '1',
+    '--test-images',
+    '2',
+    '--models',
+    TEST_MODELS,
+  ];
 });
 afterAll(() => {
   rmSync(out, { recursive: true, force: true });

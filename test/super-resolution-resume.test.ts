@@ -20,10 +20,25 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const spec = (o: Partial<SuperResolutionOptions> = {}): RunSpec => ({
-  benchmark: 'super-resolution', network: 'alexnet', layers: [1], variant: 'x4', repetition: 0, seed: 3,
+  benchmark: 'super-resolution',
+  network: 'alexnet',
+  layers: [1],
+  variant: 'x4',
+  repetition: 0,
+  seed: 3,
   options: {
-    coco: data.coco, tests: data.tests, trainImages: 8, valImages: 2, epochs: 3, stepsPerEpoch: 3, batchSize: 2, hrSize: 32,
-    checkpointEvery: 2, samples: 0, testImages: 2, ...o,
+    coco: data.coco,
+    tests: data.tests,
+    trainImages: 8,
+    valImages: 2,
+    epochs: 3,
+    stepsPerEpoch: 3,
+    batchSize: 2,
+    hrSize: 32,
+    checkpointEvery: 2,
+    samples: 0,
+    testImages: 2,
+    ...o,
   },
 });
 
@@ -42,20 +57,37 @@ describe('super-resolution resume', () => {
   it('resumes after an abort (Ctrl-C) with the same metrics', async () => {
     const dir = join(tmp, 'aborted');
     const ctl = new AbortController();
-    await expect(superResolution.run(spec(), context(dir, (d) => d === 4 && ctl.abort(), ctl.signal)))
-      .rejects.toThrow(/super-resolution run aborted at step 4\/9; a checkpoint was saved/);
+    await expect(
+      superResolution.run(
+        spec(),
+        context(dir, (d) => d === 4 && ctl.abort(), ctl.signal),
+      ),
+    ).rejects.toThrow(/super-resolution run aborted at step 4\/9; a checkpoint was saved/);
     let resumedFrom = Infinity;
-    const again = await superResolution.run(spec(), context(dir, (d) => (resumedFrom = Math.min(resumedFrom, d))));
+    const again = await superResolution.run(
+      spec(),
+      context(dir, (d) => (resumedFrom = Math.min(resumedFrom, d))),
+    );
     expect(resumedFrom).toBe(5);
     expect(again.metrics).toEqual(reference.metrics);
   });
 
   it('resumes after a crash from the last periodic checkpoint with the same metrics', async () => {
     const dir = join(tmp, 'crashed');
-    await expect(superResolution.run(spec(), context(dir, (d) => { if (d === 6) throw new Error('killed'); }))).rejects.toThrow('killed');
+    await expect(
+      superResolution.run(
+        spec(),
+        context(dir, (d) => {
+          if (d === 6) throw new Error('killed');
+        }),
+      ),
+    ).rejects.toThrow('killed');
     expect(state(dir).globalStep).toBe(4); // the periodic checkpoint after step 4; steps 5 and 6 are lost
     let resumedFrom = Infinity;
-    const again = await superResolution.run(spec(), context(dir, (d) => (resumedFrom = Math.min(resumedFrom, d))));
+    const again = await superResolution.run(
+      spec(),
+      context(dir, (d) => (resumedFrom = Math.min(resumedFrom, d))),
+    );
     expect(resumedFrom).toBe(5);
     expect(again.metrics).toEqual(reference.metrics);
   });
@@ -63,7 +95,9 @@ describe('super-resolution resume', () => {
   it('refuses a folder trained with another option (lr) instead of resuming it', async () => {
     const dir = join(tmp, 'other-lr');
     cpSync(join(tmp, 'crashed'), dir, { recursive: true });
-    await expect(superResolution.run(spec({ lr: 2e-3 }), context(dir))).rejects.toThrow(/holds a super-resolution checkpoint trained with other settings.*"lr":0\.001/);
+    await expect(superResolution.run(spec({ lr: 2e-3 }), context(dir))).rejects.toThrow(
+      /holds a super-resolution checkpoint trained with other settings.*"lr":0\.001/,
+    );
     await expect(superResolution.run(spec({ tvWeight: 0.1 }), context(dir))).rejects.toThrow(/trained with other settings/);
   });
 

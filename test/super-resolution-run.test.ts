@@ -25,7 +25,13 @@ beforeAll(async () => {
   const www = join(root, 'www');
   mkdirSync(join(www, 'zips'), { recursive: true });
   for (const split of ['train2014', 'val2014']) {
-    const r = spawnSync('python3', ['-c', 'import shutil,sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2], sys.argv[3])', join(www, 'zips', split), src.coco, split]);
+    const r = spawnSync('python3', [
+      '-c',
+      'import shutil,sys; shutil.make_archive(sys.argv[1], "zip", sys.argv[2], sys.argv[3])',
+      join(www, 'zips', split),
+      src.coco,
+      split,
+    ]);
     if (r.status !== 0) throw new Error(`zip failed: ${r.stderr}`);
   }
   for (const set of ['Set5', 'Set14']) cpSync(join(src.tests, set), join(www, 'SelfExSR', 'data', set), { recursive: true });
@@ -43,7 +49,10 @@ function context(dir: string, signal: AbortSignal, onProgress?: (done: number) =
   const logs: string[] = [];
   const progress: number[] = [];
   const ctx: RunContext = {
-    dir, device: 'cpu', modelsDir: TEST_MODELS, signal,
+    dir,
+    device: 'cpu',
+    modelsDir: TEST_MODELS,
+    signal,
     progress: (done) => {
       progress.push(done);
       onProgress?.(done);
@@ -79,7 +88,12 @@ describe('super-resolution data', () => {
     expect(selectImages(train, 4, 8)).not.toEqual(a);
     expect(() => selectImages(train, 11, 0)).toThrow(/only 10/);
 
-    const tests = await ensureTestSets(join(root, 'data', 'tests'), { download: true, selfExSrBaseUrl: urls.selfExSR, bsdsUrl: urls.bsds, count: 5 });
+    const tests = await ensureTestSets(join(root, 'data', 'tests'), {
+      download: true,
+      selfExSrBaseUrl: urls.selfExSR,
+      bsdsUrl: urls.bsds,
+      count: 5,
+    });
     expect([tests.set5.length, tests.set14.length, tests.bsd100.length]).toEqual([5, 5, 5]);
     expect(tests.set14.every((p) => /image_SRF_2\/img_\d{3}_SRF_2_HR\.png$/.test(p))).toBe(true);
     expect(tests.bsd100.every((p) => p.includes(join('images', 'test')))).toBe(true);
@@ -90,11 +104,28 @@ describe('super-resolution data', () => {
 
 describe('super-resolution benchmark', () => {
   const options = (): SuperResolutionOptions => ({
-    coco: join(root, 'dl', 'coco'), tests: join(root, 'dl', 'tests'), download: true, urls,
-    trainImages: 8, valImages: 2, epochs: 2, stepsPerEpoch: 3, batchSize: 2, hrSize: 32, checkpointEvery: 1, samples: 1, testImages: 3,
+    coco: join(root, 'dl', 'coco'),
+    tests: join(root, 'dl', 'tests'),
+    download: true,
+    urls,
+    trainImages: 8,
+    valImages: 2,
+    epochs: 2,
+    stepsPerEpoch: 3,
+    batchSize: 2,
+    hrSize: 32,
+    checkpointEvery: 1,
+    samples: 1,
+    testImages: 3,
   });
   const spec = (): RunSpec => ({
-    benchmark: 'super-resolution', network: 'vgg16', layers: [3], variant: 'x4', repetition: 0, seed: 1, options: options(),
+    benchmark: 'super-resolution',
+    network: 'vgg16',
+    layers: [3],
+    variant: 'x4',
+    repetition: 0,
+    seed: 1,
+    options: options(),
   });
 
   it('trains, is aborted mid-epoch, resumes from the checkpoint and evaluates', async () => {
@@ -144,7 +175,11 @@ describe('super-resolution benchmark', () => {
     expect(p.weightsId).toBe('pixel');
     expect(p.metrics['psnr.mean']).toBeGreaterThan(5);
     expect(p.metrics['featureLoss.mean']).toBeUndefined();
-    const bad = (o: object, variant = 'x4') => superResolution.run({ ...spec(), variant, options: { ...options(), ...o } }, context(join(root, 'bad'), new AbortController().signal).ctx);
+    const bad = (o: object, variant = 'x4') =>
+      superResolution.run(
+        { ...spec(), variant, options: { ...options(), ...o } },
+        context(join(root, 'bad'), new AbortController().signal).ctx,
+      );
     await expect(bad({ epochs: 0 })).rejects.toThrow(/epochs/);
     await expect(bad({ hrSize: 42 })).rejects.toThrow(/multiple of 4/);
     await expect(bad({}, 'x3')).rejects.toThrow(/'x4' or 'x8'/);

@@ -10,12 +10,24 @@ import { native } from '../src/native.js';
 import { setThreads } from '../src/runtime.js';
 import { TEST_MODELS } from './helpers/models.js';
 
-const openblas = native().info().blasLibraries.some((l) => l.includes('openblas'));
+const openblas = native()
+  .info()
+  .blasLibraries.some((l) => l.includes('openblas'));
 
-const THREAD_VARS = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'DPL_TORCH_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT'];
+const THREAD_VARS = [
+  'OMP_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'OPENBLAS_NUM_THREADS',
+  'DPL_TORCH_THREADS',
+  'OMP_WAIT_POLICY',
+  'GOMP_SPINCOUNT',
+];
 
 /** The worker's thread settings in a fresh process whose environment has none of THREAD_VARS but `env`. */
-function freshInfo(env: Record<string, string>, script = ''): { threads: number; threadsSource: string; blasThreads: number; waitPolicy?: string } {
+function freshInfo(
+  env: Record<string, string>,
+  script = '',
+): { threads: number; threadsSource: string; blasThreads: number; waitPolicy?: string } {
   const clean = { ...process.env };
   for (const k of THREAD_VARS) delete clean[k];
   const code = `
@@ -24,7 +36,11 @@ function freshInfo(env: Record<string, string>, script = ''): { threads: number;
     ${script}
     const i = native().info();
     console.log(JSON.stringify({ threads: i.threads, threadsSource: i.threadsSource, blasThreads: i.blasThreads, waitPolicy: process.env.OMP_WAIT_POLICY }));`;
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000, env: { ...clean, ...env } });
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...clean, ...env },
+  });
   expect(out.status, out.stderr).toBe(0);
   return JSON.parse(out.stdout.trim().split('\n').at(-1)!);
 }
@@ -38,7 +54,12 @@ describe('threads', () => {
   it('defaults to the cores this process may use, with OpenBLAS at one', () => {
     // PyTorch 1.13 alone would take half the logical cores (1 on a 2-vCPU machine).
     // ...and OpenMP's idle threads sleep rather than spin (set before LibTorch loads libgomp).
-    expect(freshInfo({})).toEqual({ threads: availableParallelism(), threadsSource: 'cores', blasThreads: openblas ? 1 : 0, waitPolicy: 'PASSIVE' });
+    expect(freshInfo({})).toEqual({
+      threads: availableParallelism(),
+      threadsSource: 'cores',
+      blasThreads: openblas ? 1 : 0,
+      waitPolicy: 'PASSIVE',
+    });
   });
 
   it('DPL_TORCH_THREADS sets the count, and wins over OMP_NUM_THREADS', () => {
@@ -50,7 +71,10 @@ describe('threads', () => {
     const cores = availableParallelism();
     const n = cores === 1 ? 2 : 1; // a count the default would not give
     expect(freshInfo({ OMP_NUM_THREADS: String(n), OMP_WAIT_POLICY: 'ACTIVE' })).toEqual({
-      threads: n, threadsSource: 'OMP_NUM_THREADS', blasThreads: openblas ? 1 : 0, waitPolicy: 'ACTIVE', // the user's choices stand
+      threads: n,
+      threadsSource: 'OMP_NUM_THREADS',
+      blasThreads: openblas ? 1 : 0,
+      waitPolicy: 'ACTIVE', // the user's choices stand
     });
   });
 
@@ -59,7 +83,11 @@ describe('threads', () => {
   });
 
   it('setThreads overrides the default and the variables', () => {
-    expect(freshInfo({ DPL_TORCH_THREADS: '3' }, 'await setThreads(2);')).toMatchObject({ threads: 2, threadsSource: 'setThreads', blasThreads: openblas ? 1 : 0 });
+    expect(freshInfo({ DPL_TORCH_THREADS: '3' }, 'await setThreads(2);')).toMatchObject({
+      threads: 2,
+      threadsSource: 'setThreads',
+      blasThreads: openblas ? 1 : 0,
+    });
   });
 
   it('setThreads refuses a count that is not a positive integer', async () => {

@@ -20,10 +20,12 @@ describe('atomic files', () => {
     writeJsonAtomic(f, { a: 1 });
     writeJsonAtomic(f, { a: 2 });
     expect(JSON.parse(readFileSync(f, 'utf8'))).toEqual({ a: 2 });
-    await expect(saveAtomic(f, async (tmp) => {
-      writeFileSync(tmp, 'half');
-      throw new Error('disk full');
-    })).rejects.toThrow('disk full');
+    await expect(
+      saveAtomic(f, async (tmp) => {
+        writeFileSync(tmp, 'half');
+        throw new Error('disk full');
+      }),
+    ).rejects.toThrow('disk full');
     expect(JSON.parse(readFileSync(f, 'utf8'))).toEqual({ a: 2 });
     expect(readdirSync(root).filter((n) => n.includes('.tmp'))).toEqual([]);
   });
@@ -93,7 +95,12 @@ class FileModel {
 
 function loopOptions(dir: string, model: FileModel, over: Partial<TrainLoopOptions<number>> = {}): TrainLoopOptions<number> {
   return {
-    name: 'toy', dir, key: { lr: 1 }, model, epochs: 4, stepsPerEpoch: 5,
+    name: 'toy',
+    dir,
+    key: { lr: 1 },
+    model,
+    epochs: 4,
+    stepsPerEpoch: 5,
     load: async (epoch, step) => epoch * 10 + step,
     step: async (b) => {
       model.w += b;
@@ -101,7 +108,9 @@ function loopOptions(dir: string, model: FileModel, over: Partial<TrainLoopOptio
     },
     // Validation: lower is better; w is 10, 70, 180, 340 after epochs 1-4, so epoch 2 is best (|70 - 60| = 10).
     validate: async () => Math.abs(model.w - 60),
-    signal: new AbortController().signal, progress: () => {}, log: () => {},
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: () => {},
     ...over,
   };
 }
@@ -120,13 +129,18 @@ describe('trainLoop', () => {
     const ac = new AbortController();
     const first = new FileModel();
     const done: number[] = [];
-    await expect(trainLoop(loopOptions(dir, first, {
-      checkpointEvery: 3, signal: ac.signal,
-      progress: (d) => {
-        done.push(d);
-        if (d === 8) ac.abort();
-      },
-    }))).rejects.toThrow(/toy run aborted at step 8\/20/);
+    await expect(
+      trainLoop(
+        loopOptions(dir, first, {
+          checkpointEvery: 3,
+          signal: ac.signal,
+          progress: (d) => {
+            done.push(d);
+            if (d === 8) ac.abort();
+          },
+        }),
+      ),
+    ).rejects.toThrow(/toy run aborted at step 8\/20/);
     expect(readTrainState(dir)).toMatchObject({ globalStep: 8, epoch: 1, step: 3, checkpoint: 'ckpt-8.pt' });
     expect(readdirSync(dir).filter((f) => f.startsWith('ckpt-'))).toEqual(['ckpt-8.pt']);
     const logs: string[] = [];
@@ -158,7 +172,8 @@ describe('trainLoop', () => {
   it('saves what was trained before a batch that cannot be read, and resumes there', async () => {
     const dir = join(root, 'bad-batch');
     const m = new FileModel();
-    const broken = (epoch: number, step: number) => (epoch === 1 && step === 2 ? Promise.reject(new Error('cannot decode tile 7')) : Promise.resolve(epoch * 10 + step));
+    const broken = (epoch: number, step: number) =>
+      epoch === 1 && step === 2 ? Promise.reject(new Error('cannot decode tile 7')) : Promise.resolve(epoch * 10 + step);
     await expect(trainLoop(loopOptions(dir, m, { checkpointEvery: 100, load: broken }))).rejects.toThrow('cannot decode tile 7');
     expect(readTrainState(dir)).toMatchObject({ globalStep: 7, epoch: 1, step: 2, checkpoint: 'ckpt-7.pt' });
     const again = new FileModel();
@@ -170,23 +185,33 @@ describe('trainLoop', () => {
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const dir = join(root, 'nan');
     const m = new FileModel();
-    await expect(trainLoop(loopOptions(dir, m, {
-      checkpointEvery: 2,
-      step: async (b) => (b === 13 ? NaN : b),
-    }))).rejects.toThrow(/diverged: the loss was NaN at epoch 2, step 4; the last good checkpoint \(ckpt-8\.pt\) is kept/);
+    await expect(
+      trainLoop(
+        loopOptions(dir, m, {
+          checkpointEvery: 2,
+          step: async (b) => (b === 13 ? NaN : b),
+        }),
+      ),
+    ).rejects.toThrow(/diverged: the loss was NaN at epoch 2, step 4; the last good checkpoint \(ckpt-8\.pt\) is kept/);
     expect(readTrainState(dir)?.checkpoint).toBe('ckpt-8.pt');
     expect(existsSync(join(dir, 'ckpt-8.pt'))).toBe(true);
   });
 
   it('stops on a step the native guard refuses, saving nothing after the last good checkpoint', async () => {
     const dir = join(root, 'refused');
-    await expect(trainLoop(loopOptions(dir, new FileModel(), {
-      checkpointEvery: 2,
-      step: async (b) => {
-        if (b === 13) throw new Error('the training loss is nan; the step was not applied');
-        return b;
-      },
-    }))).rejects.toThrow(/toy training stopped at epoch 2, step 4: the training loss is nan; the step was not applied; the last good checkpoint \(ckpt-8\.pt\) is kept/);
+    await expect(
+      trainLoop(
+        loopOptions(dir, new FileModel(), {
+          checkpointEvery: 2,
+          step: async (b) => {
+            if (b === 13) throw new Error('the training loss is nan; the step was not applied');
+            return b;
+          },
+        }),
+      ),
+    ).rejects.toThrow(
+      /toy training stopped at epoch 2, step 4: the training loss is nan; the step was not applied; the last good checkpoint \(ckpt-8\.pt\) is kept/,
+    );
     expect(readTrainState(dir)).toMatchObject({ checkpoint: 'ckpt-8.pt', globalStep: 8 });
     expect(readdirSync(dir).filter((f) => f.startsWith('ckpt-'))).toEqual(['ckpt-8.pt']);
   });

@@ -53,8 +53,18 @@ describe.skipIf(!python)('super-resolution network and step against Python', () 
       const after = (await trainer.evaluate(lr)).output;
       await trainer.save(join(dir, 'stepped.pt'), false);
       const ref = trainReference<{ loss: number; params: number; buffers: number; moved: number }>({
-        op: 'sr', factor, arch: 'alexnet', pt: net.path, layer: 4, init: join(dir, 'init.pt'), stepped: join(dir, 'stepped.pt'),
-        lr: write(dir, 'lr', lr), lrShape: lr.shape, hr: write(dir, 'hr', hr), hrShape: hr.shape, out: dir,
+        op: 'sr',
+        factor,
+        arch: 'alexnet',
+        pt: net.path,
+        layer: 4,
+        init: join(dir, 'init.pt'),
+        stepped: join(dir, 'stepped.pt'),
+        lr: write(dir, 'lr', lr),
+        lrShape: lr.shape,
+        hr: write(dir, 'hr', hr),
+        hrShape: hr.shape,
+        out: dir,
       });
       expect(before.shape).toEqual([2, 3, hrSide, hrSide]);
       expect(maxAbsDiff(before.data, readF32(join(dir, 'eval_before.f32')))).toBeLessThan(1e-5);
@@ -79,7 +89,14 @@ const CASES: Record<string, { arch: string; layers: number[] }> = {
   scratch: { arch: 'alexnet', layers: [1, 4] },
 };
 
-interface SimStepRow { loss: number; weights: number; judge: number; trunk: number; buffers: number; minWeight: number }
+interface SimStepRow {
+  loss: number;
+  weights: number;
+  judge: number;
+  trunk: number;
+  buffers: number;
+  minWeight: number;
+}
 
 describe.skipIf(!python)('similarity training steps against Python', () => {
   it.each(Object.keys(CASES))('%s: loss, weights, judge and trunk after each of 3 steps within 1e-5', async (variant) => {
@@ -99,7 +116,12 @@ describe.skipIf(!python)('similarity training steps against Python', () => {
       for (let s = 0; s < 3; s++) {
         const [ref, p0, p1] = [0, 1, 2].map((k) => randomImages(shape, 100 + 10 * s + k)) as [FloatTensor, FloatTensor, FloatTensor];
         const judge: FloatTensor = { data: randomImages([4], 200 + s).data, shape: [4] };
-        batches.push({ ref: write(dir, `ref${s}`, ref), p0: write(dir, `p0${s}`, p0), p1: write(dir, `p1${s}`, p1), judge: write(dir, `judge${s}`, judge) });
+        batches.push({
+          ref: write(dir, `ref${s}`, ref),
+          p0: write(dir, `p0${s}`, p0),
+          p1: write(dir, `p1${s}`, p1),
+          judge: write(dir, `judge${s}`, judge),
+        });
         losses.push((await model.trainStep(ref, p0, p1, judge, 1e-3)).loss);
         for (const w of await model.getWeights()) expect(Math.min(...w.data)).toBeGreaterThanOrEqual(0);
         steps.push(join(dir, `step${s}.pt`));
@@ -110,9 +132,21 @@ describe.skipIf(!python)('similarity training steps against Python', () => {
       const distances = await sim.distance(evalA, evalB);
 
       const ref = trainReference<{ steps: SimStepRow[]; moved: number }>({
-        op: 'similarity', variant, arch, pt: net.path, layers, normalization: 'imagenet', shape,
-        init: join(dir, 'init.pt'), steps, batches, lr: 1e-3,
-        evalA: write(dir, 'evalA', evalA), evalB: write(dir, 'evalB', evalB), evalShape: evalA.shape, out: dir,
+        op: 'similarity',
+        variant,
+        arch,
+        pt: net.path,
+        layers,
+        normalization: 'imagenet',
+        shape,
+        init: join(dir, 'init.pt'),
+        steps,
+        batches,
+        lr: 1e-3,
+        evalA: write(dir, 'evalA', evalA),
+        evalB: write(dir, 'evalB', evalB),
+        evalShape: evalA.shape,
+        out: dir,
       });
       expect(ref.moved).toBeGreaterThan(5e-4);
       ref.steps.forEach((row, s) => {
@@ -128,8 +162,9 @@ describe.skipIf(!python)('similarity training steps against Python', () => {
       expect(maxAbsDiff(distances, readF32(join(dir, 'eval.f32')))).toBeLessThan(1e-5 * Math.max(...distances));
       const trunkAfter = await net.features(probe, layers);
       trunkAfter.forEach((f, i) => {
-        const same = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength)
-          .equals(Buffer.from(trunkBefore[i]!.data.buffer, trunkBefore[i]!.data.byteOffset, trunkBefore[i]!.data.byteLength));
+        const same = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).equals(
+          Buffer.from(trunkBefore[i]!.data.buffer, trunkBefore[i]!.data.byteOffset, trunkBefore[i]!.data.byteLength),
+        );
         // lin: the frozen trunk's weights and BatchNorm statistics are bitwise unchanged; tune and scratch trained it.
         expect(same, `trunk features at layer ${layers[i]}`).toBe(variant === 'lin');
       });

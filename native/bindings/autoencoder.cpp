@@ -40,20 +40,19 @@ Napi::Value Undefined(Napi::Env env) { return env.Undefined(); }
 class AutoencoderWrap : public Napi::ObjectWrap<AutoencoderWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "AutoencoderTrainer",
-                       {InstanceMethod("step", &AutoencoderWrap::StepJs),
-                        InstanceMethod("evaluate", &AutoencoderWrap::EvaluateJs),
-                        InstanceMethod("encode", &AutoencoderWrap::EncodeJs),
-                        InstanceMethod("save", &AutoencoderWrap::SaveJs),
-                        InstanceMethod("load", &AutoencoderWrap::LoadJs),
-                        InstanceMethod("state", &AutoencoderWrap::StateJs),
-                        InstanceMethod("setState", &AutoencoderWrap::SetStateJs),
-                        InstanceMethod("gradientReport", &AutoencoderWrap::GradientReportJs),
-                        InstanceMethod("dispose", &AutoencoderWrap::DisposeJs),
-                        InstanceAccessor("parameterCount", &AutoencoderWrap::ParameterCountJs, nullptr)});
+    return DefineClass(
+        env, "AutoencoderTrainer",
+        {InstanceMethod("step", &AutoencoderWrap::StepJs), InstanceMethod("evaluate", &AutoencoderWrap::EvaluateJs),
+         InstanceMethod("encode", &AutoencoderWrap::EncodeJs), InstanceMethod("save", &AutoencoderWrap::SaveJs),
+         InstanceMethod("load", &AutoencoderWrap::LoadJs), InstanceMethod("state", &AutoencoderWrap::StateJs),
+         InstanceMethod("setState", &AutoencoderWrap::SetStateJs),
+         InstanceMethod("gradientReport", &AutoencoderWrap::GradientReportJs),
+         InstanceMethod("dispose", &AutoencoderWrap::DisposeJs),
+         InstanceAccessor("parameterCount", &AutoencoderWrap::ParameterCountJs, nullptr)});
   }
 
-  explicit AutoencoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AutoencoderWrap>(info), owned_("autoencoder") {
+  explicit AutoencoderWrap(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<AutoencoderWrap>(info), owned_("autoencoder") {
     auto state = UnwrapState<AutoencoderTrainer>(info);
     Require(state != nullptr, "use createAutoencoderTrainer() to make an AutoencoderTrainer");
     owned_.Reset(state);
@@ -165,10 +164,10 @@ Napi::Value CreateAutoencoderJs(const Napi::CallbackInfo& info) {
 class CodeSetWrap : public Napi::ObjectWrap<CodeSetWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CodeSet",
-                       {InstanceMethod("dispose", &CodeSetWrap::DisposeJs),
-                        InstanceAccessor("size", &CodeSetWrap::SizeJs, nullptr),
-                        InstanceAccessor("dim", &CodeSetWrap::DimJs, nullptr)});
+    return DefineClass(
+        env, "CodeSet",
+        {InstanceMethod("dispose", &CodeSetWrap::DisposeJs), InstanceAccessor("size", &CodeSetWrap::SizeJs, nullptr),
+         InstanceAccessor("dim", &CodeSetWrap::DimJs, nullptr)});
   }
   explicit CodeSetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CodeSetWrap>(info), owned_("code set") {
     auto state = UnwrapState<CodeSet>(info);
@@ -205,8 +204,9 @@ Napi::Value CreateCodeSetJs(const Napi::CallbackInfo& info) {
   auto o = OptionsObject(info[2]);
   int64_t classes = IntField(o, "classes", 10);
   Require(classes >= 2, "options.classes must be at least 2");
-  Require(labels.size(0) == codes.size(0), "labels has " + std::to_string(labels.size(0)) + " entries for " +
-                                               std::to_string(codes.size(0)) + " codes", Code::Shape);
+  Require(labels.size(0) == codes.size(0),
+          "labels has " + std::to_string(labels.size(0)) + " entries for " + std::to_string(codes.size(0)) + " codes",
+          Code::Shape);
   Require(labels.max().item<int64_t>() < classes, "labels must lie in 0.." + std::to_string(classes - 1));
   auto device = DeviceField(o);
   return Schedule(info.Env(), [codes, labels, classes, device]() -> Finisher {
@@ -218,15 +218,13 @@ Napi::Value CreateCodeSetJs(const Napi::CallbackInfo& info) {
 class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Probe",
-                       {InstanceMethod("trainEpoch", &ProbeWrap::TrainEpochJs),
-                        InstanceMethod("evaluate", &ProbeWrap::EvaluateJs),
-                        InstanceMethod("keepBest", &ProbeWrap::KeepBestJs),
-                        InstanceMethod("restoreBest", &ProbeWrap::RestoreBestJs),
-                        InstanceMethod("state", &ProbeWrap::StateJs),
-                        InstanceMethod("setState", &ProbeWrap::SetStateJs),
-                        InstanceMethod("dispose", &ProbeWrap::DisposeJs),
-                        InstanceAccessor("parameterCount", &ProbeWrap::ParameterCountJs, nullptr)});
+    return DefineClass(
+        env, "Probe",
+        {InstanceMethod("trainEpoch", &ProbeWrap::TrainEpochJs), InstanceMethod("evaluate", &ProbeWrap::EvaluateJs),
+         InstanceMethod("keepBest", &ProbeWrap::KeepBestJs), InstanceMethod("restoreBest", &ProbeWrap::RestoreBestJs),
+         InstanceMethod("state", &ProbeWrap::StateJs), InstanceMethod("setState", &ProbeWrap::SetStateJs),
+         InstanceMethod("dispose", &ProbeWrap::DisposeJs),
+         InstanceAccessor("parameterCount", &ProbeWrap::ParameterCountJs, nullptr)});
   }
   explicit ProbeWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ProbeWrap>(info), owned_("probe") {
     auto state = UnwrapState<ProbeTrainer>(info);
@@ -237,9 +235,10 @@ class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
  private:
   std::shared_ptr<CodeSet> Set(const Napi::CallbackInfo& info, const std::shared_ptr<ProbeTrainer>& p) {
     auto set = CodeSetFromJs(info[0]);
-    Require(set->codes.size(1) == p->options().inputs, "the codes have " + std::to_string(set->codes.size(1)) +
-                                                           " dimensions, the probe takes " +
-                                                           std::to_string(p->options().inputs), Code::Shape);
+    Require(set->codes.size(1) == p->options().inputs,
+            "the codes have " + std::to_string(set->codes.size(1)) + " dimensions, the probe takes " +
+                std::to_string(p->options().inputs),
+            Code::Shape);
     auto a = set->codes.device(), b = p->options().device;
     Require(a.type() == b.type() && (!b.has_index() || a.index() == b.index()),
             "the codes and the probe must be on the same device", Code::Device);
@@ -257,9 +256,11 @@ class ProbeWrap : public Napi::ObjectWrap<ProbeWrap> {
     Require(arr.ElementLength() > 0, "order must not be empty");
     const int64_t n = set->size();
     for (size_t i = 0; i < arr.ElementLength(); ++i) {
-      Require(arr[i] >= 0 && arr[i] < n, "order holds " + std::to_string(arr[i]) + ", outside 0.." + std::to_string(n - 1));
+      Require(arr[i] >= 0 && arr[i] < n,
+              "order holds " + std::to_string(arr[i]) + ", outside 0.." + std::to_string(n - 1));
     }
-    auto order = torch::from_blob(arr.Data(), {static_cast<int64_t>(arr.ElementLength())}, torch::kInt32).to(torch::kInt64);
+    auto order =
+        torch::from_blob(arr.Data(), {static_cast<int64_t>(arr.ElementLength())}, torch::kInt32).to(torch::kInt64);
     Require(info[2].IsNumber() && info[2].As<Napi::Number>().Int64Value() > 0, "batch must be a positive integer");
     int64_t batch = info[2].As<Napi::Number>().Int64Value();
     return Schedule(info.Env(), [p, set, order, batch]() -> Finisher {

@@ -22,17 +22,15 @@ bool Given(const Napi::CallbackInfo& info, size_t i) {
 class DelineationWrap : public Napi::ObjectWrap<DelineationWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "DelineationTrainer",
-                       {InstanceMethod("step", &DelineationWrap::StepJs),
-                        InstanceMethod("evaluate", &DelineationWrap::EvaluateJs),
-                        InstanceMethod("inspect", &DelineationWrap::InspectJs),
-                        InstanceMethod("save", &DelineationWrap::SaveJs),
-                        InstanceMethod("load", &DelineationWrap::LoadJs),
-                        InstanceMethod("state", &DelineationWrap::StateJs),
-                        InstanceMethod("gradientReport", &DelineationWrap::GradientReportJs),
-                        InstanceMethod("dispose", &DelineationWrap::DisposeJs),
-                        InstanceAccessor("parameterCount", &DelineationWrap::ParameterCountJs, nullptr),
-                        InstanceAccessor("iterations", &DelineationWrap::IterationsJs, nullptr)});
+    return DefineClass(
+        env, "DelineationTrainer",
+        {InstanceMethod("step", &DelineationWrap::StepJs), InstanceMethod("evaluate", &DelineationWrap::EvaluateJs),
+         InstanceMethod("inspect", &DelineationWrap::InspectJs), InstanceMethod("save", &DelineationWrap::SaveJs),
+         InstanceMethod("load", &DelineationWrap::LoadJs), InstanceMethod("state", &DelineationWrap::StateJs),
+         InstanceMethod("gradientReport", &DelineationWrap::GradientReportJs),
+         InstanceMethod("dispose", &DelineationWrap::DisposeJs),
+         InstanceAccessor("parameterCount", &DelineationWrap::ParameterCountJs, nullptr),
+         InstanceAccessor("iterations", &DelineationWrap::IterationsJs, nullptr)});
   }
 
   explicit DelineationWrap(const Napi::CallbackInfo& info)

@@ -36,8 +36,9 @@ SimilarityOptions OptionsFromJs(const Napi::Value& value) {
 void CheckPair(const torch::Tensor& a, const torch::Tensor& b, const std::string& an, const std::string& bn) {
   CheckImageBatch(a, an);
   CheckImageBatch(b, bn);
-  Require(a.sizes() == b.sizes(), an + " and " + bn + " must have the same shape, got " + c10::str(a.sizes()) +
-                                      " and " + c10::str(b.sizes()), Code::Shape);
+  Require(a.sizes() == b.sizes(),
+          an + " and " + bn + " must have the same shape, got " + c10::str(a.sizes()) + " and " + c10::str(b.sizes()),
+          Code::Shape);
 }
 
 class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
@@ -56,7 +57,8 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
                         InstanceAccessor("parameterCount", &SimilarityWrap::ParameterCountJs, nullptr)});
   }
 
-  explicit SimilarityWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SimilarityWrap>(info), owned_("similarity") {
+  explicit SimilarityWrap(const Napi::CallbackInfo& info)
+      : Napi::ObjectWrap<SimilarityWrap>(info), owned_("similarity") {
     auto state = UnwrapState<Similarity>(info);
     Require(state != nullptr, "use new PerceptualSimilarity() to make a similarity");
     owned_.Reset(state);
@@ -151,13 +153,14 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
     Require(info[0].IsArray(), "weights must be an array of tensors");
     auto arr = info[0].As<Napi::Array>();
     Require(arr.Length() == s->head->weights.size(), "expected " + std::to_string(s->head->weights.size()) +
-                                                   " weight vectors (layers x branches), got " + std::to_string(arr.Length()));
+                                                         " weight vectors (layers x branches), got " +
+                                                         std::to_string(arr.Length()));
     std::vector<torch::Tensor> ws;
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       auto w = FloatTensorFromJs(arr.Get(i), "weights[" + std::to_string(i) + "]", 1);
       Require(w.size(0) == s->head->weights[i].size(0), "weights[" + std::to_string(i) + "] must have " +
-                                                      std::to_string(s->head->weights[i].size(0)) + " channels, got " +
-                                                      std::to_string(w.size(0)));
+                                                            std::to_string(s->head->weights[i].size(0)) +
+                                                            " channels, got " + std::to_string(w.size(0)));
       RequireFinite(w, "weights");
       Require(w.min().item<float>() >= 0, "channel weights must be non-negative");
       ws.push_back(w);
@@ -193,7 +196,8 @@ class SimilarityWrap : public Napi::ObjectWrap<SimilarityWrap> {
   Napi::Value ChannelsJs(const Napi::CallbackInfo& info) {
     auto s = owned_.Get();
     auto arr = Napi::Array::New(info.Env(), s->channels.size());
-    for (size_t i = 0; i < s->channels.size(); ++i) arr.Set(i, Napi::Number::New(info.Env(), static_cast<double>(s->channels[i])));
+    for (size_t i = 0; i < s->channels.size(); ++i)
+      arr.Set(i, Napi::Number::New(info.Env(), static_cast<double>(s->channels[i])));
     return arr;
   }
 

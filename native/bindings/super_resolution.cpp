@@ -18,15 +18,14 @@ namespace {
 class SrTrainerWrap : public Napi::ObjectWrap<SrTrainerWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "SuperResolutionTrainer",
-                       {InstanceMethod("step", &SrTrainerWrap::StepJs),
-                        InstanceMethod("evaluate", &SrTrainerWrap::EvaluateJs),
-                        InstanceMethod("save", &SrTrainerWrap::SaveJs),
-                        InstanceMethod("load", &SrTrainerWrap::LoadJs),
-                        InstanceMethod("gradientReport", &SrTrainerWrap::GradientReportJs),
-                        InstanceMethod("dispose", &SrTrainerWrap::DisposeJs),
-                        InstanceAccessor("parameterCount", &SrTrainerWrap::ParameterCountJs, nullptr),
-                        InstanceAccessor("factor", &SrTrainerWrap::FactorJs, nullptr)});
+    return DefineClass(
+        env, "SuperResolutionTrainer",
+        {InstanceMethod("step", &SrTrainerWrap::StepJs), InstanceMethod("evaluate", &SrTrainerWrap::EvaluateJs),
+         InstanceMethod("save", &SrTrainerWrap::SaveJs), InstanceMethod("load", &SrTrainerWrap::LoadJs),
+         InstanceMethod("gradientReport", &SrTrainerWrap::GradientReportJs),
+         InstanceMethod("dispose", &SrTrainerWrap::DisposeJs),
+         InstanceAccessor("parameterCount", &SrTrainerWrap::ParameterCountJs, nullptr),
+         InstanceAccessor("factor", &SrTrainerWrap::FactorJs, nullptr)});
   }
 
   explicit SrTrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SrTrainerWrap>(info), owned_("trainer") {

@@ -48,8 +48,7 @@ torch::Tensor DelineationUNetImpl::forward(const torch::Tensor& x, SkipProbe* pr
 
 std::vector<torch::Tensor> DelineationUNetImpl::Refine(const torch::Tensor& image, int64_t iterations,
                                                        torch::Tensor prior, SkipProbe* probe) {
-  auto y = prior.defined() ? prior
-                           : torch::zeros({image.size(0), 1, image.size(2), image.size(3)}, image.options());
+  auto y = prior.defined() ? prior : torch::zeros({image.size(0), 1, image.size(2), image.size(3)}, image.options());
   std::vector<torch::Tensor> out;
   for (int64_t i = 0; i < iterations; ++i) {
     y = forward(torch::cat({image, y}, 1), i == 0 ? probe : nullptr);

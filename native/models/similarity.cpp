@@ -59,9 +59,10 @@ SimilarityHeadImpl::SimilarityHeadImpl(const std::vector<int64_t>& channels, std
       weights.push_back(register_parameter("weight" + std::to_string(weights.size()), w));
     }
   }
-  judge = torch::nn::Sequential(torch::nn::Linear(5, 32), torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
-                                torch::nn::Linear(32, 32), torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
-                                torch::nn::Linear(32, 1), torch::nn::Sigmoid());
+  judge = torch::nn::Sequential(
+      torch::nn::Linear(5, 32), torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+      torch::nn::Linear(32, 32), torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+      torch::nn::Linear(32, 1), torch::nn::Sigmoid());
   // PyTorch's Linear init, drawn from this model's seeded generator.
   for (auto& m : judge->modules(/*include_self=*/false)) {
     if (auto* lin = m->as<torch::nn::Linear>()) {

@@ -28,8 +28,8 @@ struct SimilarityHeadImpl : torch::nn::Module {
   // `channels`: per layer. With `learned`, one weight vector per (layer, branch),
   // LPIPS's 1x1-conv init clamped to >= 0, and the judge with PyTorch's Linear
   // init, all drawn from `gen` (on the CPU; move the module afterwards).
-  SimilarityHeadImpl(const std::vector<int64_t>& channels, std::vector<Branch> branches, bool channel_norm, bool learned,
-                     at::Generator gen);
+  SimilarityHeadImpl(const std::vector<int64_t>& channels, std::vector<Branch> branches, bool channel_norm,
+                     bool learned, at::Generator gen);
 
   // D(a, b) per image, shape [N], from the features of a and b at each layer.
   // `training` enables channel dropout (learned weights only).

@@ -30,7 +30,8 @@ TORCH_MODULE(ConvBlock);
 // ConvBlock(ReLU) -> ConvBlock(no activation), plus the input; no activation after the sum.
 struct ResidualImpl : nn::Module {
   explicit ResidualImpl(int64_t c)
-      : a(register_module("a", ConvBlock(c, c, 3, Act::Relu))), b(register_module("b", ConvBlock(c, c, 3, Act::None))) {}
+      : a(register_module("a", ConvBlock(c, c, 3, Act::Relu))),
+        b(register_module("b", ConvBlock(c, c, 3, Act::None))) {}
   torch::Tensor forward(torch::Tensor x) { return b->forward(a->forward(x)) + x; }
   ConvBlock a, b;
 };

@@ -23,8 +23,8 @@ AutoencoderTrainer::AutoencoderTrainer(std::shared_ptr<LossNet> loss_net, const 
   torch::manual_seed(options.seed);  // on the tensor worker, so the init is reproducible
   model_ = Autoencoder(options.side, options.code_size);
   model_->to(options_.device);
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      model_->parameters(), torch::optim::AdamOptions(options.lr).betas({0.9, 0.999}));
+  optimizer_ = std::make_unique<torch::optim::Adam>(model_->parameters(),
+                                                    torch::optim::AdamOptions(options.lr).betas({0.9, 0.999}));
   parameter_count_ = CountParameters(*model_);
 }
 
@@ -34,7 +34,8 @@ void AutoencoderTrainer::CheckImages(const torch::Tensor& images, const std::str
   Require(images.dim() == 4 && images.size(1) == 3 && images.size(2) == stored && images.size(3) == stored,
           what + " must be shaped [N, 3, " + std::to_string(stored) + ", " + std::to_string(stored) +
               "] for this autoencoder (side " + std::to_string(options_.side) + ", padding " +
-              std::to_string(options_.pad) + "), got " + c10::str(images.sizes()), Code::Shape);
+              std::to_string(options_.pad) + "), got " + c10::str(images.sizes()),
+          Code::Shape);
 }
 
 torch::Tensor AutoencoderTrainer::Prepare(const torch::Tensor& images) const {
@@ -60,8 +61,8 @@ double AutoencoderTrainer::Step(const torch::Tensor& images) {
   torch::AutoGradMode grad(true);
   model_->train();
   auto out = model_->forward(x);
-  auto loss = loss_net_ ? torch::mse_loss(loss_net_->Features(out, {options_.layer})[0], target)
-                        : torch::mse_loss(out, x);
+  auto loss =
+      loss_net_ ? torch::mse_loss(loss_net_->Features(out, {options_.layer})[0], target) : torch::mse_loss(out, x);
   optimizer_->zero_grad();
   loss.backward();
   gradients_ = CountGradients(*model_, loss_net_.get());

@@ -28,23 +28,28 @@ bool LoadCheckpoint(const std::string& path, const std::string& kind, const Chec
   try {
     archive.load_from(path, device);
   } catch (const c10::Error& e) {
-    throw UserError("cannot read checkpoint '" + path + "' (missing or corrupt; delete it to start over): " +
-                    e.what_without_backtrace(), Code::File);
+    throw UserError("cannot read checkpoint '" + path +
+                        "' (missing or corrupt; delete it to start over): " + e.what_without_backtrace(),
+                    Code::File);
   }
   c10::IValue held;
   const bool has_kind = archive.try_read("kind", held) && held.isString();
   Require(has_kind && held.toStringRef() == kind,
           "'" + path + "' is not a checkpoint for this " + kind +
-              (has_kind ? " (it is for the " + held.toStringRef() + ")" : "") + "; delete it to start over", Code::File);
+              (has_kind ? " (it is for the " + held.toStringRef() + ")" : "") + "; delete it to start over",
+          Code::File);
   for (const auto& [name, value] : tags) {
     torch::Tensor t;
-    Require(archive.try_read("tag." + name, t), "'" + path + "' is not a checkpoint for this " + kind + " (no " +
-                                                    name + "); delete it to start over", Code::File);
-    Require(t.item<int64_t>() == value, "checkpoint '" + path + "' was saved with " + name + " " +
-                                            std::to_string(t.item<int64_t>()) + ", this " + kind + " has " + name +
-                                            " " + std::to_string(value) + "; delete it to start over", Code::File);
+    Require(archive.try_read("tag." + name, t),
+            "'" + path + "' is not a checkpoint for this " + kind + " (no " + name + "); delete it to start over",
+            Code::File);
+    Require(t.item<int64_t>() == value,
+            "checkpoint '" + path + "' was saved with " + name + " " + std::to_string(t.item<int64_t>()) + ", this " +
+                kind + " has " + name + " " + std::to_string(value) + "; delete it to start over",
+            Code::File);
   }
-  Require(archive.try_read("model", model_archive), "'" + path + "' holds no model; delete it to start over", Code::File);
+  Require(archive.try_read("model", model_archive), "'" + path + "' holds no model; delete it to start over",
+          Code::File);
   bool has_optimizer = false;
   try {
     model.load(model_archive);
@@ -52,7 +57,8 @@ bool LoadCheckpoint(const std::string& path, const std::string& kind, const Chec
     if (has_optimizer) optimizer.load(optimizer_archive);
   } catch (const c10::Error& e) {
     throw UserError("checkpoint '" + path + "' does not fit this " + kind + " (" + e.what_without_backtrace() +
-                    "); delete it to start over", Code::File);
+                        "); delete it to start over",
+                    Code::File);
   }
   return has_optimizer;
 }

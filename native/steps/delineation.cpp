@@ -14,17 +14,20 @@ void CheckDelineationBatch(const torch::Tensor& images, const torch::Tensor& mas
   if (training) {
     Require(h % kUNetMultiple == 0 && w % kUNetMultiple == 0,
             "training images must have sides divisible by 16 (the U-Net halves them four times), got " +
-                std::to_string(h) + "x" + std::to_string(w), Code::Shape);
+                std::to_string(h) + "x" + std::to_string(w),
+            Code::Shape);
   } else {
     Require(h >= kUNetMultiple && w >= kUNetMultiple,
             "images must be at least 16x16 (they are reflect-padded to a multiple of 16), got " + std::to_string(h) +
-                "x" + std::to_string(w), Code::Shape);
+                "x" + std::to_string(w),
+            Code::Shape);
   }
   if (!masks.defined()) return;
   Require(masks.dim() == 4 && masks.size(0) == images.size(0) && masks.size(1) == 1 && masks.size(2) == h &&
               masks.size(3) == w,
           "masks must be shaped [N, 1, H, W] like the images " + c10::str(images.sizes()) + ", got " +
-              c10::str(masks.sizes()), Code::Shape);
+              c10::str(masks.sizes()),
+          Code::Shape);
   Require(masks.min().item<float>() >= 0 && masks.max().item<float>() <= 1,
           "mask values must lie in [0, 1] (NaN included: check the mask files)");
 }
@@ -37,7 +40,6 @@ DelineationTrainer::DelineationTrainer(std::shared_ptr<LossNet> loss_net, const 
   optimizer_ = std::make_unique<torch::optim::Adam>(unet_->parameters(), torch::optim::AdamOptions(opts_.lr));
   parameter_count_ = CountParameters(*unet_);
 }
-
 
 namespace {
 // BCE refuses NaN probabilities (and on CUDA asserts inside the kernel): check them first, in one sync.
@@ -119,7 +121,8 @@ DelineationEvaluation DelineationTrainer::Evaluate(const torch::Tensor& images, 
   auto h = images.size(2), w = images.size(3);
   auto outs = unet_->Refine(PadToMultiple(images.to(device_)), opts_.iterations);
   auto p = outs.back().narrow(2, 0, h).narrow(3, 0, w);
-  Require(AllFinite({p}), "the U-Net's output is not finite: its weights hold NaN or infinity (a damaged checkpoint?)", Code::Nan);
+  Require(AllFinite({p}), "the U-Net's output is not finite: its weights hold NaN or infinity (a damaged checkpoint?)",
+          Code::Nan);
   DelineationEvaluation r;
   if (masks.defined()) {
     auto per = torch::binary_cross_entropy(p, masks.to(device_), {}, at::Reduction::None)

@@ -20,7 +20,7 @@ namespace dpl {
 
 struct DelineationOptions {
   int64_t layer = 0;
-  int64_t iterations = 3;      // K, for training and evaluation
+  int64_t iterations = 3;        // K, for training and evaluation
   double feature_weight = 0.01;  // mu; ignored without a loss network (the pixel baseline)
   double lr = 1e-3;
   uint64_t seed = 0;

@@ -21,8 +21,10 @@ void SetModuleState(torch::nn::Module& module, const NamedTensors& state) {
     Require(it != by_name.end(), "the state has no '" + name + "'");
     // A scalar buffer (BatchNorm's num_batches_tracked) may come as one element of shape [1].
     const bool same = it->second.sizes() == target.sizes() || (target.dim() == 0 && it->second.numel() == 1);
-    Require(same, "'" + name + "' is shaped " + c10::str(it->second.sizes()) + ", the model needs " +
-                      c10::str(target.sizes()), Code::Shape);
+    Require(
+        same,
+        "'" + name + "' is shaped " + c10::str(it->second.sizes()) + ", the model needs " + c10::str(target.sizes()),
+        Code::Shape);
     target.copy_(it->second.reshape(target.sizes()));
   };
   for (auto& p : module.named_parameters()) copy(p.key(), p.value());

@@ -79,7 +79,8 @@ Similarity::Similarity(std::shared_ptr<LossNet> n, SimilarityOptions o) : net(st
     auto feats = net->Features(probe, opts.layers);
     net->trunk.train(was_training);
     for (auto& f : feats) {
-      Require(f.dim() == 4, "layer features must be shaped (N, C, H, W) to compare them; got " + c10::str(f.sizes()), Code::Shape);
+      Require(f.dim() == 4, "layer features must be shaped (N, C, H, W) to compare them; got " + c10::str(f.sizes()),
+              Code::Shape);
       channels.push_back(f.size(1));
     }
   }
@@ -87,8 +88,7 @@ Similarity::Similarity(std::shared_ptr<LossNet> n, SimilarityOptions o) : net(st
   head = SimilarityHead(channels, opts.branches, opts.channel_norm, opts.learned, gen);
   head->to(net->device);
   if (opts.learned) {
-    optimizer = std::make_unique<torch::optim::Adam>(Parameters(),
-                                                     torch::optim::AdamOptions(1e-3).betas({0.5, 0.999}));
+    optimizer = std::make_unique<torch::optim::Adam>(Parameters(), torch::optim::AdamOptions(1e-3).betas({0.5, 0.999}));
   }
   std::lock_guard<std::mutex> lock(gen.mutex());
   rng_state = gen.get_state();
@@ -105,8 +105,8 @@ std::vector<torch::Tensor> Similarity::Parameters() const {
   return out;
 }
 
-torch::Tensor Similarity::DistanceFromFeatures(const std::vector<torch::Tensor>& fa, const std::vector<torch::Tensor>& fb,
-                                               bool training) {
+torch::Tensor Similarity::DistanceFromFeatures(const std::vector<torch::Tensor>& fa,
+                                               const std::vector<torch::Tensor>& fb, bool training) {
   return head->Distance(fa, fb, training);
 }
 
@@ -202,12 +202,14 @@ std::string Similarity::LoadCheckpoint(const std::string& path) {
   try {
     ar.load_from(path, net->device);
   } catch (const c10::Error& e) {
-    throw UserError("cannot read checkpoint '" + path + "' (" + e.what_without_backtrace() +
-                    "); delete it to start the run afresh", Code::File);
+    throw UserError(
+        "cannot read checkpoint '" + path + "' (" + e.what_without_backtrace() + "); delete it to start the run afresh",
+        Code::File);
   }
   auto mismatch = [&](const std::string& what) {
     return UserError("checkpoint '" + path + "' does not fit this model (" + what +
-                     "); it belongs to another network, layers or compare: delete it to start afresh", Code::File);
+                         "); it belongs to another network, layers or compare: delete it to start afresh",
+                     Code::File);
   };
   c10::IValue meta;
   ar.read("meta", meta);

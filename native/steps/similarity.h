@@ -19,10 +19,10 @@ struct SimilarityOptions {
   std::vector<int64_t> layers;
   std::vector<Branch> branches;  // from `compare`: spatial | mean | sort | spatial+mean | spatial+sort
   bool channel_norm = true;
-  bool learned = false;    // per-channel weights (else a plain channel sum)
-  bool trainable = false;  // tune/scratch: the trunk trains too
-  uint64_t seed = 0;       // init of channel weights and judge; dropout stream
-  int64_t probe_size = 64; // image side for the channel-count probe
+  bool learned = false;     // per-channel weights (else a plain channel sum)
+  bool trainable = false;   // tune/scratch: the trunk trains too
+  uint64_t seed = 0;        // init of channel weights and judge; dropout stream
+  int64_t probe_size = 64;  // image side for the channel-count probe
 };
 
 struct Similarity {

@@ -21,8 +21,9 @@ constexpr int64_t kMinLrSide = 5;
 void CheckSrInput(const torch::Tensor& lr) {
   CheckImageBatch(lr, "lr");
   Require(lr.size(2) >= kMinLrSide && lr.size(3) >= kMinLrSide,
-          "lr images must be at least 5x5 (the 9x9 reflection padding needs it), got " +
-              std::to_string(lr.size(2)) + "x" + std::to_string(lr.size(3)), Code::Shape);
+          "lr images must be at least 5x5 (the 9x9 reflection padding needs it), got " + std::to_string(lr.size(2)) +
+              "x" + std::to_string(lr.size(3)),
+          Code::Shape);
 }
 
 void CheckSrPair(const torch::Tensor& lr, const torch::Tensor& hr, int64_t factor) {
@@ -30,7 +31,8 @@ void CheckSrPair(const torch::Tensor& lr, const torch::Tensor& hr, int64_t facto
   CheckImageBatch(hr, "hr");
   Require(hr.size(0) == lr.size(0) && hr.size(2) == lr.size(2) * factor && hr.size(3) == lr.size(3) * factor,
           "hr must be lr upscaled by " + std::to_string(factor) + " with the same batch size: lr " +
-              c10::str(lr.sizes()) + ", hr " + c10::str(hr.sizes()), Code::Shape);
+              c10::str(lr.sizes()) + ", hr " + c10::str(hr.sizes()),
+          Code::Shape);
 }
 
 SrTrainer::SrTrainer(std::shared_ptr<LossNet> loss_net, const SrTrainerOptions& options)

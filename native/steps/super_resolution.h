@@ -25,8 +25,8 @@ struct SrTrainerOptions {
 };
 
 struct SrEvaluation {
-  torch::Tensor output;         // on the CPU
-  std::vector<double> losses;   // per-image feature loss, when hr and a loss network were given
+  torch::Tensor output;        // on the CPU
+  std::vector<double> losses;  // per-image feature loss, when hr and a loss network were given
 };
 
 class SrTrainer {

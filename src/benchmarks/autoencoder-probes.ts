@@ -31,10 +31,15 @@ export class CodeSet {
   static async create(codes: FloatTensor, labels: Uint8Array, options: { classes?: number; device?: string } = {}): Promise<CodeSet> {
     checkFloatTensor(codes, 'codes', 2);
     if (!(labels instanceof Uint8Array) || labels.length !== codes.shape[0]) {
-      throw dplError(labels instanceof Uint8Array ? 'ERR_DPL_SHAPE' : 'ERR_DPL_ARG', `labels must be a Uint8Array with one label per code (${codes.shape[0]})`);
+      throw dplError(
+        labels instanceof Uint8Array ? 'ERR_DPL_SHAPE' : 'ERR_DPL_ARG',
+        `labels must be a Uint8Array with one label per code (${codes.shape[0]})`,
+      );
     }
     const device = Device.parse(options.device ?? 'cpu');
-    return new CodeSet(await native().createCodeSet(codes, { data: labels, shape: [labels.length] }, { classes: options.classes ?? 10, device }));
+    return new CodeSet(
+      await native().createCodeSet(codes, { data: labels, shape: [labels.length] }, { classes: options.classes ?? 10, device }),
+    );
   }
 
   get size(): number {
@@ -175,8 +180,14 @@ export async function trainProbe(
     );
     await probe.restoreBest();
     return {
-      name: spec.name, hidden: spec.hidden, epochs: fit.epochs, bestEpoch: fit.best?.epoch ?? 0, stoppedEarly: fit.stoppedEarly,
-      val: await probe.evaluate(sets.val), test: await probe.evaluate(sets.test), valLoss: fit.history.map((h) => h.val),
+      name: spec.name,
+      hidden: spec.hidden,
+      epochs: fit.epochs,
+      bestEpoch: fit.best?.epoch ?? 0,
+      stoppedEarly: fit.stoppedEarly,
+      val: await probe.evaluate(sets.val),
+      test: await probe.evaluate(sets.test),
+      valLoss: fit.history.map((h) => h.val),
       secondsPerEpoch: seconds / fit.epochs,
     };
   } finally {

@@ -10,7 +10,12 @@ import { parseOptions } from '../validate.js';
 
 const TrainerOptions = z.object({
   /** The model's input side: 64 + 16k (64 for SVHN padded, 96 for STL-10). */
-  side: z.number().int().min(64).refine((s) => (s - 64) % 16 === 0, 'the side must be 64 + 16k').default(64),
+  side: z
+    .number()
+    .int()
+    .min(64)
+    .refine((s) => (s - 64) % 16 === 0, 'the side must be 64 + 16k')
+    .default(64),
   /** Reflection padding added to every side of the stored images (16 for SVHN's 32x32). */
   pad: z.number().int().nonnegative().default(0),
   codeSize: z.number().int().positive().default(64),
@@ -65,7 +70,10 @@ export class AutoencoderTrainer {
    * The loss of each image in eval mode without gradients (what validation
    * averages); with `images` also the model's [0,1] input and its reconstruction.
    */
-  async evaluate(images: ByteBatch, options: { images?: boolean } = {}): Promise<{ losses: Float64Array; input?: FloatTensor; output?: FloatTensor }> {
+  async evaluate(
+    images: ByteBatch,
+    options: { images?: boolean } = {},
+  ): Promise<{ losses: Float64Array; input?: FloatTensor; output?: FloatTensor }> {
     checkByteBatch(images, 'images');
     return this.handle.evaluate(images, options.images ?? false);
   }

@@ -120,16 +120,25 @@ async function openData(dataset: Dataset, o: Options, ctx: RunContext): Promise<
   if (dataset === 'svhn') {
     if (!o.svhn) throw new Error("the 'svhn' variant needs the svhn option (--svhn DIR): a folder for {train,test,extra}_32x32.mat");
     await ensureSvhn(o.svhn, ['extra', 'train', 'test'], { ...fetch, download: o.download, baseUrl: o.urls.svhn, md5: o.md5 });
-    const open = (split: 'extra' | 'train' | 'test') => openSvhn(o.svhn!, split, { cacheDir: o.cacheDir, log: ctx.log, signal: ctx.signal });
+    const open = (split: 'extra' | 'train' | 'test') =>
+      openSvhn(o.svhn!, split, { cacheDir: o.cacheDir, log: ctx.log, signal: ctx.signal });
     return {
-      side: 64, pad: 16, pool: await open('extra'), probe: await open('train'), test: await open('test'),
+      side: 64,
+      pad: 16,
+      pool: await open('extra'),
+      probe: await open('train'),
+      test: await open('test'),
       sources: { pool: SVHN_SPLITS.extra.file, probe: SVHN_SPLITS.train.file, test: SVHN_SPLITS.test.file },
     };
   }
   if (!o.stl10) throw new Error("the 'stl10' variant needs the stl10 option (--stl10 DIR): a folder for stl10_binary/");
   const folder = await ensureStl10(o.stl10, { ...fetch, download: o.download, url: o.urls.stl10, md5: o.md5['stl10_binary.tar.gz'] });
   return {
-    side: 96, pad: 0, pool: await openStl10(folder, 'unlabeled'), probe: await openStl10(folder, 'train'), test: await openStl10(folder, 'test'),
+    side: 96,
+    pad: 0,
+    pool: await openStl10(folder, 'unlabeled'),
+    probe: await openStl10(folder, 'train'),
+    test: await openStl10(folder, 'test'),
     sources: { pool: 'unlabeled_X.bin', probe: 'train_X.bin', test: 'test_X.bin' },
   };
 }
@@ -137,7 +146,9 @@ async function openData(dataset: Dataset, o: Options, ctx: RunContext): Promise<
 /** The images a run uses of a set: all, or a seeded subset of maxImages (sorted). */
 function subset(count: number, max: number | undefined, seed: number): number[] {
   if (max === undefined || max >= count) return Array.from({ length: count }, (_, i) => i);
-  return seededPermutation(count, seed).slice(0, max).sort((a, b) => a - b);
+  return seededPermutation(count, seed)
+    .slice(0, max)
+    .sort((a, b) => a - b);
 }
 
 const digest = (indices: number[]) => createHash('sha256').update(Uint32Array.from(indices)).digest('hex');
@@ -155,13 +166,22 @@ function makeSplits(dataset: Dataset, data: Data, o: Options, dir: string): Spli
     const s = seededSplit(use.length, 0.2, mixSeed(o.dataSeed, purpose));
     return { train: s.train.map((i) => use[i]!), val: s.val.map((i) => use[i]!) };
   };
-  const splits: Splits = { pool: split(data.pool, 1), probe: split(data.probe, 2), test: subset(data.test.images.count, o.maxImages, mixSeed(o.dataSeed, 3, 1)) };
+  const splits: Splits = {
+    pool: split(data.pool, 1),
+    probe: split(data.probe, 2),
+    test: subset(data.test.images.count, o.maxImages, mixSeed(o.dataSeed, 3, 1)),
+  };
   const record = (source: string, total: number, parts: Record<string, number[]>) => ({
-    source, images: total, ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, { count: v.length, sha256: digest(v) }])),
+    source,
+    images: total,
+    ...Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, { count: v.length, sha256: digest(v) }])),
   });
   writeJsonAtomic(join(dir, 'splits.json'), {
-    dataset, dataSeed: o.dataSeed, maxImages: o.maxImages ?? null,
-    rule: 'validation = the first round(0.2 n) of seededPermutation(n, mixSeed(dataSeed, k)), k = 1 autoencoder, 2 probes ' +
+    dataset,
+    dataSeed: o.dataSeed,
+    maxImages: o.maxImages ?? null,
+    rule:
+      'validation = the first round(0.2 n) of seededPermutation(n, mixSeed(dataSeed, k)), k = 1 autoencoder, 2 probes ' +
       '(src/data/seeded.ts seededSplit); with maxImages, a sorted seededPermutation(n, mixSeed(dataSeed, k, 1)) subset first (k = 3 test); ' +
       'sha256 of each index list as little-endian uint32',
     autoencoder: record(data.sources.pool, data.pool.images.count, splits.pool),
@@ -174,20 +194,38 @@ function makeSplits(dataset: Dataset, data: Data, o: Options, dir: string): Spli
 /** Mean per-image loss of `indices` in eval mode. */
 async function meanLoss(trainer: AutoencoderTrainer, images: ImageRecords, indices: number[], batch: number): Promise<number> {
   let sum = 0;
-  await forEachBatch(indices, batch, (slice) => images.batch(slice), (b) => trainer.evaluate(b), (_b, r) => {
-    for (const v of r.losses) sum += v;
-  });
+  await forEachBatch(
+    indices,
+    batch,
+    (slice) => images.batch(slice),
+    (b) => trainer.evaluate(b),
+    (_b, r) => {
+      for (const v of r.losses) sum += v;
+    },
+  );
   return sum / indices.length;
 }
 
 /** Codes [n, codeSize] of `indices`, in order. */
-async function encodeAll(trainer: AutoencoderTrainer, images: ImageRecords, indices: number[], batch: number, codeSize: number): Promise<FloatTensor> {
+async function encodeAll(
+  trainer: AutoencoderTrainer,
+  images: ImageRecords,
+  indices: number[],
+  batch: number,
+  codeSize: number,
+): Promise<FloatTensor> {
   const data = new Float32Array(indices.length * codeSize);
   let at = 0;
-  await forEachBatch(indices, batch, (slice) => images.batch(slice), (b) => trainer.encode(b), (_b, codes) => {
-    data.set(codes.data, at);
-    at += codes.data.length;
-  });
+  await forEachBatch(
+    indices,
+    batch,
+    (slice) => images.batch(slice),
+    (b) => trainer.encode(b),
+    (_b, codes) => {
+      data.set(codes.data, at);
+      at += codes.data.length;
+    },
+  );
   return { data, shape: [indices.length, codeSize] };
 }
 
@@ -217,7 +255,12 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   // The loss network and the model first: a missing export or a layer past the end fails before any data is read.
   const network = pixel
     ? null
-    : await LossNetwork.load(spec.network, { device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights });
+    : await LossNetwork.load(spec.network, {
+        device: ctx.device,
+        modelsDir: ctx.modelsDir,
+        normalization: o.normalization,
+        weights: o.weights,
+      });
   let trainer: AutoencoderTrainer | undefined;
   let data: Data | undefined;
   try {
@@ -225,7 +268,15 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
       throw new Error(`layer ${layer} is past the end of ${spec.network} (${network.size} children: layers 0..${network.size - 1})`);
     }
     const [side, pad] = dataset === 'svhn' ? [64, 16] : [96, 0];
-    trainer = await AutoencoderTrainer.create(network, { side, pad, codeSize: o.codeSize, layer, seed: spec.seed, lr: o.lr, device: ctx.device });
+    trainer = await AutoencoderTrainer.create(network, {
+      side,
+      pad,
+      codeSize: o.codeSize,
+      layer,
+      seed: spec.seed,
+      lr: o.lr,
+      device: ctx.device,
+    });
     data = await openData(dataset, o, ctx);
     const splits = makeSplits(dataset, data, o, ctx.dir);
     const { state, bestPath } = await trainToEnd(spec, ctx, o, dataset, trainer, data, splits);
@@ -270,18 +321,39 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
 
 /** Trains from the latest checkpoint in ctx.dir to the last epoch or an early stop, keeping the best-validation weights. */
 async function trainToEnd(
-  spec: RunSpec, ctx: RunContext, o: Options, dataset: Dataset, trainer: AutoencoderTrainer, data: Data, splits: Splits,
+  spec: RunSpec,
+  ctx: RunContext,
+  o: Options,
+  dataset: Dataset,
+  trainer: AutoencoderTrainer,
+  data: Data,
+  splits: Splits,
 ): Promise<TrainOutcome> {
   const { train, val } = splits.pool;
   // Every option that changes training: a checkpoint made with other values is refused, not resumed.
   const key = {
-    network: spec.network, layer: spec.layers[0] ?? null, dataset, seed: spec.seed, dataSeed: o.dataSeed, maxImages: o.maxImages ?? null,
-    n: train.length, val: val.length, b: o.batchSize, lr: o.lr, codeSize: o.codeSize, normalization: o.normalization,
+    network: spec.network,
+    layer: spec.layers[0] ?? null,
+    dataset,
+    seed: spec.seed,
+    dataSeed: o.dataSeed,
+    maxImages: o.maxImages ?? null,
+    n: train.length,
+    val: val.length,
+    b: o.batchSize,
+    lr: o.lr,
+    codeSize: o.codeSize,
+    normalization: o.normalization,
   };
   // Each epoch is one pass over the training split in a seeded order (a function of seed and epoch alone).
   const order = new SampleOrder(train.length, spec.seed);
   return trainLoop({
-    name: 'autoencoder', dir: ctx.dir, key, model: trainer, epochs: o.epochs, stepsPerEpoch: order.stepsPerEpoch(o.batchSize),
+    name: 'autoencoder',
+    dir: ctx.dir,
+    key,
+    model: trainer,
+    epochs: o.epochs,
+    stepsPerEpoch: order.stepsPerEpoch(o.batchSize),
     load: (epoch, step) => data.pool.images.batch(order.epochBatch(epoch, step, o.batchSize).map((i) => train[i]!)),
     step: (batch) => trainer.step(batch),
     weight: (batch) => batch.shape[0],
@@ -289,7 +361,9 @@ async function trainToEnd(
     better: 'lower',
     patience: o.patience,
     checkpointEvery: o.checkpointEvery,
-    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log: ctx.log,
   });
 }
 
@@ -300,28 +374,58 @@ async function trainToEnd(
  * the results are those of an uninterrupted run).
  */
 async function runProbes(
-  spec: RunSpec, ctx: RunContext, o: Options, trainer: AutoencoderTrainer, data: Data, splits: Splits, state: TrainOutcome['state'],
+  spec: RunSpec,
+  ctx: RunContext,
+  o: Options,
+  trainer: AutoencoderTrainer,
+  data: Data,
+  splits: Splits,
+  state: TrainOutcome['state'],
 ): Promise<ProbeResult[]> {
   const path = join(ctx.dir, 'probes.json');
-  const key = { training: state.key, best: state.best, probeEpochs: o.probeEpochs, probePatience: o.probePatience, probeBatch: o.probeBatch, probeLr: o.probeLr };
+  const key = {
+    training: state.key,
+    best: state.best,
+    probeEpochs: o.probeEpochs,
+    probePatience: o.probePatience,
+    probeBatch: o.probeBatch,
+    probeLr: o.probeLr,
+  };
   const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { key: unknown; results: ProbeResult[] }) : null;
   const results = saved && JSON.stringify(saved.key) === JSON.stringify(key) ? saved.results : [];
   if (results.length === PROBES.length) return results;
 
   const encode = async (set: ImageSet, indices: number[]) => {
     const codes = await encodeAll(trainer, set.images, indices, o.batchSize, o.codeSize);
-    return CodeSet.create(codes, Uint8Array.from(indices, (i) => set.labels![i]!), { device: ctx.device });
+    return CodeSet.create(
+      codes,
+      Uint8Array.from(indices, (i) => set.labels![i]!),
+      { device: ctx.device },
+    );
   };
-  ctx.log(`autoencoder: encoding ${splits.probe.train.length + splits.probe.val.length + splits.test.length} labelled images for the probes`);
-  const sets = { train: await encode(data.probe, splits.probe.train), val: await encode(data.probe, splits.probe.val), test: await encode(data.test, splits.test) };
+  ctx.log(
+    `autoencoder: encoding ${splits.probe.train.length + splits.probe.val.length + splits.test.length} labelled images for the probes`,
+  );
+  const sets = {
+    train: await encode(data.probe, splits.probe.train),
+    val: await encode(data.probe, splits.probe.val),
+    test: await encode(data.test, splits.test),
+  };
   try {
     for (const [i, p] of PROBES.entries()) {
       if (results.some((r) => r.name === p.name)) continue;
-      if (ctx.signal.aborted) throw new Error('autoencoder probes aborted; run again to resume (training and the finished probes are saved)');
+      if (ctx.signal.aborted)
+        throw new Error('autoencoder probes aborted; run again to resume (training and the finished probes are saved)');
       ctx.progress(i, PROBES.length, `probe ${p.name}`);
       const r = await trainProbe(p, sets, {
-        inputs: o.codeSize, seed: mixSeed(spec.seed, 1000 + i), lr: o.probeLr, batch: o.probeBatch,
-        maxEpochs: o.probeEpochs, patience: o.probePatience, device: ctx.device, signal: ctx.signal,
+        inputs: o.codeSize,
+        seed: mixSeed(spec.seed, 1000 + i),
+        lr: o.probeLr,
+        batch: o.probeBatch,
+        maxEpochs: o.probeEpochs,
+        patience: o.probePatience,
+        device: ctx.device,
+        signal: ctx.signal,
       });
       results.push(r);
       writeJsonAtomic(path, { key, results });

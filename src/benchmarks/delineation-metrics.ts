@@ -49,7 +49,15 @@ export interface DelineationMetrics {
 }
 
 /** The metric names of meanMetrics, in report order. */
-export const DELINEATION_METRICS = ['completeness', 'correctness', 'quality', 'relaxedCompleteness', 'relaxedCorrectness', 'relaxedQuality', 'bce'] as const;
+export const DELINEATION_METRICS = [
+  'completeness',
+  'correctness',
+  'quality',
+  'relaxedCompleteness',
+  'relaxedCorrectness',
+  'relaxedQuality',
+  'bce',
+] as const;
 export type DelineationMetricName = (typeof DELINEATION_METRICS)[number];
 
 const ratio = (num: number, den: number) => (den === 0 ? 1 : num / den);

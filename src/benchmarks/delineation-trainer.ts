@@ -92,7 +92,10 @@ export class DelineationTrainer {
    * activation ran in place), and the norm of the gradient that the last
    * iteration's BCE sends back to the first iteration's prior.
    */
-  async inspect(images: FloatTensor, masks: FloatTensor): Promise<{ skipsMade: FloatTensor[]; skipsAfter: FloatTensor[]; priorGradNorm: number }> {
+  async inspect(
+    images: FloatTensor,
+    masks: FloatTensor,
+  ): Promise<{ skipsMade: FloatTensor[]; skipsAfter: FloatTensor[]; priorGradNorm: number }> {
     checkFloatTensor(images, 'images', 4);
     checkFloatTensor(masks, 'masks', 4);
     return this.handle.inspect(images, masks);

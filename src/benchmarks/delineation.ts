@@ -93,12 +93,19 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   let trainer: DelineationTrainer | undefined;
   try {
     trainer = await DelineationTrainer.create(network, {
-      layer: spec.layers[0] ?? 0, iterations: o.iterations, featureWeight: pixel ? 0 : o.featureWeight,
-      lr: o.lr, seed: spec.seed, device: ctx.device,
+      layer: spec.layers[0] ?? 0,
+      iterations: o.iterations,
+      featureWeight: pixel ? 0 : o.featureWeight,
+      lr: o.lr,
+      seed: spec.seed,
+      device: ctx.device,
     });
     let last = 0;
     const splits = await ensureMrd(o.mrd, {
-      download: o.download, baseUrl: o.baseUrl, signal: ctx.signal, log: ctx.log,
+      download: o.download,
+      baseUrl: o.baseUrl,
+      signal: ctx.signal,
+      log: ctx.log,
       onProgress: (p) => {
         if (Date.now() - last < 500) return;
         last = Date.now();
@@ -125,36 +132,62 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
 
 /** Trains from the latest checkpoint in ctx.dir to the last epoch, keeping the best-validation weights. */
 async function trainToEnd(
-  spec: RunSpec, ctx: RunContext, o: Options, trainer: DelineationTrainer, train: MrdPair[], val: MrdPair[],
+  spec: RunSpec,
+  ctx: RunContext,
+  o: Options,
+  trainer: DelineationTrainer,
+  train: MrdPair[],
+  val: MrdPair[],
 ): Promise<TrainOutcome> {
   // Every option that changes training: a checkpoint made with other values is refused, not resumed.
   // (Epochs are left out: a finished run can be extended.)
   const key = {
-    network: spec.network, layer: spec.layers[0] ?? null, seed: spec.seed, crop: o.cropSize, b: o.batchSize, lr: o.lr,
-    iterations: o.iterations, featureWeight: spec.network === 'pixel' ? 0 : o.featureWeight,
-    train: train.map((p) => p.stem), val: val.map((p) => p.stem),
+    network: spec.network,
+    layer: spec.layers[0] ?? null,
+    seed: spec.seed,
+    crop: o.cropSize,
+    b: o.batchSize,
+    lr: o.lr,
+    iterations: o.iterations,
+    featureWeight: spec.network === 'pixel' ? 0 : o.featureWeight,
+    train: train.map((p) => p.stem),
+    val: val.map((p) => p.stem),
   };
   // An epoch is one pass over the training tiles, one seeded crop (and flip) of each.
   const order = new SampleOrder(train.length, spec.seed);
   const cache = new TileCache();
   return trainLoop({
-    name: 'delineation', dir: ctx.dir, key, model: trainer, epochs: o.epochs, stepsPerEpoch: order.stepsPerEpoch(o.batchSize),
-    load: (epoch, step) => loadTrainingBatch(train, order.epochBatch(epoch, step, o.batchSize), { size: o.cropSize, seed: spec.seed, epoch }),
+    name: 'delineation',
+    dir: ctx.dir,
+    key,
+    model: trainer,
+    epochs: o.epochs,
+    stepsPerEpoch: order.stepsPerEpoch(o.batchSize),
+    load: (epoch, step) =>
+      loadTrainingBatch(train, order.epochBatch(epoch, step, o.batchSize), { size: o.cropSize, seed: spec.seed, epoch }),
     step: (batch) => trainer.step(batch.images, batch.masks),
     weight: (batch) => batch.images.shape[0]!,
     validate: () => validate(trainer, val, cache),
     better: 'lower',
     checkpointEvery: o.checkpointEvery,
-    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log: ctx.log,
   });
 }
 
 /** Mean over the validation tiles of the last iteration's BCE (whole tiles, eval mode). */
 async function validate(trainer: DelineationTrainer, val: MrdPair[], cache: TileCache): Promise<number> {
   let sum = 0;
-  await forEachBatch(val, 1, ([pair]) => loadWholeTile(pair!, cache), (t) => trainer.evaluate(t.image, t.mask), (_t, r) => {
-    sum += r.bce![0]!;
-  });
+  await forEachBatch(
+    val,
+    1,
+    ([pair]) => loadWholeTile(pair!, cache),
+    (t) => trainer.evaluate(t.image, t.mask),
+    (_t, r) => {
+      sum += r.bce![0]!;
+    },
+  );
   return sum / val.length;
 }
 
@@ -164,12 +197,18 @@ async function validate(trainer: DelineationTrainer, val: MrdPair[], cache: Tile
  */
 async function evaluateTest(ctx: RunContext, o: Options, trainer: DelineationTrainer, test: MrdPair[]): Promise<Record<string, number>> {
   const list: DelineationMetrics[] = [];
-  await forEachBatch(test, 1, ([pair]) => loadWholeTile(pair!), (t) => trainer.evaluate(t.image), (t, r) => {
-    const [, , h, w] = t.mask.shape as [number, number, number, number];
-    list.push(delineationMetrics(r.probabilities.data, t.mask.data, h, w, { threshold: o.threshold, tolerance: o.tolerance }));
-    ctx.progress(list.length, test.length, 'testing');
-    if (ctx.signal.aborted) throw new Error('delineation evaluation aborted; run again to redo it (training is saved)');
-  });
+  await forEachBatch(
+    test,
+    1,
+    ([pair]) => loadWholeTile(pair!),
+    (t) => trainer.evaluate(t.image),
+    (t, r) => {
+      const [, , h, w] = t.mask.shape as [number, number, number, number];
+      list.push(delineationMetrics(r.probabilities.data, t.mask.data, h, w, { threshold: o.threshold, tolerance: o.tolerance }));
+      ctx.progress(list.length, test.length, 'testing');
+      if (ctx.signal.aborted) throw new Error('delineation evaluation aborted; run again to redo it (training is saved)');
+    },
+  );
   const m = meanMetrics(list);
   const metrics: Record<string, number> = {
     'quality.relaxed': m.relaxedQuality,

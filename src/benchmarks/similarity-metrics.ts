@@ -7,7 +7,8 @@
  */
 export function twoAfc(d0: ArrayLike<number>, d1: ArrayLike<number>, h: ArrayLike<number>): { score: number; accuracy: number } {
   const n = d0.length;
-  if (!n || d1.length !== n || h.length !== n) throw new RangeError(`2AFC needs equal, non-empty d0, d1, judge (got ${n}, ${d1.length}, ${h.length})`);
+  if (!n || d1.length !== n || h.length !== n)
+    throw new RangeError(`2AFC needs equal, non-empty d0, d1, judge (got ${n}, ${d1.length}, ${h.length})`);
   let score = 0;
   let correct = 0;
   for (let i = 0; i < n; i++) {

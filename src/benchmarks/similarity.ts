@@ -29,7 +29,9 @@ export const SimilarityOptions = z.object({
   /** Where the tarballs are fetched from (default the LPIPS authors' site). */
   baseUrl: z.string().url().optional(),
   /** Make a synthetic BAPPS tree in bappsDir when it has no data (quick preset, tests). */
-  synthetic: z.object({ seed: z.number().int().nonnegative().default(0), perSubset: z.number().int().positive(), size: z.number().int().positive() }).optional(),
+  synthetic: z
+    .object({ seed: z.number().int().nonnegative().default(0), perSubset: z.number().int().positive(), size: z.number().int().positive() })
+    .optional(),
   compare: Compare.default('spatial'),
   channelNorm: z.boolean().default(true),
   normalization: z.enum(['imagenet', 'lpips']).default('imagenet'),
@@ -50,16 +52,33 @@ export type SimilarityOptions = z.input<typeof SimilarityOptions>;
 
 /** The spec's scale; the study config fills in bappsDir. */
 export const paperOptions: Omit<SimilarityOptions, 'bappsDir'> = {
-  download: true, compare: 'spatial', channelNorm: true, normalization: 'imagenet', weights: 'imagenet',
-  epochs: 10, decayEpochs: 5, lr: 1e-3, batch: 256, imageSize: 64,
+  download: true,
+  compare: 'spatial',
+  channelNorm: true,
+  normalization: 'imagenet',
+  weights: 'imagenet',
+  epochs: 10,
+  decayEpochs: 5,
+  lr: 1e-3,
+  batch: 256,
+  imageSize: 64,
 };
 
 /** Toy scale on a synthetic BAPPS under dataRoot: seconds per run on 2 CPU cores (alexnet, squeezenet). */
 export function quickOptions(dataRoot: string): SimilarityOptions {
   return {
-    bappsDir: join(dataRoot, 'bapps-synthetic'), synthetic: { seed: 0, perSubset: 24, size: 64 },
-    compare: 'spatial', channelNorm: true, normalization: 'imagenet', weights: 'any',
-    epochs: 2, decayEpochs: 1, batch: 24, evalBatch: 48, imageSize: 64, checkpointSteps: 50,
+    bappsDir: join(dataRoot, 'bapps-synthetic'),
+    synthetic: { seed: 0, perSubset: 24, size: 64 },
+    compare: 'spatial',
+    channelNorm: true,
+    normalization: 'imagenet',
+    weights: 'any',
+    epochs: 2,
+    decayEpochs: 1,
+    batch: 24,
+    evalBatch: 48,
+    imageSize: 64,
+    checkpointSteps: 50,
   };
 }
 
@@ -92,14 +111,30 @@ async function runSimilarity(spec: RunSpec, ctx: RunContext): Promise<RunResult>
   const root = await prepareData(o, variant, ctx);
   const net = await openNetwork(spec, variant, o, ctx);
   const identity = {
-    network: spec.network, layers: spec.layers, variant, seed: spec.seed, weightsId: net.weightsId,
-    compare: o.compare, channelNorm: o.channelNorm, normalization: o.normalization,
-    epochs: o.epochs, decayEpochs: o.decayEpochs, lr: o.lr, batch: o.batch, imageSize: o.imageSize,
+    network: spec.network,
+    layers: spec.layers,
+    variant,
+    seed: spec.seed,
+    weightsId: net.weightsId,
+    compare: o.compare,
+    channelNorm: o.channelNorm,
+    normalization: o.normalization,
+    epochs: o.epochs,
+    decayEpochs: o.decayEpochs,
+    lr: o.lr,
+    batch: o.batch,
+    imageSize: o.imageSize,
   };
   const sim = new PerceptualSimilarity({
-    network: net, layers: spec.layers, compare: o.compare, channelNorm: o.channelNorm,
-    learned: variant !== 'baseline', trainable: variant === 'tune' || variant === 'scratch',
-    seed: spec.seed, probeSize: o.imageSize, imageSize: o.imageSize,
+    network: net,
+    layers: spec.layers,
+    compare: o.compare,
+    channelNorm: o.channelNorm,
+    learned: variant !== 'baseline',
+    trainable: variant === 'tune' || variant === 'scratch',
+    seed: spec.seed,
+    probeSize: o.imageSize,
+    imageSize: o.imageSize,
   });
   try {
     const model = await sim.model();
@@ -129,7 +164,11 @@ async function prepareData(o: Opts, variant: SimilarityVariant, ctx: RunContext)
   }
   let last = 0;
   return ensureBapps(o.bappsDir, {
-    parts: [...parts], download: o.download, baseUrl: o.baseUrl, log: ctx.log, signal: ctx.signal,
+    parts: [...parts],
+    download: o.download,
+    baseUrl: o.baseUrl,
+    log: ctx.log,
+    signal: ctx.signal,
     onProgress: (name, p) => {
       if (Date.now() - last < 500) return;
       last = Date.now();
@@ -142,7 +181,10 @@ async function prepareData(o: Opts, variant: SimilarityVariant, ctx: RunContext)
 async function openNetwork(spec: RunSpec, variant: SimilarityVariant, o: Opts, ctx: RunContext): Promise<LossNetwork> {
   if (variant !== 'scratch') {
     return LossNetwork.load(spec.network, {
-      device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights === 'imagenet' ? 'imagenet' : 'any',
+      device: ctx.device,
+      modelsDir: ctx.modelsDir,
+      normalization: o.normalization,
+      weights: o.weights === 'imagenet' ? 'imagenet' : 'any',
     });
   }
   const dir = join(ctx.dir, 'scratch-network');
@@ -155,25 +197,46 @@ async function openNetwork(spec: RunSpec, variant: SimilarityVariant, o: Opts, c
 }
 
 async function train(
-  model: NativeSimilarity, root: string, o: Opts, seed: number, identity: Record<string, unknown>, ctx: RunContext,
+  model: NativeSimilarity,
+  root: string,
+  o: Opts,
+  seed: number,
+  identity: Record<string, unknown>,
+  ctx: RunContext,
 ): Promise<number[]> {
   const triplets: Triplet[] = [...listTwoAfc(root, 'train').values()].flat();
   const order = new SampleOrder(triplets.length, seed);
   const { state } = await trainLoop({
-    name: 'similarity', dir: ctx.dir, key: identity, epochs: o.epochs, stepsPerEpoch: order.stepsPerEpoch(o.batch),
+    name: 'similarity',
+    dir: ctx.dir,
+    key: identity,
+    epochs: o.epochs,
+    stepsPerEpoch: order.stepsPerEpoch(o.batch),
     // The native checkpoint holds the weights, Adam's state and the dropout stream; state.json the rest.
     model: { save: (path) => model.saveCheckpoint(path, ''), load: (path) => model.loadCheckpoint(path) },
-    load: (epoch, step) => loadTriplets(order.epochBatch(epoch, step, o.batch).map((i) => triplets[i]!), o.imageSize),
+    load: (epoch, step) =>
+      loadTriplets(
+        order.epochBatch(epoch, step, o.batch).map((i) => triplets[i]!),
+        o.imageSize,
+      ),
     step: async (b, epoch) =>
       (await model.trainStep(b.ref, b.p0, b.p1, { data: b.judge, shape: [b.judge.length] }, learningRate(o, epoch))).loss,
     weight: (b) => b.judge.length,
     checkpointEvery: o.checkpointSteps,
-    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log: ctx.log,
   });
   return state.history.map((h) => h.trainLoss);
 }
 
-async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned: boolean, ctx: RunContext): Promise<Record<string, number>> {
+async function evaluate(
+  model: NativeSimilarity,
+  root: string,
+  o: Opts,
+  learned: boolean,
+  ctx: RunContext,
+): Promise<Record<string, number>> {
   const metrics: Record<string, number> = {};
   const probs: number[] = [];
   const judges: number[] = [];
@@ -185,14 +248,20 @@ async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned:
     const d0: number[] = [];
     const d1: number[] = [];
     const h: number[] = [];
-    await forEachBatch(items, o.evalBatch, (slice) => loadTriplets(slice, o.imageSize), (b) => model.evalTriplets(b.ref, b.p0, b.p1), (b, r) => {
-      d0.push(...r.d0.data);
-      d1.push(...r.d1.data);
-      h.push(...b.judge);
-      if (r.prob) probs.push(...r.prob.data);
-      done += b.judge.length;
-      ctx.progress(done, total, `evaluating 2afc/${subset}`);
-    });
+    await forEachBatch(
+      items,
+      o.evalBatch,
+      (slice) => loadTriplets(slice, o.imageSize),
+      (b) => model.evalTriplets(b.ref, b.p0, b.p1),
+      (b, r) => {
+        d0.push(...r.d0.data);
+        d1.push(...r.d1.data);
+        h.push(...b.judge);
+        if (r.prob) probs.push(...r.prob.data);
+        done += b.judge.length;
+        ctx.progress(done, total, `evaluating 2afc/${subset}`);
+      },
+    );
     const s = twoAfc(d0, d1, h);
     metrics[`2afc.${subset}`] = s.score;
     metrics[`accuracy.${subset}`] = s.accuracy;
@@ -203,14 +272,19 @@ async function evaluate(model: NativeSimilarity, root: string, o: Opts, learned:
   metrics['accuracy.mean'] = subsets.reduce((a, s) => a + metrics[`accuracy.${s}`]!, 0) / subsets.length;
   const d: number[] = [];
   const same: number[] = [];
-  await forEachBatch(jnd, o.evalBatch, (slice) => loadJndPairs(slice, o.imageSize), (b) => model.distance(b.p0, b.p1), (b, r) => {
-    d.push(...r.data);
-    same.push(...b.same);
-    done += b.same.length;
-    ctx.progress(done, total, 'evaluating jnd');
-  });
+  await forEachBatch(
+    jnd,
+    o.evalBatch,
+    (slice) => loadJndPairs(slice, o.imageSize),
+    (b) => model.distance(b.p0, b.p1),
+    (b, r) => {
+      d.push(...r.data);
+      same.push(...b.same);
+      done += b.same.length;
+      ctx.progress(done, total, 'evaluating jnd');
+    },
+  );
   metrics['jnd.map'] = jndMap(d, same);
   if (learned) metrics['judge.bce'] = meanBce(probs, judges);
   return metrics;
 }
-

@@ -106,26 +106,58 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
   const fetchOpts = { signal: ctx.signal, onProgress: (line: string) => ctx.log(line) };
 
   // Data: seeded subsets of the sorted names, prepared once into a cache file.
-  const train = selectImages(await ensureCoco(o.coco, 'train2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.trainImages, o.dataSeed);
-  const val = selectImages(await ensureCoco(o.coco, 'val2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }), o.valImages, o.dataSeed);
-  const tests = await ensureTestSets(o.tests, { ...fetchOpts, download: o.download, selfExSrBaseUrl: o.urls.selfExSR, bsdsUrl: o.urls.bsds, count: o.testImages });
-  writeJsonAtomic(join(ctx.dir, 'data.json'), { dataSeed: o.dataSeed, train: train.map((p) => basename(p)), val: val.map((p) => basename(p)) });
+  const train = selectImages(
+    await ensureCoco(o.coco, 'train2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }),
+    o.trainImages,
+    o.dataSeed,
+  );
+  const val = selectImages(
+    await ensureCoco(o.coco, 'val2014', { ...fetchOpts, download: o.download, baseUrl: o.urls.coco }),
+    o.valImages,
+    o.dataSeed,
+  );
+  const tests = await ensureTestSets(o.tests, {
+    ...fetchOpts,
+    download: o.download,
+    selfExSrBaseUrl: o.urls.selfExSR,
+    bsdsUrl: o.urls.bsds,
+    count: o.testImages,
+  });
+  writeJsonAtomic(join(ctx.dir, 'data.json'), {
+    dataSeed: o.dataSeed,
+    train: train.map((p) => basename(p)),
+    val: val.map((p) => basename(p)),
+  });
   const cacheDir = o.cacheDir ?? join(o.coco, '.dpl-torch-prepared');
   const prep = (paths: string[], what: string) =>
     PreparedSrSet.prepare(paths, {
-      hrSize: o.hrSize, factor, cacheDir, signal: ctx.signal,
+      hrSize: o.hrSize,
+      factor,
+      cacheDir,
+      signal: ctx.signal,
       onProgress: (d, t) => (d === t || d % Math.max(1, Math.floor(t / 10)) === 0) && ctx.log(`prepared ${d}/${t} ${what} pairs`),
     });
   // The loss network first: a missing export fails before the (long) data preparation.
   const network = pixel
     ? null
-    : await LossNetwork.load(spec.network, { device: ctx.device, modelsDir: ctx.modelsDir, normalization: o.normalization, weights: o.weights });
+    : await LossNetwork.load(spec.network, {
+        device: ctx.device,
+        modelsDir: ctx.modelsDir,
+        normalization: o.normalization,
+        weights: o.weights,
+      });
   let trainer: SuperResolutionTrainer | undefined;
   let trainSet: PreparedSrSet | undefined;
   let valSet: PreparedSrSet | undefined;
   try {
     trainer = await SuperResolutionTrainer.create(network, {
-      factor: factor as 4 | 8, layer, seed: spec.seed, lr: o.lr, pixelWeight: o.pixelWeight, tvWeight: o.tvWeight, device: ctx.device,
+      factor: factor as 4 | 8,
+      layer,
+      seed: spec.seed,
+      lr: o.lr,
+      pixelWeight: o.pixelWeight,
+      tvWeight: o.tvWeight,
+      device: ctx.device,
     });
     trainSet = await prep(train, 'training');
     valSet = await prep(val, 'validation');
@@ -139,7 +171,11 @@ async function run(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
     const last = state.history.at(-1);
     if (last) metrics['train.loss'] = last.trainLoss;
     writeJsonAtomic(join(ctx.dir, 'metrics.json'), metrics);
-    const artifacts = existsSync(join(ctx.dir, 'samples')) ? readdirSync(join(ctx.dir, 'samples')).sort().map((f) => `samples/${f}`) : [];
+    const artifacts = existsSync(join(ctx.dir, 'samples'))
+      ? readdirSync(join(ctx.dir, 'samples'))
+          .sort()
+          .map((f) => `samples/${f}`)
+      : [];
     return { metrics, weightsId: network?.weightsId ?? 'pixel', artifacts };
   } finally {
     trainer?.dispose();
@@ -153,25 +189,48 @@ type Options = z.output<typeof SuperResolutionOptions>;
 
 /** Trains from the latest checkpoint in ctx.dir to the last epoch, keeping the best-validation weights. */
 async function trainToEnd(
-  spec: RunSpec, ctx: RunContext, o: Options, factor: number,
-  trainer: SuperResolutionTrainer, trainSet: PreparedSrSet, valSet: PreparedSrSet,
+  spec: RunSpec,
+  ctx: RunContext,
+  o: Options,
+  factor: number,
+  trainer: SuperResolutionTrainer,
+  trainSet: PreparedSrSet,
+  valSet: PreparedSrSet,
 ): Promise<TrainOutcome> {
   // Every option that changes training: a checkpoint made with other values is refused, not resumed.
   const key = {
-    network: spec.network, layer: spec.layers[0], factor, seed: spec.seed, hr: o.hrSize, n: o.trainImages, val: o.valImages,
-    dataSeed: o.dataSeed, b: o.batchSize, steps: o.stepsPerEpoch, lr: o.lr, normalization: o.normalization,
-    pixelWeight: o.pixelWeight, tvWeight: o.tvWeight,
+    network: spec.network,
+    layer: spec.layers[0],
+    factor,
+    seed: spec.seed,
+    hr: o.hrSize,
+    n: o.trainImages,
+    val: o.valImages,
+    dataSeed: o.dataSeed,
+    b: o.batchSize,
+    steps: o.stepsPerEpoch,
+    lr: o.lr,
+    normalization: o.normalization,
+    pixelWeight: o.pixelWeight,
+    tvWeight: o.tvWeight,
   };
   // The sample order is a function of the global step alone (a stream over seeded epochs of the training set).
   const order = new SampleOrder(trainSet.count, spec.seed);
   return trainLoop({
-    name: 'super-resolution', dir: ctx.dir, key, model: trainer, epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch,
+    name: 'super-resolution',
+    dir: ctx.dir,
+    key,
+    model: trainer,
+    epochs: o.epochs,
+    stepsPerEpoch: o.stepsPerEpoch,
     load: (epoch, step) => trainSet.batch(order.streamBatch(epoch * o.stepsPerEpoch + step, o.batchSize)),
     step: (batch) => trainer.step(batch.lr, batch.hr),
     validate: () => validate(trainer, valSet, factor),
     better: 'higher',
     checkpointEvery: o.checkpointEvery,
-    signal: ctx.signal, progress: ctx.progress, log: ctx.log,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    log: ctx.log,
   });
 }
 
@@ -189,7 +248,11 @@ async function validate(trainer: SuperResolutionTrainer, set: PreparedSrSet, fac
 }
 
 async function evaluateTests(
-  ctx: RunContext, o: Options, factor: number, trainer: SuperResolutionTrainer, tests: Record<SrTestSet, string[]>,
+  ctx: RunContext,
+  o: Options,
+  factor: number,
+  trainer: SuperResolutionTrainer,
+  tests: Record<SrTestSet, string[]>,
 ): Promise<Record<string, number>> {
   const metrics: Record<string, number> = {};
   const samples = join(ctx.dir, 'samples');
@@ -221,7 +284,9 @@ async function evaluateTests(
     if (!Number.isNaN(f)) metrics[`featureLoss.${set}`] = f / count;
     metrics[`bicubic.psnr.${set}`] = bp / count;
     metrics[`bicubic.ssim.${set}`] = bs / count;
-    ctx.log(`${set}: PSNR ${(p / count).toFixed(2)} dB, SSIM ${(s / count).toFixed(4)}, feature loss ${(f / count).toPrecision(4)} (bicubic: ${(bp / count).toFixed(2)} dB, ${(bs / count).toFixed(4)})`);
+    ctx.log(
+      `${set}: PSNR ${(p / count).toFixed(2)} dB, SSIM ${(s / count).toFixed(4)}, feature loss ${(f / count).toPrecision(4)} (bicubic: ${(bp / count).toFixed(2)} dB, ${(bs / count).toFixed(4)})`,
+    );
   }
   for (const m of ['psnr', 'ssim', 'featureLoss', 'bicubic.psnr', 'bicubic.ssim']) {
     if (metrics[`${m}.set5`] === undefined) continue;
@@ -242,4 +307,3 @@ export const superResolution: Benchmark = {
   higherIsBetter: true,
   run,
 };
-

@@ -26,7 +26,12 @@ export function num(value: string | undefined, option: string): number | undefin
 
 /** 'a,b, c' -> ['a', 'b', 'c'] */
 export const list = (s: string | undefined): string[] | undefined =>
-  s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean);
+  s === undefined
+    ? undefined
+    : s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
 
 /** '3,8,15' -> [3, 8, 15], or an Error naming the option. */
 export function intList(s: string | undefined, option: string): number[] | undefined {

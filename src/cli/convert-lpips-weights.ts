@@ -15,9 +15,16 @@ export const convertLpipsWeightsCommand: Command = {
     'random-weights export is refused unless --allow-random-weights. Python with torch reads the .pth.\n' +
     'Use it with `dpl-torch distance a.png b.png --weights OUT.json` or PerceptualSimilarity({ weights: OUT.json }).',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
-      network: { type: 'string' }, 'models-dir': { type: 'string' }, 'allow-random-weights': { type: 'boolean', default: false },
-    } });
+    const { values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        network: { type: 'string' },
+        'models-dir': { type: 'string' },
+        'allow-random-weights': { type: 'boolean', default: false },
+      },
+    });
     if (positionals.length !== 2) throw new Error(`give the LPIPS .pth and the .json to write, got ${positionals.length} arguments`);
     const [pth, out] = positionals as [string, string];
     const dir = resolve(values['models-dir'] ?? modelsDir());
@@ -25,10 +32,14 @@ export const convertLpipsWeightsCommand: Command = {
     const exportOf = (arch: string) => {
       const entry = readManifest(dir).networks[arch];
       if (!entry) {
-        throw new Error(`no export of ${arch} in ${dir}: run \`npx dpl-torch export-networks --arch ${arch} --weights imagenet\` first (or pass --models-dir)`);
+        throw new Error(
+          `no export of ${arch} in ${dir}: run \`npx dpl-torch export-networks --arch ${arch} --weights imagenet\` first (or pass --models-dir)`,
+        );
       }
       if (entry.weights === 'random' && !values['allow-random-weights']) {
-        throw new Error(`the ${arch} export in ${dir} has random weights (${weightsId(entry)}); LPIPS's weights fit its ImageNet trunk: export with --weights imagenet, or pass --allow-random-weights`);
+        throw new Error(
+          `the ${arch} export in ${dir} has random weights (${weightsId(entry)}); LPIPS's weights fit its ImageNet trunk: export with --weights imagenet, or pass --allow-random-weights`,
+        );
       }
       return entry;
     };
@@ -38,7 +49,9 @@ export const convertLpipsWeightsCommand: Command = {
     file.weightsId = weightsId(entry);
     writeFileAtomic(out, JSON.stringify(file));
     const lpips = LPIPS_TRUNKS[file.network]!.lpipsName;
-    console.log(`wrote ${out}: LPIPS ${lpips} on ${file.network} (${file.weightsId}), layers ${file.layers.join(',')}, lpips normalisation`);
+    console.log(
+      `wrote ${out}: LPIPS ${lpips} on ${file.network} (${file.weightsId}), layers ${file.layers.join(',')}, lpips normalisation`,
+    );
     return 0;
   },
 };

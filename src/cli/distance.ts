@@ -11,11 +11,22 @@ export const distanceCommand: Command = {
     'a.png b.png --network NAME [--layers 1,4,7,11] [--weights FILE] [--compare spatial|mean|sort|spatial+mean|spatial+sort]\n' +
     '    [--no-channel-norm] [--normalization imagenet|lpips] [--size 64] [--device auto|cpu|cuda] [--models-dir DIR]',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
-      network: { type: 'string' }, layers: { type: 'string' }, weights: { type: 'string' }, compare: { type: 'string' },
-      'no-channel-norm': { type: 'boolean' }, normalization: { type: 'string' }, size: { type: 'string', default: '64' },
-      device: { type: 'string', default: 'cpu' }, 'models-dir': { type: 'string' },
-    } });
+    const { values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        network: { type: 'string' },
+        layers: { type: 'string' },
+        weights: { type: 'string' },
+        compare: { type: 'string' },
+        'no-channel-norm': { type: 'boolean' },
+        normalization: { type: 'string' },
+        size: { type: 'string', default: '64' },
+        device: { type: 'string', default: 'cpu' },
+        'models-dir': { type: 'string' },
+      },
+    });
     if (positionals.length !== 2) throw new Error(`give exactly two image files, got ${positionals.length}`);
     const file = values.weights ? readSimilarityWeights(values.weights) : undefined;
     const network = values.network ?? file?.network;
@@ -25,12 +36,17 @@ export const distanceCommand: Command = {
     const size = Number(values.size);
     if (!Number.isInteger(size) || size < 1) throw new Error(`--size must be a positive integer, got '${values.size}'`);
     const normalization = values.normalization ?? file?.normalization ?? 'imagenet';
-    if (normalization !== 'imagenet' && normalization !== 'lpips') throw new Error(`--normalization must be imagenet or lpips, got '${normalization}'`);
+    if (normalization !== 'imagenet' && normalization !== 'lpips')
+      throw new Error(`--normalization must be imagenet or lpips, got '${normalization}'`);
     const net = await LossNetwork.load(network, { device: resolveDevice(values.device), modelsDir: values['models-dir'], normalization });
     if (!net.pretrained) console.error(`note: ${network} is exported with random weights (${net.weightsId}), not ImageNet's`);
     const sim = new PerceptualSimilarity({
-      network: net, layers: intList(values.layers, '--layers') ?? file?.layers ?? studyLayers(network), compare: compare.data,
-      channelNorm: values['no-channel-norm'] ? false : (file?.channelNorm ?? true), weights: values.weights, imageSize: size,
+      network: net,
+      layers: intList(values.layers, '--layers') ?? file?.layers ?? studyLayers(network),
+      compare: compare.data,
+      channelNorm: values['no-channel-norm'] ? false : (file?.channelNorm ?? true),
+      weights: values.weights,
+      imageSize: size,
     });
     try {
       const [d] = await sim.distance(positionals[0]!, positionals[1]!);

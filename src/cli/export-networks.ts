@@ -7,13 +7,17 @@ export const exportNetworksCommand: Command = {
   summary: 'export torchvision loss networks to TorchScript (default: the 14 study networks, ImageNet weights)',
   usage: '[--arch a,b] [--weights imagenet|random] [--seed N] [--out DIR] [--weights-dir DIR]',
   async run(args) {
-    const { values } = parseArgs({ args, strict: true, options: {
-      arch: { type: 'string' },
-      weights: { type: 'string', default: 'imagenet' },
-      seed: { type: 'string', default: '0' },
-      out: { type: 'string' },
-      'weights-dir': { type: 'string' },
-    } });
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        arch: { type: 'string' },
+        weights: { type: 'string', default: 'imagenet' },
+        seed: { type: 'string', default: '0' },
+        out: { type: 'string' },
+        'weights-dir': { type: 'string' },
+      },
+    });
     if (values.weights !== 'imagenet' && values.weights !== 'random') {
       throw new Error(`--weights must be 'imagenet' or 'random', got '${values.weights}'`);
     }

@@ -24,10 +24,19 @@ export interface RunOneOptions {
  * checkpoint; the message says how to resume; the command exits with 130).
  * Other errors are thrown.
  */
-export async function runOneFromCli(benchmark: Benchmark, spec: RunSpec, options: RunOneOptions): Promise<{ result: RunResult; seconds: number } | null> {
+export async function runOneFromCli(
+  benchmark: Benchmark,
+  spec: RunSpec,
+  options: RunOneOptions,
+): Promise<{ result: RunResult; seconds: number } | null> {
   const { dir } = options;
   const { network, layers, variant, repetition, seed } = spec;
-  const place: RunPlace = { id: basename(dir), run: { benchmark: spec.benchmark, network, layers, variant, repetition, seed }, index: 0, of: 1 };
+  const place: RunPlace = {
+    id: basename(dir),
+    run: { benchmark: spec.benchmark, network, layers, variant, repetition, seed },
+    index: 0,
+    of: 1,
+  };
   const show = progressPrinter();
   const ctrlC = onCtrlC({
     first: 'stopping at the next step, after saving a checkpoint',
@@ -38,7 +47,10 @@ export async function runOneFromCli(benchmark: Benchmark, spec: RunSpec, options
   show({ type: 'run-start', ...place });
   try {
     const result = await benchmark.run(spec, {
-      dir, device: options.device, modelsDir: options.modelsDir, signal: ctrlC.signal,
+      dir,
+      device: options.device,
+      modelsDir: options.modelsDir,
+      signal: ctrlC.signal,
       progress: progressEvents(place, started, show),
       log: (line) => show({ type: 'log', id: place.id, line }),
     });
@@ -54,7 +66,9 @@ export async function runOneFromCli(benchmark: Benchmark, spec: RunSpec, options
       throw e;
     }
     show({ type: 'run-end', ...place, status: 'interrupted', seconds: seconds() });
-    console.error(`dpl-torch: stopped; the run keeps its checkpoint in ${dir}.\nTo resume, run the same command again: ${sameCommand(options.command, options.args)}`);
+    console.error(
+      `dpl-torch: stopped; the run keeps its checkpoint in ${dir}.\nTo resume, run the same command again: ${sameCommand(options.command, options.args)}`,
+    );
     return null;
   } finally {
     ctrlC.dispose();

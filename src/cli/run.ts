@@ -16,11 +16,16 @@ export const runCommand: Command = {
     '--shard i/n runs slice i (0..n-1) of n of the plan, balanced by expected cost (see `dpl-torch slurm`).\n' +
     'DPL_TORCH_QUICK_SCALE=tiny shortens the quick preset (tests).',
   async run(args) {
-    const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
-      ...studyArgOptions,
-      shard: { type: 'string' },
-      'no-report': { type: 'boolean', default: false },
-    } });
+    const { values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        ...studyArgOptions,
+        shard: { type: 'string' },
+        'no-report': { type: 'boolean', default: false },
+      },
+    });
     const shard = values.shard === undefined ? undefined : parseShard(values.shard);
     const study = studyFromArgs(values, positionals);
     study.on('progress', progressPrinter());
@@ -32,7 +37,9 @@ export const runCommand: Command = {
     try {
       const s = await study.run({ signal: ctrlC.signal, shard });
       const held = s.held ? `, ${s.held} held by other workers` : '';
-      console.error(`${shard ? `shard ${values.shard}` : 'study'}: ${s.done} runs done now, ${s.skipped} were done before, ${s.failed} failed${held}; results in ${study.storePath}`);
+      console.error(
+        `${shard ? `shard ${values.shard}` : 'study'}: ${s.done} runs done now, ${s.skipped} were done before, ${s.failed} failed${held}; results in ${study.storePath}`,
+      );
       if (!values['no-report']) {
         const files = await study.report();
         console.error(`report: ${files.html}\nsummary: ${files.markdown}\nCSV: ${files.csv}`);
@@ -43,7 +50,9 @@ export const runCommand: Command = {
       return s.failed ? 1 : 0;
     } catch (e) {
       if (e instanceof StudyInterrupted) {
-        console.error(`dpl-torch: ${e.message}.\nTo resume, run the same command again: ${again}${values.out ? '' : ` --out ${study.out}`}`);
+        console.error(
+          `dpl-torch: ${e.message}.\nTo resume, run the same command again: ${again}${values.out ? '' : ` --out ${study.out}`}`,
+        );
         return 130;
       }
       throw e;

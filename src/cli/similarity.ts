@@ -15,14 +15,29 @@ export const similarityCommand: Command = {
     '    [--out DIR] [--epochs N] [--batch N] [--compare spatial|mean|sort|spatial+mean|spatial+sort] [--no-channel-norm]\n' +
     '    [--normalization imagenet|lpips] [--seed N] [--device auto|cpu|cuda] [--models-dir DIR] [--allow-random-weights] [--checkpoint-steps N]',
   async run(args) {
-    const { values } = parseArgs({ args, strict: true, options: {
-      network: { type: 'string' }, layers: { type: 'string' }, variant: { type: 'string', default: 'baseline' },
-      bapps: { type: 'string' }, download: { type: 'boolean' }, 'base-url': { type: 'string' },
-      out: { type: 'string', default: 'runs/similarity' }, epochs: { type: 'string' }, batch: { type: 'string' },
-      compare: { type: 'string' }, 'no-channel-norm': { type: 'boolean' }, normalization: { type: 'string' },
-      seed: { type: 'string', default: '0' }, device: { type: 'string', default: 'cpu' }, 'models-dir': { type: 'string' },
-      'allow-random-weights': { type: 'boolean' }, 'checkpoint-steps': { type: 'string' },
-    } });
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        network: { type: 'string' },
+        layers: { type: 'string' },
+        variant: { type: 'string', default: 'baseline' },
+        bapps: { type: 'string' },
+        download: { type: 'boolean' },
+        'base-url': { type: 'string' },
+        out: { type: 'string', default: 'runs/similarity' },
+        epochs: { type: 'string' },
+        batch: { type: 'string' },
+        compare: { type: 'string' },
+        'no-channel-norm': { type: 'boolean' },
+        normalization: { type: 'string' },
+        seed: { type: 'string', default: '0' },
+        device: { type: 'string', default: 'cpu' },
+        'models-dir': { type: 'string' },
+        'allow-random-weights': { type: 'boolean' },
+        'checkpoint-steps': { type: 'string' },
+      },
+    });
     if (!values.network) throw new Error('--network is required (e.g. --network vgg16)');
     if (!values.bapps) throw new Error('--bapps DIR is required: a folder holding BAPPS (2afc/, jnd/), or where --download puts it');
     if (!(SIMILARITY_VARIANTS as readonly string[]).includes(values.variant)) {
@@ -33,23 +48,45 @@ export const similarityCommand: Command = {
     const device = resolveDevice(values.device);
     const seed = int(values.seed, '--seed')!;
     const options: Record<string, unknown> = {
-      bappsDir: resolve(values.bapps), download: values.download ?? false, baseUrl: values['base-url'],
-      epochs: int(values.epochs, '--epochs'), batch: int(values.batch, '--batch'), compare: values.compare,
-      channelNorm: !values['no-channel-norm'], normalization: values.normalization,
-      weights: values['allow-random-weights'] ? 'any' : 'imagenet', checkpointSteps: int(values['checkpoint-steps'], '--checkpoint-steps'),
+      bappsDir: resolve(values.bapps),
+      download: values.download ?? false,
+      baseUrl: values['base-url'],
+      epochs: int(values.epochs, '--epochs'),
+      batch: int(values.batch, '--batch'),
+      compare: values.compare,
+      channelNorm: !values['no-channel-norm'],
+      normalization: values.normalization,
+      weights: values['allow-random-weights'] ? 'any' : 'imagenet',
+      checkpointSteps: int(values['checkpoint-steps'], '--checkpoint-steps'),
     };
     for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
     const name = `similarity-${values.network}-${layers.join('_')}-${values.variant}-seed${seed}`;
     const out = resolve(values.out);
     const dir = join(out, name);
-    const spec = { benchmark: 'similarity' as const, network: values.network, layers, variant: values.variant, repetition: 0, seed, options };
+    const spec = {
+      benchmark: 'similarity' as const,
+      network: values.network,
+      layers,
+      variant: values.variant,
+      repetition: 0,
+      seed,
+      options,
+    };
     const run = await runOneFromCli(similarity, spec, { dir, device, modelsDir: values['models-dir'], command: 'similarity', args });
     if (!run) return 130;
     mkdirSync(out, { recursive: true });
     const file = join(out, `${name}.json`);
     const body = {
-      benchmark: 'similarity', network: values.network, layers, variant: values.variant, seed, options,
-      weightsId: run.result.weightsId, metrics: run.result.metrics, seconds: run.seconds, runDir: dir,
+      benchmark: 'similarity',
+      network: values.network,
+      layers,
+      variant: values.variant,
+      seed,
+      options,
+      weightsId: run.result.weightsId,
+      metrics: run.result.metrics,
+      seconds: run.seconds,
+      runDir: dir,
     };
     writeJsonAtomic(file, body);
     console.log(`results: ${file}`);

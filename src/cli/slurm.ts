@@ -11,23 +11,28 @@ const USAGE =
   '       dpl-torch slurm status DIR [--json]\n\n' +
   'submit: writes DIR/slurm/array.sbatch (task i runs `dpl-torch run --shard i/N`) and submits it, with a job that\n' +
   '  writes the report after it. Submitting again submits only the shards with runs left and no task in the queue\n' +
-  '  (--array defaults to the previous submission\'s). --dry-run writes and shows the scripts, submits nothing.\n' +
+  "  (--array defaults to the previous submission's). --dry-run writes and shows the scripts, submits nothing.\n" +
   'status: each run (done, running on which host and how far, stalled, failed, pending) and the tasks in the\n' +
   '  queue (squeue, sacct).';
 
 async function submit(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
-    ...studyArgOptions,
-    array: { type: 'string' },
-    partition: { type: 'string' },
-    gres: { type: 'string' },
-    time: { type: 'string' },
-    'cpus-per-task': { type: 'string' },
-    mem: { type: 'string' },
-    account: { type: 'string' },
-    'dry-run': { type: 'boolean', default: false },
-    'no-report': { type: 'boolean', default: false },
-  } });
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      ...studyArgOptions,
+      array: { type: 'string' },
+      partition: { type: 'string' },
+      gres: { type: 'string' },
+      time: { type: 'string' },
+      'cpus-per-task': { type: 'string' },
+      mem: { type: 'string' },
+      account: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'no-report': { type: 'boolean', default: false },
+    },
+  });
   const positive = (v: string | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -53,8 +58,10 @@ async function submit(args: string[]): Promise<number> {
   }
   console.error(s.message);
   if (!s.dryRun) {
-    console.error(`results: ${study.storePath} (one file per run); logs: ${study.out}/slurm/logs/\n` +
-      `watch: npx dpl-torch slurm status ${study.out}\nfinish what is missing (after failures or time limits): ${sameCommand('slurm', ['submit', ...args])}`);
+    console.error(
+      `results: ${study.storePath} (one file per run); logs: ${study.out}/slurm/logs/\n` +
+        `watch: npx dpl-torch slurm status ${study.out}\nfinish what is missing (after failures or time limits): ${sameCommand('slurm', ['submit', ...args])}`,
+    );
   }
   return 0;
 }
@@ -65,14 +72,20 @@ function progressText(p: { done: number; total: number; note?: string } | null):
 
 export function formatStatus(st: StudyStatus): string {
   const lines: string[] = [];
-  const counts = RUN_STATES.filter((s) => st.counts[s]).map((s) => `${st.counts[s]} ${s}`).join(', ');
+  const counts = RUN_STATES.filter((s) => st.counts[s])
+    .map((s) => `${st.counts[s]} ${s}`)
+    .join(', ');
   lines.push(`study ${st.out}: ${st.total} runs${st.shards ? ` in ${st.shards} shards` : ''}: ${counts || 'none'}`);
   if (st.hosts.length) lines.push(`hosts: ${st.hosts.join(', ')}`);
   if (st.shards) {
     for (let i = 0; i < st.shards; i++) {
       const mine = st.runs.filter((r) => r.shard === i);
-      const tasks = (st.tasks ?? []).filter((t) => t.task === i).map((t) => `${t.jobId}_${t.task} ${t.state}${t.node ? ` on ${t.node}` : ''}${t.detail ? ` (${t.detail})` : ''}`);
-      lines.push(`shard ${i}/${st.shards}: ${mine.filter((r) => r.state === 'done').length}/${mine.length} done${tasks.length ? `; tasks: ${tasks.join(', ')}` : ''}`);
+      const tasks = (st.tasks ?? [])
+        .filter((t) => t.task === i)
+        .map((t) => `${t.jobId}_${t.task} ${t.state}${t.node ? ` on ${t.node}` : ''}${t.detail ? ` (${t.detail})` : ''}`);
+      lines.push(
+        `shard ${i}/${st.shards}: ${mine.filter((r) => r.state === 'done').length}/${mine.length} done${tasks.length ? `; tasks: ${tasks.join(', ')}` : ''}`,
+      );
     }
   }
   const report = (st.tasks ?? []).filter((t) => t.task === null);
@@ -85,12 +98,20 @@ export function formatStatus(st: StudyStatus): string {
     lines.push(`  ${r.id}${r.shard !== null ? ` [shard ${r.shard}]` : ''} ${r.state}${where}${progressText(r.progress)}${score}${error}`);
   }
   for (const p of st.problems) lines.push(`note: ${p}`);
-  if (st.counts.stalled) lines.push(`${st.counts.stalled} stalled run(s): their worker died or went silent; submitting again (or any \`run\` on this folder) takes them over from their checkpoints.`);
+  if (st.counts.stalled)
+    lines.push(
+      `${st.counts.stalled} stalled run(s): their worker died or went silent; submitting again (or any \`run\` on this folder) takes them over from their checkpoints.`,
+    );
   return lines.join('\n');
 }
 
 async function status(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   if (positionals.length !== 1) throw new Error('give the study folder: dpl-torch slurm status DIR (the --out of `slurm submit`)');
   const st = await Study.submitted(positionals[0]!).status();
   console.log(values.json ? JSON.stringify(st, null, 2) : formatStatus(st));
@@ -104,6 +125,8 @@ export const slurmCommand: Command = {
     const [sub, ...rest] = args;
     if (sub === 'submit') return submit(rest);
     if (sub === 'status') return status(rest);
-    throw new Error(`dpl-torch slurm: expected 'submit' or 'status', got ${sub === undefined ? 'nothing' : `'${sub}'`}; see dpl-torch slurm --help`);
+    throw new Error(
+      `dpl-torch slurm: expected 'submit' or 'status', got ${sub === undefined ? 'nothing' : `'${sub}'`}; see dpl-torch slurm --help`,
+    );
   },
 };

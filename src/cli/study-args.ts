@@ -4,7 +4,8 @@ import { PRESET_NAMES, type PresetName } from '../study/presets.js';
 import { Study } from '../study/study.js';
 import { list } from './command.js';
 
-export const STUDY_USAGE = '[study.json|study.yaml] [--preset quick|paper] [--only benchmark,...] [--networks a,b] [--device auto|cpu|cuda] [--out DIR]';
+export const STUDY_USAGE =
+  '[study.json|study.yaml] [--preset quick|paper] [--only benchmark,...] [--networks a,b] [--device auto|cpu|cuda] [--out DIR]';
 
 export const studyArgOptions = {
   preset: { type: 'string' },

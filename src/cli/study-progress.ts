@@ -7,7 +7,9 @@ import type { StudyEvent } from '../study/runner.js';
 export function formatSeconds(s: number | null): string {
   if (s === null || !Number.isFinite(s)) return '--:--';
   const t = Math.round(s);
-  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
+  const h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    sec = t % 60;
   return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
@@ -37,9 +39,11 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
   return (e) => {
     switch (e.type) {
       case 'plan':
-        line(e.shard
-          ? `study: ${e.shard.planTotal} runs; shard ${e.shard.label}: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`
-          : `study: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`);
+        line(
+          e.shard
+            ? `study: ${e.shard.planTotal} runs; shard ${e.shard.label}: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`
+            : `study: ${e.total} runs, ${e.skipped} already done, ${e.pending} to run`,
+        );
         break;
       case 'run-held':
         line(`[${e.index + 1}/${e.of}] ${e.id}: held by ${e.holder}; left to it`);

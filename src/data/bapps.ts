@@ -60,8 +60,12 @@ export async function ensureBapps(root: string, options: EnsureBappsOptions = {}
   const missing = missingBappsParts(root, parts);
   if (!missing.length) return root;
   if (!options.download) {
-    const what = missing.map((p) => `${BAPPS_PARTS[p].folders.find((f) => !isDir(join(root, f)))} (${BAPPS_PARTS[p].tarball}, ${BAPPS_PARTS[p].size})`);
-    throw new Error(`BAPPS data is missing in ${root}: ${what.join(', ')}. Pass --download (download: true) to fetch it, or point the bapps directory at a folder holding 2afc/ and jnd/`);
+    const what = missing.map(
+      (p) => `${BAPPS_PARTS[p].folders.find((f) => !isDir(join(root, f)))} (${BAPPS_PARTS[p].tarball}, ${BAPPS_PARTS[p].size})`,
+    );
+    throw new Error(
+      `BAPPS data is missing in ${root}: ${what.join(', ')}. Pass --download (download: true) to fetch it, or point the bapps directory at a folder holding 2afc/ and jnd/`,
+    );
   }
   const bases = (options.baseUrl ? [options.baseUrl] : BAPPS_BASE_URLS).map((u) => u.replace(/\/$/, ''));
   for (const part of missing) {
@@ -84,7 +88,9 @@ export async function ensureBapps(root: string, options: EnsureBappsOptions = {}
       }
     }
     if (errors.length) {
-      throw new Error(`BAPPS ${part}: ${errors.join('; ')}. A part-downloaded file resumes on the next try; or get ${tarball} elsewhere and unpack it into ${join(root, into)}`);
+      throw new Error(
+        `BAPPS ${part}: ${errors.join('; ')}. A part-downloaded file resumes on the next try; or get ${tarball} elsewhere and unpack it into ${join(root, into)}`,
+      );
     }
     options.log?.(`BAPPS: unpacking ${tarball}`);
     await extract(file, join(root, into));
@@ -134,17 +140,40 @@ function pairUp(dir: string, folders: string[]): { id: string; files: Record<str
 }
 
 /** 2AFC triplets of `split` per subset, each in sorted file order. */
-export function listTwoAfc(root: string, split: 'train' | 'val', subsets: readonly string[] = split === 'train' ? TWOAFC_TRAIN : TWOAFC_VAL): Map<string, Triplet[]> {
-  return new Map(subsets.map((subset) => [subset, pairUp(join(root, '2afc', split, subset), ['ref', 'p0', 'p1', 'judge']).map(({ id, files }) => ({
-    subset, id, ref: files.ref!, p0: files.p0!, p1: files.p1!, judge: files.judge!,
-  }))]));
+export function listTwoAfc(
+  root: string,
+  split: 'train' | 'val',
+  subsets: readonly string[] = split === 'train' ? TWOAFC_TRAIN : TWOAFC_VAL,
+): Map<string, Triplet[]> {
+  return new Map(
+    subsets.map((subset) => [
+      subset,
+      pairUp(join(root, '2afc', split, subset), ['ref', 'p0', 'p1', 'judge']).map(({ id, files }) => ({
+        subset,
+        id,
+        ref: files.ref!,
+        p0: files.p0!,
+        p1: files.p1!,
+        judge: files.judge!,
+      })),
+    ]),
+  );
 }
 
 /** JND pairs per subset, each in sorted file order. */
 export function listJnd(root: string, subsets: readonly string[] = JND_VAL): Map<string, JndPair[]> {
-  return new Map(subsets.map((subset) => [subset, pairUp(join(root, 'jnd', 'val', subset), ['p0', 'p1', 'same']).map(({ id, files }) => ({
-    subset, id, p0: files.p0!, p1: files.p1!, same: files.same!,
-  }))]));
+  return new Map(
+    subsets.map((subset) => [
+      subset,
+      pairUp(join(root, 'jnd', 'val', subset), ['p0', 'p1', 'same']).map(({ id, files }) => ({
+        subset,
+        id,
+        p0: files.p0!,
+        p1: files.p1!,
+        same: files.same!,
+      })),
+    ]),
+  );
 }
 
 /** The one value of a judge/same .npy file, checked to lie in [0, 1]. */

@@ -12,7 +12,11 @@ export type CocoSplit = 'train2014' | 'val2014';
 /** Sorted paths of the split's JPEGs, or an error naming the remedy. */
 export function cocoImages(dir: string, split: CocoSplit): string[] {
   const folder = join(dir, split);
-  const names = existsSync(folder) ? readdirSync(folder).filter((n) => /\.jpe?g$/i.test(n)).sort() : [];
+  const names = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((n) => /\.jpe?g$/i.test(n))
+        .sort()
+    : [];
   if (!names.length) {
     throw new Error(
       `no COCO ${split} images in ${folder}; put the unzipped ${split}/ folder in ${dir}, or pass download: true (--download) to fetch ${COCO_BASE_URL}/${split}.zip`,

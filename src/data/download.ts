@@ -88,7 +88,9 @@ async function fetchTo(url: string, dest: string, part: string, have: number, do
     const size = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN);
     if (size < have) {
       unlinkSync(part);
-      throw new Error(`the partial download of ${url} (${part}) holds ${have} bytes, more than the file's ${size}; it was deleted, run again`);
+      throw new Error(
+        `the partial download of ${url} (${part}) holds ${have} bytes, more than the file's ${size}; it was deleted, run again`,
+      );
     }
   } else if (!res.ok) {
     await res.body?.cancel().catch(() => {}); // frees the connection
@@ -113,7 +115,9 @@ async function fetchTo(url: string, dest: string, part: string, have: number, do
     } catch (e) {
       if (options.signal?.aborted) throw e;
       const cause = dog.stalled() ?? (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
-      throw new Error(`the download of ${url} broke off after ${received}${total ? ` of ${total}` : ''} bytes (${cause}); ${part} keeps them: run again to resume`);
+      throw new Error(
+        `the download of ${url} broke off after ${received}${total ? ` of ${total}` : ''} bytes (${cause}); ${part} keeps them: run again to resume`,
+      );
     } finally {
       await file.close();
     }

@@ -43,7 +43,8 @@ export async function fetchInto(url: string, dir: string, o: FetchOptions = {}, 
   rmSync(marker, { force: true });
   const name = basename(file);
   await download(url, file, {
-    ...target.checksum, signal: o.signal,
+    ...target.checksum,
+    signal: o.signal,
     onProgress: (p) => (o.onBytes ? o.onBytes(name, p) : o.onProgress?.(formatBytesProgress(name, p))),
   });
   if (/\.(zip|tgz|tar\.gz|tar)$/i.test(file)) {

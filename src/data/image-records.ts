@@ -22,7 +22,9 @@ export class ImageRecords {
     const need = offset + o.count * 3 * o.side * o.side;
     const size = statSync(path).size;
     if (size < need) {
-      throw new Error(`${path} is truncated: ${o.count} images of ${o.side}x${o.side} need ${need} bytes, the file has ${size}; delete it and download it again`);
+      throw new Error(
+        `${path} is truncated: ${o.count} images of ${o.side}x${o.side} need ${need} bytes, the file has ${size}; delete it and download it again`,
+      );
     }
     return new ImageRecords(await open(path, 'r'), path, offset, o.count, o.side);
   }
@@ -38,7 +40,8 @@ export class ImageRecords {
     const raw = new Uint8Array(n * b);
     await Promise.all(
       indices.map((i, k) => {
-        if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`image ${i} is outside 0..${this.count - 1} of ${this.path}`);
+        if (!Number.isInteger(i) || i < 0 || i >= this.count)
+          throw new RangeError(`image ${i} is outside 0..${this.count - 1} of ${this.path}`);
         return this.file.read(raw, k * b, b, this.offset + i * b);
       }),
     );

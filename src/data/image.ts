@@ -148,7 +148,8 @@ export function readImages(paths: readonly string[]): Promise<ByteImage[]> {
 
 function fromRaw(img: ByteImage | Raster) {
   const [height, width, channels] = 'shape' in img ? img.shape : [img.height, img.width, img.channels];
-  if (img.data.length !== height * width * channels) throw new RangeError(`image data holds ${img.data.length} bytes, expected ${height}x${width}x${channels}`);
+  if (img.data.length !== height * width * channels)
+    throw new RangeError(`image data holds ${img.data.length} bytes, expected ${height}x${width}x${channels}`);
   const pipe = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width, height, channels: channels as 1 | 3 },
   });

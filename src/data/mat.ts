@@ -7,15 +7,50 @@
 import { closeSync, createReadStream, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { createInflate, deflateSync } from 'node:zlib';
 
-const MI = { INT8: 1, UINT8: 2, INT16: 3, UINT16: 4, INT32: 5, UINT32: 6, SINGLE: 7, DOUBLE: 9, INT64: 12, UINT64: 13, MATRIX: 14, COMPRESSED: 15, UTF8: 16 };
+const MI = {
+  INT8: 1,
+  UINT8: 2,
+  INT16: 3,
+  UINT16: 4,
+  INT32: 5,
+  UINT32: 6,
+  SINGLE: 7,
+  DOUBLE: 9,
+  INT64: 12,
+  UINT64: 13,
+  MATRIX: 14,
+  COMPRESSED: 15,
+  UTF8: 16,
+};
 /** Storage types of numeric data: name, bytes per element. */
 const STORAGE: Record<number, [string, number]> = {
-  1: ['int8', 1], 2: ['uint8', 1], 3: ['int16', 2], 4: ['uint16', 2], 5: ['int32', 4], 6: ['uint32', 4],
-  7: ['single', 4], 9: ['double', 8], 12: ['int64', 8], 13: ['uint64', 8],
+  1: ['int8', 1],
+  2: ['uint8', 1],
+  3: ['int16', 2],
+  4: ['uint16', 2],
+  5: ['int32', 4],
+  6: ['uint32', 4],
+  7: ['single', 4],
+  9: ['double', 8],
+  12: ['int64', 8],
+  13: ['uint64', 8],
 };
 const CLASSES: Record<number, string> = {
-  1: 'cell', 2: 'struct', 3: 'object', 4: 'char', 5: 'sparse', 6: 'double', 7: 'single', 8: 'int8', 9: 'uint8',
-  10: 'int16', 11: 'uint16', 12: 'int32', 13: 'uint32', 14: 'int64', 15: 'uint64',
+  1: 'cell',
+  2: 'struct',
+  3: 'object',
+  4: 'char',
+  5: 'sparse',
+  6: 'double',
+  7: 'single',
+  8: 'int8',
+  9: 'uint8',
+  10: 'int16',
+  11: 'uint16',
+  12: 'int32',
+  13: 'uint32',
+  14: 'int64',
+  15: 'uint64',
 };
 const NUMERIC = new Set(['double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
@@ -44,8 +79,7 @@ export interface MatFile {
   variables: MatVariable[];
 }
 
-const truncated = (path: string, what: string) =>
-  new Error(`${path} is truncated or corrupt (${what}); delete it and download it again`);
+const truncated = (path: string, what: string) => new Error(`${path} is truncated or corrupt (${what}); delete it and download it again`);
 
 /** Reads exactly `n` bytes at a time from a stream of chunks; a short stream is an error. */
 class ChunkReader {
@@ -130,7 +164,9 @@ async function readMatrixHeader(r: ChunkReader, le: boolean): Promise<MatrixHead
   const word = le ? flags.data.readUInt32LE(0) : flags.data.readUInt32BE(0);
   const className = CLASSES[word & 0xff] ?? `class ${word & 0xff}`;
   const dimsEl = await readElement(r, le);
-  const dims = Array.from({ length: dimsEl.data.length / 4 }, (_, i) => (le ? dimsEl.data.readInt32LE(4 * i) : dimsEl.data.readInt32BE(4 * i)));
+  const dims = Array.from({ length: dimsEl.data.length / 4 }, (_, i) =>
+    le ? dimsEl.data.readInt32LE(4 * i) : dimsEl.data.readInt32BE(4 * i),
+  );
   const name = (await readElement(r, le)).data.toString('latin1');
   const base = { name, className, dims, complex: (word & 0x800) !== 0, storage: null as string | null, dataBytes: 0 };
   if (!NUMERIC.has(className)) return base;
@@ -141,8 +177,14 @@ async function readMatrixHeader(r: ChunkReader, le: boolean): Promise<MatrixHead
 }
 
 /** Reads an element's body through a ChunkReader, inflating it when compressed; the streams are closed after. */
-async function withMatrix<T>(path: string, le: boolean, start: number, bytes: number, compressed: boolean,
-  use: (r: ChunkReader) => Promise<T>): Promise<T> {
+async function withMatrix<T>(
+  path: string,
+  le: boolean,
+  start: number,
+  bytes: number,
+  compressed: boolean,
+  use: (r: ChunkReader) => Promise<T>,
+): Promise<T> {
   const raw = createReadStream(path, { start, end: start + bytes - 1, highWaterMark: 1 << 20 });
   const inflate = compressed ? createInflate({ chunkSize: 1 << 20 }) : null;
   if (inflate) raw.on('error', (e) => inflate.destroy(e));
@@ -183,17 +225,20 @@ export async function readMatFile(path: string): Promise<MatFile> {
   const le = file.littleEndian;
   const version = le ? head.readUInt16LE(124) : head.readUInt16BE(124);
   if (version !== 0x0100) {
-    throw new Error(`${path} is a MAT-file of version 0x${version.toString(16)} (7.3 files are HDF5), not level 5; save it with -v7 or -v6`);
+    throw new Error(
+      `${path} is a MAT-file of version 0x${version.toString(16)} (7.3 files are HDF5), not level 5; save it with -v7 or -v6`,
+    );
   }
   const tags: { pos: number; type: number; bytes: number }[] = [];
   const fd2 = openSync(path, 'r');
   try {
     const tag = Buffer.alloc(8);
-    for (let pos = 128; pos < size; ) {
+    for (let pos = 128; pos < size;) {
       if (readSync(fd2, tag, 0, 8, pos) < 8) throw truncated(path, `a tag at byte ${pos} is cut off`);
       const type = le ? tag.readUInt32LE(0) : tag.readUInt32BE(0);
       const bytes = le ? tag.readUInt32LE(4) : tag.readUInt32BE(4);
-      if (pos + 8 + bytes > size) throw truncated(path, `an element at byte ${pos} needs ${pos + 8 + bytes - size} bytes more than the file holds`);
+      if (pos + 8 + bytes > size)
+        throw truncated(path, `an element at byte ${pos} needs ${pos + 8 + bytes - size} bytes more than the file holds`);
       tags.push({ pos, type, bytes });
       // Compressed elements are not padded; others end on an 8-byte boundary.
       pos += 8 + (type === MI.COMPRESSED ? bytes : pad8(bytes));
@@ -204,7 +249,10 @@ export async function readMatFile(path: string): Promise<MatFile> {
   for (const { pos, type, bytes } of tags) {
     if (type !== MI.MATRIX && type !== MI.COMPRESSED) continue;
     const compressed = type === MI.COMPRESSED;
-    const { small, offset, ...h } = await withMatrix(path, le, pos + 8, bytes, compressed, async (r) => ({ ...(await readMatrixHeader(r, le)), offset: r.consumed }));
+    const { small, offset, ...h } = await withMatrix(path, le, pos + 8, bytes, compressed, async (r) => ({
+      ...(await readMatrixHeader(r, le)),
+      offset: r.consumed,
+    }));
     // A small real part sits in the last 4 bytes of its 8-byte tag.
     const dataOffset = compressed ? null : pos + 8 + offset - (small ? 4 : 0);
     file.variables.push({ ...h, compressed, dataOffset, element: { start: pos, bytes } });
@@ -242,11 +290,16 @@ export async function readMatNumbers(file: MatFile, name: string): Promise<Float
   const le = file.littleEndian;
   const out = new Float64Array(count);
   const read: Record<number, (o: number) => number> = {
-    [MI.INT8]: (o) => bytes.readInt8(o), [MI.UINT8]: (o) => bytes.readUInt8(o),
-    [MI.INT16]: (o) => (le ? bytes.readInt16LE(o) : bytes.readInt16BE(o)), [MI.UINT16]: (o) => (le ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o)),
-    [MI.INT32]: (o) => (le ? bytes.readInt32LE(o) : bytes.readInt32BE(o)), [MI.UINT32]: (o) => (le ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o)),
-    [MI.SINGLE]: (o) => (le ? bytes.readFloatLE(o) : bytes.readFloatBE(o)), [MI.DOUBLE]: (o) => (le ? bytes.readDoubleLE(o) : bytes.readDoubleBE(o)),
-    [MI.INT64]: (o) => Number(le ? bytes.readBigInt64LE(o) : bytes.readBigInt64BE(o)), [MI.UINT64]: (o) => Number(le ? bytes.readBigUInt64LE(o) : bytes.readBigUInt64BE(o)),
+    [MI.INT8]: (o) => bytes.readInt8(o),
+    [MI.UINT8]: (o) => bytes.readUInt8(o),
+    [MI.INT16]: (o) => (le ? bytes.readInt16LE(o) : bytes.readInt16BE(o)),
+    [MI.UINT16]: (o) => (le ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o)),
+    [MI.INT32]: (o) => (le ? bytes.readInt32LE(o) : bytes.readInt32BE(o)),
+    [MI.UINT32]: (o) => (le ? bytes.readUInt32LE(o) : bytes.readUInt32BE(o)),
+    [MI.SINGLE]: (o) => (le ? bytes.readFloatLE(o) : bytes.readFloatBE(o)),
+    [MI.DOUBLE]: (o) => (le ? bytes.readDoubleLE(o) : bytes.readDoubleBE(o)),
+    [MI.INT64]: (o) => Number(le ? bytes.readBigInt64LE(o) : bytes.readBigInt64BE(o)),
+    [MI.UINT64]: (o) => Number(le ? bytes.readBigUInt64LE(o) : bytes.readBigUInt64BE(o)),
   };
   for (let i = 0; i < count; i++) out[i] = read[type]!(i * size);
   return out;
@@ -286,7 +339,9 @@ export function writeMat(path: string, arrays: MatArrayToWrite[], o: { compress?
     a.dims.forEach((d, i) => dims.writeInt32LE(d, 4 * i));
     const data = Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength);
     const body = Buffer.concat([
-      element(MI.UINT32, flags), element(MI.INT32, dims), element(MI.INT8, Buffer.from(a.name, 'latin1')),
+      element(MI.UINT32, flags),
+      element(MI.INT32, dims),
+      element(MI.INT8, Buffer.from(a.name, 'latin1')),
       element(a.className === 'uint8' ? MI.UINT8 : MI.DOUBLE, data),
     ]);
     const matrix = element(MI.MATRIX, body);

@@ -114,7 +114,9 @@ export async function loadTrainingBatch(pairs: readonly MrdPair[], indices: read
       if (!pair) throw new RangeError(`sample ${i} is outside the ${pairs.length} training tiles`);
       const { image } = await mrdPairInfo(pair);
       if (image.height < o.size || image.width < o.size) {
-        throw new RangeError(`the MRD tile ${pair.image} is ${image.width}x${image.height}, smaller than the ${o.size}x${o.size} training crop`);
+        throw new RangeError(
+          `the MRD tile ${pair.image} is ${image.width}x${image.height}, smaller than the ${o.size}x${o.size} training crop`,
+        );
       }
       return readCrop(pair, trainingCrop(image.height, image.width, o.size, o.seed, o.epoch, i));
     }),

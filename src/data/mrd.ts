@@ -56,23 +56,31 @@ export function listMrd(dir: string): MrdSplits {
     for (const part of MRD_PARTS) {
       const folder = join(dir, split, part);
       if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-        throw new Error(`MRD data is missing: there is no folder ${folder}. Expected ${LAYOUT}; pass --download (download: true) to fetch it`);
+        throw new Error(
+          `MRD data is missing: there is no folder ${folder}. Expected ${LAYOUT}; pass --download (download: true) to fetch it`,
+        );
       }
     }
     const images = tiffsByStem(join(dir, split, 'input'));
     const masks = tiffsByStem(join(dir, split, 'output'));
     for (const [stem, image] of images) {
       if (!masks.has(stem)) {
-        throw new Error(`the MRD image ${image} has no mask: expected ${join(dir, split, 'output', `${stem}.tif`)} (or .tiff). Add it, delete the image, or download the data again`);
+        throw new Error(
+          `the MRD image ${image} has no mask: expected ${join(dir, split, 'output', `${stem}.tif`)} (or .tiff). Add it, delete the image, or download the data again`,
+        );
       }
     }
     for (const [stem, mask] of masks) {
       if (!images.has(stem)) {
-        throw new Error(`the MRD mask ${mask} has no image: expected ${join(dir, split, 'input', `${stem}.tiff`)} (or .tif). Add it, delete the mask, or download the data again`);
+        throw new Error(
+          `the MRD mask ${mask} has no image: expected ${join(dir, split, 'input', `${stem}.tiff`)} (or .tif). Add it, delete the mask, or download the data again`,
+        );
       }
     }
     if (!images.size) {
-      throw new Error(`the MRD ${split} split is empty: ${join(dir, split, 'input')} holds no .tif/.tiff tiles. Expected ${LAYOUT}; pass --download (download: true) to fetch it`);
+      throw new Error(
+        `the MRD ${split} split is empty: ${join(dir, split, 'input')} holds no .tif/.tiff tiles. Expected ${LAYOUT}; pass --download (download: true) to fetch it`,
+      );
     }
     splits[split] = [...images.keys()].sort().map((stem) => ({ stem, image: images.get(stem)!, mask: masks.get(stem)! }));
   }
@@ -151,7 +159,9 @@ async function indexLinks(page: string, signal?: AbortSignal): Promise<string[]>
   } catch (e) {
     if (signal?.aborted) throw e;
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new Error(`cannot read the MRD index ${page}: ${cause}. If this machine is offline, download the data elsewhere and pass its folder (${LAYOUT})`);
+    throw new Error(
+      `cannot read the MRD index ${page}: ${cause}. If this machine is offline, download the data elsewhere and pass its folder (${LAYOUT})`,
+    );
   }
   const links = new Set<string>();
   for (const m of text.matchAll(/href\s*=\s*["']([^"']+)["']/gi)) {
@@ -257,8 +267,14 @@ const infoCache = new Map<string, Promise<PairInfo>>();
 
 /** Size and layout of a pair from the file headers (cached); a missing mask or a size mismatch is an error naming the files. */
 export async function mrdPairInfo(pair: MrdPair): Promise<PairInfo> {
-  for (const [what, path] of [['image', pair.image], ['mask', pair.mask]] as const) {
-    if (!existsSync(path)) throw new Error(`the MRD ${what} ${path} is missing${what === 'mask' ? ` (the mask of ${pair.image})` : ''}; put it back or download the data again`);
+  for (const [what, path] of [
+    ['image', pair.image],
+    ['mask', pair.mask],
+  ] as const) {
+    if (!existsSync(path))
+      throw new Error(
+        `the MRD ${what} ${path} is missing${what === 'mask' ? ` (the mask of ${pair.image})` : ''}; put it back or download the data again`,
+      );
   }
   const key = [pair.image, pair.mask].map((p) => `${p}:${statSync(p).size}:${statSync(p).mtimeMs}`).join('|');
   let info = infoCache.get(key);
@@ -266,7 +282,9 @@ export async function mrdPairInfo(pair: MrdPair): Promise<PairInfo> {
     info = (async () => {
       const [image, mask] = await Promise.all([imageInfo(pair.image), imageInfo(pair.mask)]);
       if (image.height !== mask.height || image.width !== mask.width) {
-        throw new Error(`the MRD mask ${pair.mask} is ${mask.width}x${mask.height} but its image ${pair.image} is ${image.width}x${image.height}; they must match`);
+        throw new Error(
+          `the MRD mask ${pair.mask} is ${mask.width}x${mask.height} but its image ${pair.image} is ${image.width}x${image.height}; they must match`,
+        );
       }
       return { image, mask };
     })();
@@ -294,7 +312,9 @@ export async function readMrdPair(pair: MrdPair, region?: Region): Promise<MrdTi
   let max = 0;
   for (let i = 0; i < grey.length; i++) if (grey[i]! > max) max = grey[i]!;
   if (!region && max === 1) {
-    throw new Error(`the MRD mask ${pair.mask} holds only 0 and 1; masks are read as 8-bit 0/255 (road above 127), as MRD ships them: scale it by 255`);
+    throw new Error(
+      `the MRD mask ${pair.mask} holds only 0 and 1; masks are read as 8-bit 0/255 (road above 127), as MRD ships them: scale it by 255`,
+    );
   }
   return { image: rasterToRgb(image), mask: binariseMask(grey), height: image.height, width: image.width };
 }

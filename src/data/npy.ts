@@ -18,11 +18,16 @@ export function readNpy(path: string): number[] {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? fail('no descr');
   if (/'fortran_order':\s*True/.test(header)) fail('Fortran order');
   const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? fail('no shape'))
-    .split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const kinds: Record<string, [number, (b: Buffer, o: number) => number]> = {
-    '<f8': [8, (b, o) => b.readDoubleLE(o)], '>f8': [8, (b, o) => b.readDoubleBE(o)],
-    '<f4': [4, (b, o) => b.readFloatLE(o)], '>f4': [4, (b, o) => b.readFloatBE(o)],
+    '<f8': [8, (b, o) => b.readDoubleLE(o)],
+    '>f8': [8, (b, o) => b.readDoubleBE(o)],
+    '<f4': [4, (b, o) => b.readFloatLE(o)],
+    '>f4': [4, (b, o) => b.readFloatBE(o)],
   };
   const kind = kinds[descr] ?? fail(`dtype ${descr} (float32 or float64 expected)`);
   const [size, read] = kind;

@@ -36,7 +36,10 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
 
 /** A seeded permutation of 0..n-1. */
 export function seededPermutation(n: number, seed: number): number[] {
-  return seededShuffle(Array.from({ length: n }, (_, i) => i), seed);
+  return seededShuffle(
+    Array.from({ length: n }, (_, i) => i),
+    seed,
+  );
 }
 
 /** The order of `n` samples in `epoch` of a run seeded `seed`: the same on every machine and every resume. */

@@ -69,7 +69,10 @@ export class PreparedSrSet {
   static async prepare(paths: string[], o: PrepareOptions): Promise<PreparedSrSet> {
     if (!paths.length) throw new Error('no images to prepare');
     if (o.hrSize % o.factor) throw new Error(`hrSize ${o.hrSize} must be a multiple of the factor ${o.factor}`);
-    const key = createHash('sha256').update(JSON.stringify({ v: 1, paths, hr: o.hrSize, f: o.factor })).digest('hex').slice(0, 16);
+    const key = createHash('sha256')
+      .update(JSON.stringify({ v: 1, paths, hr: o.hrSize, f: o.factor }))
+      .digest('hex')
+      .slice(0, 16);
     mkdirSync(o.cacheDir, { recursive: true });
     const bin = join(o.cacheDir, `sr-${o.hrSize}-x${o.factor}-${key}.bin`);
     const meta = `${bin}.json`;

@@ -23,7 +23,10 @@ const IMAGE = /\.(png|jpe?g)$/i;
 /** Sorted image files directly in `dir` matching `pattern` (none if `dir` is missing). */
 function images(dir: string, pattern = IMAGE): string[] {
   if (!isDir(dir)) return [];
-  return readdirSync(dir).filter((n) => pattern.test(n) && !isDir(join(dir, n))).sort().map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => pattern.test(n) && !isDir(join(dir, n)))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** A SelfExSR-style set folder: image_SRF_2/*_HR.png, or (a user's own folder) the images directly in it. */
@@ -38,10 +41,16 @@ function bsd100Images(dir: string): { paths: string[]; where: string } {
   const root = join(dir, 'BSDS300');
   const ids = join(root, 'iids_test.txt');
   if (existsSync(ids)) {
-    const paths = readFileSync(ids, 'utf8').split(/\s+/).filter(Boolean).sort().map((id) => join(root, 'images', 'test', `${id}.jpg`));
+    const paths = readFileSync(ids, 'utf8')
+      .split(/\s+/)
+      .filter(Boolean)
+      .sort()
+      .map((id) => join(root, 'images', 'test', `${id}.jpg`));
     const missing = paths.filter((p) => !existsSync(p));
     if (missing.length) {
-      throw new Error(`${ids} lists ${missing.length} images that are not there (first: ${missing[0]}); unpack BSDS300-images.tgz into ${dir} again`);
+      throw new Error(
+        `${ids} lists ${missing.length} images that are not there (first: ${missing[0]}); unpack BSDS300-images.tgz into ${dir} again`,
+      );
     }
     return { paths, where: `the ids in ${ids}` };
   }

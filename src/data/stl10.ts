@@ -41,7 +41,9 @@ export async function ensureStl10(dir: string, o: Stl10Options = {}): Promise<st
     folder = stl10Folder(dir);
   }
   if (!folder) {
-    throw new Error(`no STL-10 binaries in ${dir} (expected train_X.bin there or in stl10_binary/); unpack stl10_binary.tar.gz there, or pass --download (download: true) to fetch ${STL10_URL}`);
+    throw new Error(
+      `no STL-10 binaries in ${dir} (expected train_X.bin there or in stl10_binary/); unpack stl10_binary.tar.gz there, or pass --download (download: true) to fetch ${STL10_URL}`,
+    );
   }
   return folder;
 }
@@ -52,7 +54,9 @@ export async function openStl10(folder: string, split: Stl10Split): Promise<Imag
   if (!existsSync(xPath)) throw new Error(`${xPath} is missing; unpack stl10_binary.tar.gz again`);
   const size = statSync(xPath).size;
   if (size === 0 || size % IMAGE_BYTES) {
-    throw new Error(`${xPath} is truncated: ${size} bytes is not a whole number of 3x96x96 images; delete it and unpack or download it again`);
+    throw new Error(
+      `${xPath} is truncated: ${size} bytes is not a whole number of 3x96x96 images; delete it and unpack or download it again`,
+    );
   }
   const count = size / IMAGE_BYTES;
   const images = await ImageRecords.open(xPath, { count, side: STL10_SIDE });

@@ -36,7 +36,9 @@ export async function ensureSvhn(dir: string, splits: SvhnSplit[], o: SvhnOption
     const path = join(dir, file);
     if (existsSync(path)) continue;
     if (!o.download) {
-      throw new Error(`SVHN's ${file} (${size}) is not in ${dir}; put the .mat files there, or pass --download (download: true) to fetch them from ${SVHN_BASE_URL}`);
+      throw new Error(
+        `SVHN's ${file} (${size}) is not in ${dir}; put the .mat files there, or pass --download (download: true) to fetch them from ${SVHN_BASE_URL}`,
+      );
     }
     mkdirSync(dir, { recursive: true });
     await fetchInto(`${o.baseUrl ?? SVHN_BASE_URL}/${file}`, dir, o, { dest: path, checksum: { md5: o.md5?.[file] ?? md5 } });
@@ -48,12 +50,19 @@ export async function ensureSvhn(dir: string, splits: SvhnSplit[], o: SvhnOption
  * <dir>/.dpl-torch-prepared) holds the inflated pixels of a compressed file,
  * remade when the .mat changes.
  */
-export async function openSvhn(dir: string, split: SvhnSplit, o: { cacheDir?: string; log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<ImageSet> {
+export async function openSvhn(
+  dir: string,
+  split: SvhnSplit,
+  o: { cacheDir?: string; log?: (line: string) => void; signal?: AbortSignal } = {},
+): Promise<ImageSet> {
   const path = join(dir, SVHN_SPLITS[split].file);
   const mat = await readMatFile(path);
   const x = mat.variables.find((v) => v.name === 'X');
   const y = mat.variables.find((v) => v.name === 'y');
-  if (!x || !y) throw new Error(`${path} lacks ${!x ? "'X'" : "'y'"}: it is not an SVHN file (variables: ${mat.variables.map((v) => v.name).join(', ')})`);
+  if (!x || !y)
+    throw new Error(
+      `${path} lacks ${!x ? "'X'" : "'y'"}: it is not an SVHN file (variables: ${mat.variables.map((v) => v.name).join(', ')})`,
+    );
   const [h, w, c, n] = x.dims;
   if (x.className !== 'uint8' || x.storage !== 'uint8' || x.dims.length !== 4 || h !== 32 || w !== 32 || c !== 3) {
     throw new Error(`${path}: X must be uint8 32x32x3xN, got ${x.className} ${x.dims.join('x')}`);

@@ -53,15 +53,24 @@ export const QUICK_COUNTS: SyntheticAutoencoderCounts = {
 };
 
 /** SVHN-style {train,test,extra}_32x32.mat in `dir` (X uint8 32x32x3xN, y double Nx1 with 10 for 0), compressed as the real files. */
-export function writeSyntheticSvhn(dir: string, counts: SyntheticAutoencoderCounts['svhn'], seed: number, o: { compress?: boolean } = {}): void {
+export function writeSyntheticSvhn(
+  dir: string,
+  counts: SyntheticAutoencoderCounts['svhn'],
+  seed: number,
+  o: { compress?: boolean } = {},
+): void {
   mkdirSync(dir, { recursive: true });
   for (const [k, [split, n]] of Object.entries(counts).entries()) {
     const { images, labels } = labelledImages(32, n, seed * 10 + k);
     const y = Float64Array.from(labels, (l) => (l === 0 ? 10 : l));
-    writeMat(join(dir, `${split}_32x32.mat`), [
-      { name: 'X', className: 'uint8', dims: [32, 32, 3, n], data: images },
-      { name: 'y', className: 'double', dims: [n, 1], data: y },
-    ], { compress: o.compress ?? true });
+    writeMat(
+      join(dir, `${split}_32x32.mat`),
+      [
+        { name: 'X', className: 'uint8', dims: [32, 32, 3, n], data: images },
+        { name: 'y', className: 'double', dims: [n, 1], data: y },
+      ],
+      { compress: o.compress ?? true },
+    );
   }
 }
 
@@ -72,12 +81,19 @@ export function writeSyntheticStl10(dir: string, counts: SyntheticAutoencoderCou
   for (const [k, [split, n]] of Object.entries(counts).entries()) {
     const { images, labels } = labelledImages(96, n, seed * 10 + 5 + k);
     writeFileSync(join(folder, `${split}_X.bin`), images);
-    if (split !== 'unlabeled') writeFileSync(join(folder, `${split}_y.bin`), labels.map((l) => l + 1));
+    if (split !== 'unlabeled')
+      writeFileSync(
+        join(folder, `${split}_y.bin`),
+        labels.map((l) => l + 1),
+      );
   }
 }
 
 /** Both datasets under `root`: root/svhn and root/stl10. */
-export function makeSyntheticAutoencoderData(root: string, o: { seed?: number; counts?: SyntheticAutoencoderCounts } = {}): { svhn: string; stl10: string } {
+export function makeSyntheticAutoencoderData(
+  root: string,
+  o: { seed?: number; counts?: SyntheticAutoencoderCounts } = {},
+): { svhn: string; stl10: string } {
   const counts = o.counts ?? QUICK_COUNTS;
   const seed = o.seed ?? 0;
   writeSyntheticSvhn(join(root, 'svhn'), counts.svhn, seed);

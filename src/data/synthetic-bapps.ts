@@ -32,7 +32,6 @@ export interface SyntheticBapps {
   tarballs?: Record<string, { path: string; sha256: string }>;
 }
 
-
 type Img = Float32Array; // HWC in [0,1]
 
 /** A texture (two sinusoids over a colour gradient) with a few rectangles and discs. */
@@ -100,7 +99,10 @@ function distort(img: Img, size: number, kind: Kind, s: number, r: () => number)
     for (let i = 0; i < out.length; i++) out[i] = out[i]! + shift[i % 3]!;
   } else {
     const rad = Math.max(1, Math.round(s * 4));
-    for (const [dx, dy] of [[1, 0], [0, 1]] as const) {
+    for (const [dx, dy] of [
+      [1, 0],
+      [0, 1],
+    ] as const) {
       const src = new Float32Array(out);
       for (let y = 0; y < size; y++) {
         for (let x = 0; x < size; x++) {

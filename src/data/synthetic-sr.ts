@@ -39,7 +39,7 @@ export function syntheticImage(h: number, w: number, seed: number): ByteImage {
   const [ca, sa] = [Math.cos(angle), Math.sin(angle)];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const t = Math.min(1, Math.max(0, ((x * ca + y * sa) / Math.hypot(w, h)) + 0.5));
+      const t = Math.min(1, Math.max(0, (x * ca + y * sa) / Math.hypot(w, h) + 0.5));
       for (let k = 0; k < 3; k++) img[(y * w + x) * 3 + k] = c0[k]! * (1 - t) + c1[k]! * t;
     }
   }
@@ -56,12 +56,14 @@ export function syntheticImage(h: number, w: number, seed: number): ByteImage {
         const [dy, dx] = [y - cy, x - cx];
         let inside = false;
         let shade = 1;
-        if (kind === 0) inside = dx * dx + dy * dy < rad * rad; // disc
-        else if (kind === 1) inside = Math.abs(dx) < rad && Math.abs(dy) < rad * 0.6; // box
+        if (kind === 0)
+          inside = dx * dx + dy * dy < rad * rad; // disc
+        else if (kind === 1)
+          inside = Math.abs(dx) < rad && Math.abs(dy) < rad * 0.6; // box
         else if (kind === 2) {
           // striped disc: oriented sinusoidal texture
           inside = dx * dx + dy * dy < rad * rad * 1.5;
-          shade = 0.6 + 0.4 * Math.sin((dx * Math.cos(theta) + dy * Math.sin(theta)) * (2 * Math.PI / period));
+          shade = 0.6 + 0.4 * Math.sin((dx * Math.cos(theta) + dy * Math.sin(theta)) * ((2 * Math.PI) / period));
         } else {
           // checkerboard box
           inside = Math.abs(dx) < rad && Math.abs(dy) < rad;
@@ -105,7 +107,10 @@ function modCropAndSubsample(img: ByteImage, s: number): [ByteImage, ByteImage] 
       }
     }
   }
-  return [{ data: hr, shape: [h, w, 3] }, { data: lr, shape: [h / s, w / s, 3] }];
+  return [
+    { data: hr, shape: [h, w, 3] },
+    { data: lr, shape: [h / s, w / s, 3] },
+  ];
 }
 
 /**
@@ -143,14 +148,20 @@ export async function makeSyntheticSrData(root: string, options: SyntheticSrOpti
   };
   const coco = join(root, 'coco');
   const tests = join(root, 'tests');
-  for (const [split, n] of [['train2014', options.train ?? 24], ['val2014', options.val ?? 6]] as const) {
+  for (const [split, n] of [
+    ['train2014', options.train ?? 24],
+    ['val2014', options.val ?? 6],
+  ] as const) {
     mkdirSync(join(coco, split), { recursive: true });
     for (let i = 0; i < n; i++) {
       const id = String(1000 + i * 37).padStart(12, '0');
       writeFileSync(join(coco, split, `COCO_${split}_${id}.jpg`), await encodeJpeg(image()));
     }
   }
-  for (const [set, max] of [['Set5', 5], ['Set14', 14]] as const) {
+  for (const [set, max] of [
+    ['Set5', 5],
+    ['Set14', 14],
+  ] as const) {
     await writeSelfExSrSet(join(tests, set), Array.from({ length: Math.min(test, max) }, image));
   }
   const bsds = join(tests, 'BSDS300');

@@ -108,7 +108,11 @@ export interface Analysis {
   families: FamilySummary[];
   vggBn: VggBnComparison[];
   /** The variance split averaged per benchmark (over variants), then over benchmarks. */
-  variance: { perBenchmark: { benchmark: string; network: number; layer: number; tables: number }[]; network: number | null; layer: number | null };
+  variance: {
+    perBenchmark: { benchmark: string; network: number; layer: number; tables: number }[];
+    network: number | null;
+    layer: number | null;
+  };
   claims: Claim[];
   /** Finished runs with random-init loss networks, which no claim counts. */
   claimsExcluded: number;
@@ -127,7 +131,8 @@ export interface AnalyseOptions {
 }
 
 export const METHODS = {
-  grouping: 'runs are repetitions of each other only within one configuration (benchmark, config hash of the resolved options and weights policy, layer mode) and variant',
+  grouping:
+    'runs are repetitions of each other only within one configuration (benchmark, config hash of the resolved options and weights policy, layer mode) and variant',
   ranks: 'rank 1 = best; ties share their average rank; a network ranks at its best layer; the pixel baseline is a reference, never ranked',
   meanRank: "a network's ranks are averaged over a benchmark's variants first, then over benchmarks, so every benchmark weighs the same",
   uncertainty: `95% percentile intervals from ${BOOTSTRAP_DRAWS} bootstrap draws, each cell's repetitions resampled with replacement`,
@@ -146,12 +151,25 @@ export function analyse(runs: RunRecord[], options: AnalyseOptions = {}): Analys
   // The claims see only runs whose loss network had ImageNet weights (and the pixel baseline), in the same configurations.
   const primaryIds = all.configurations.filter((c) => c.primary).map((c) => c.id);
   const trusted = done.filter((r) => r.pretrained === true || r.network === 'pixel');
-  const claims = claimsOf(summarise(trusted.filter((r) => primaryIds.includes(configurationId(r))), undefined, draws));
+  const claims = claimsOf(
+    summarise(
+      trusted.filter((r) => primaryIds.includes(configurationId(r))),
+      undefined,
+      draws,
+    ),
+  );
   const weights: Record<string, number> = {};
   for (const r of done) weights[weightOf(r)] = (weights[weightOf(r)] ?? 0) + 1;
   const failed = runs.filter((r) => r.status === 'failed').length;
   const { rankDraws: _r, meanRankDraws: _m, ...tables } = all;
-  return { ...tables, claims, claimsExcluded: done.filter((r) => r.pretrained === false).length, methods: METHODS, runs: { total: runs.length, done: done.length, failed, other: runs.length - done.length - failed }, weights };
+  return {
+    ...tables,
+    claims,
+    claimsExcluded: done.filter((r) => r.pretrained === false).length,
+    methods: METHODS,
+    runs: { total: runs.length, done: done.length, failed, other: runs.length - done.length - failed },
+    weights,
+  };
 }
 
 export type Summary = Omit<Analysis, 'claims' | 'claimsExcluded' | 'methods' | 'runs' | 'weights'> & {
@@ -193,11 +211,16 @@ function sample(values: number[]): Reference {
 /** Each row's best cell (column index) and the network ranks, from one set of cell means. */
 function rankNetworks(means: (number | null)[][], higherIsBetter: boolean): { best: (number | null)[]; ranks: (number | null)[] } {
   const sign = higherIsBetter ? 1 : -1;
-  const best = means.map((row) => row.reduce<number | null>((b, v, j) => (v !== null && (b === null || sign * v > sign * row[b]!) ? j : b), null));
+  const best = means.map((row) =>
+    row.reduce<number | null>((b, v, j) => (v !== null && (b === null || sign * v > sign * row[b]!) ? j : b), null),
+  );
   const measured = best.map((b, i) => (b === null ? null : means[i]![b]!));
   const have = measured.flatMap((v, i) => (v === null ? [] : [i]));
   const ranks: (number | null)[] = measured.map(() => null);
-  averageRanks(have.map((i) => measured[i]!), higherIsBetter).forEach((r, k) => (ranks[have[k]!] = r));
+  averageRanks(
+    have.map((i) => measured[i]!),
+    higherIsBetter,
+  ).forEach((r, k) => (ranks[have[k]!] = r));
   return { best, ranks };
 }
 
@@ -218,7 +241,13 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
       const values = finite(rs);
       if (!values.length) return null;
       const kinds = new Set(rs.map(weightOf));
-      return { layers: rs[0]!.layers, ...sample(values), rank: NaN, rankInterval: null, weights: kinds.size === 1 ? [...kinds][0]! : 'mixed' };
+      return {
+        layers: rs[0]!.layers,
+        ...sample(values),
+        rank: NaN,
+        rankInterval: null,
+        weights: kinds.size === 1 ? [...kinds][0]! : 'mixed',
+      };
     });
     const kinds = new Set(mine.map(weightOf));
     return {
@@ -239,8 +268,14 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
 
   // Point ranks of every cell and network.
   const cells = rows.flatMap((row) => row.cells.filter((c): c is Cell => c !== null));
-  averageRanks(cells.map((c) => c.mean), first.higherIsBetter).forEach((rank, i) => (cells[i]!.rank = rank));
-  const point = rankNetworks(rows.map((r) => r.cells.map((c) => c?.mean ?? null)), first.higherIsBetter);
+  averageRanks(
+    cells.map((c) => c.mean),
+    first.higherIsBetter,
+  ).forEach((rank, i) => (cells[i]!.rank = rank));
+  const point = rankNetworks(
+    rows.map((r) => r.cells.map((c) => c?.mean ?? null)),
+    first.higherIsBetter,
+  );
   rows.forEach((row, i) => {
     const b = point.best[i];
     if (b === null || b === undefined) return;
@@ -250,7 +285,10 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
     row.abovePixel = pixel ? sign * (cell.mean - pixel.mean) : null;
     const measured = row.cells.flatMap((c, j) => (c ? [{ c, depth: columns[j]!.depth }] : []));
     const depths = measured.map((m) => m.depth);
-    const rho = spearman(depths, measured.map((m) => sign * m.c.mean)).r;
+    const rho = spearman(
+      depths,
+      measured.map((m) => sign * m.c.mean),
+    ).r;
     row.depth = { depths, bestIsDeepest: depths.length >= 2 ? columns[b]!.depth === Math.max(...depths) : null, rho };
   });
 
@@ -260,7 +298,11 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
   if (repetitions && draws > 0) {
     const cellRanks: number[][] = cells.map(() => []);
     const where = rows.flatMap((row, i) => row.cells.flatMap((c, j) => (c ? [{ i, j }] : [])));
-    for (const d of bootstrap(cells.map((c) => c.values), (means) => means.slice(), draws)) {
+    for (const d of bootstrap(
+      cells.map((c) => c.values),
+      (means) => means.slice(),
+      draws,
+    )) {
       averageRanks(d, first.higherIsBetter).forEach((r, k) => cellRanks[k]!.push(r));
       const grid: (number | null)[][] = rows.map((row) => row.cells.map(() => null));
       where.forEach(({ i, j }, k) => (grid[i]![j] = d[k]!));
@@ -273,8 +315,14 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
   }
 
   const correlate = (pairs: { x: number; y: number }[]) => ({
-    spearman: spearman(pairs.map((p) => p.x), pairs.map((p) => p.y)),
-    pearson: pearson(pairs.map((p) => p.x), pairs.map((p) => p.y)),
+    spearman: spearman(
+      pairs.map((p) => p.x),
+      pairs.map((p) => p.y),
+    ),
+    pearson: pearson(
+      pairs.map((p) => p.x),
+      pairs.map((p) => p.y),
+    ),
   });
   const withTop1 = rows.filter((r) => r.imagenetTop1 !== null);
   const studyColumns = columns.flatMap((c, j) => (c.study ? [j] : []));
@@ -286,7 +334,11 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
   const count = judged.filter((r) => r.depth.bestIsDeepest).length;
   const variance =
     layerMode === 'single'
-      ? varianceSplit(rows.map((r) => r.network), studyColumns.map((j) => columns[j]!.label), rows.map((r) => studyColumns.map((j) => r.cells[j]?.mean ?? null)))
+      ? varianceSplit(
+          rows.map((r) => r.network),
+          studyColumns.map((j) => columns[j]!.label),
+          rows.map((r) => studyColumns.map((j) => r.cells[j]?.mean ?? null)),
+        )
       : { reason: 'all layers run together: no layer factor' };
   const table: ScoreTable = {
     configuration,
@@ -307,7 +359,10 @@ function scoreTable(configuration: string, runs: RunRecord[], draws: number): { 
 }
 
 /** Per network: ranks averaged over each benchmark's tables (variants), then over benchmarks. */
-function meanRankOf(tables: ScoreTable[], rankOf: (t: ScoreTable, i: number) => number | null): Map<string, { mean: number; per: Record<string, number> }> {
+function meanRankOf(
+  tables: ScoreTable[],
+  rankOf: (t: ScoreTable, i: number) => number | null,
+): Map<string, { mean: number; per: Record<string, number> }> {
   const per = new Map<string, Map<string, number[]>>();
   for (const t of tables) {
     t.rows.forEach((row, i) => {
@@ -326,7 +381,10 @@ function meanRankOf(tables: ScoreTable[], rankOf: (t: ScoreTable, i: number) => 
   );
 }
 
-function meanRanksOf(tables: ScoreTable[], rankDraws: Map<ScoreTable, (number | null)[][]>): { meanRanks: MeanRank[]; meanRankDraws: Map<string, number>[] } {
+function meanRanksOf(
+  tables: ScoreTable[],
+  rankDraws: Map<ScoreTable, (number | null)[][]>,
+): { meanRanks: MeanRank[]; meanRankDraws: Map<string, number>[] } {
   const point = meanRankOf(tables, (t, i) => t.rows[i]!.networkRank);
   const n = Math.max(0, ...tables.map((t) => rankDraws.get(t)!.length));
   const meanRankDraws: Map<string, number>[] = [];
@@ -351,7 +409,12 @@ function meanRanksOf(tables: ScoreTable[], rankDraws: Map<ScoreTable, (number | 
 function varianceAcross(tables: ScoreTable[]): Analysis['variance'] {
   const byBenchmark = new Map<string, VarianceSplit[]>();
   for (const t of tables) if ('layer' in t.variance) byBenchmark.set(t.benchmark, [...(byBenchmark.get(t.benchmark) ?? []), t.variance]);
-  const perBenchmark = [...byBenchmark].map(([benchmark, vs]) => ({ benchmark, network: mean(vs.map((v) => v.network)), layer: mean(vs.map((v) => v.layer)), tables: vs.length }));
+  const perBenchmark = [...byBenchmark].map(([benchmark, vs]) => ({
+    benchmark,
+    network: mean(vs.map((v) => v.network)),
+    layer: mean(vs.map((v) => v.layer)),
+    tables: vs.length,
+  }));
   return {
     perBenchmark,
     network: perBenchmark.length ? mean(perBenchmark.map((p) => p.network)) : null,
@@ -361,6 +424,7 @@ function varianceAcross(tables: ScoreTable[]): Analysis['variance'] {
 
 const STUDY_ORDER = Object.keys(STUDY_NETWORKS);
 function byStudyOrder(a: string, b: string): number {
-  const ia = STUDY_ORDER.indexOf(a), ib = STUDY_ORDER.indexOf(b);
+  const ia = STUDY_ORDER.indexOf(a),
+    ib = STUDY_ORDER.indexOf(b);
   return (ia < 0 ? 1e9 : ia) - (ib < 0 ? 1e9 : ib) || a.localeCompare(b);
 }

@@ -12,7 +12,8 @@ export const BOOTSTRAP_SEED = 12345;
 export function quantile(sorted: number[], q: number): number {
   if (!sorted.length) throw new Error('quantile of no values');
   const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h), hi = Math.min(lo + 1, sorted.length - 1);
+  const lo = Math.floor(h),
+    hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 

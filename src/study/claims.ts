@@ -49,9 +49,20 @@ function vggWithoutBn(s: Summary): Claim {
   const benchmarks = Math.max(0, ...s.meanRanks.map((m) => m.benchmarks));
   const n = `${vgg.length} VGG-without-BN and ${others.length} other networks, ${benchmarks} benchmark(s)`;
   if (!vgg.length || !others.length) {
-    return { ...base, statistic: 'needs a VGG network without BN and a network of another family', value: null, p: null, spread: null, n, verdict: 'not enough runs' };
+    return {
+      ...base,
+      statistic: 'needs a VGG network without BN and a network of another family',
+      value: null,
+      p: null,
+      spread: null,
+      n,
+      verdict: 'not enough runs',
+    };
   }
-  const mw = mannWhitneyLess(vgg.map((m) => m.meanRank), others.map((m) => m.meanRank));
+  const mw = mannWhitneyLess(
+    vgg.map((m) => m.meanRank),
+    others.map((m) => m.meanRank),
+  );
   const [top, next] = s.families;
   const lowest = top!.family === 'VGG without BN' && (!next || next.meanRank > top!.meanRank);
   const rival = s.families.find((x) => x.family !== 'VGG without BN')!;
@@ -69,7 +80,15 @@ function vggWithoutBn(s: Summary): Claim {
     spread = `lowest family mean rank in ${((100 * first) / s.meanRankDraws.length).toFixed(1)}% of ${s.meanRankDraws.length} bootstrap draws`;
   }
   if (mw.minP >= ALPHA) {
-    return { ...base, statistic: `${statistic}; with these network counts the smallest possible p is ${pText(mw.minP)}`, value: vggMean, p: mw.p, spread, n, verdict: 'not enough runs' };
+    return {
+      ...base,
+      statistic: `${statistic}; with these network counts the smallest possible p is ${pText(mw.minP)}`,
+      value: vggMean,
+      p: mw.p,
+      spread,
+      n,
+      verdict: 'not enough runs',
+    };
   }
   return { ...base, statistic, value: vggMean, p: mw.p, spread, n, verdict: lowest && mw.p < ALPHA ? 'supported' : 'not supported' };
 }
@@ -82,7 +101,15 @@ function layerVsArchitecture(s: Summary): Claim {
   };
   const tables = s.tables.filter((t) => 'layer' in t.variance);
   if (!tables.length || s.variance.layer === null || s.variance.network === null) {
-    return { ...base, statistic: 'needs a single-layer table with at least 2 networks measured at the same 2 or more study positions', value: null, p: null, spread: null, n: '0 tables', verdict: 'not enough runs' };
+    return {
+      ...base,
+      statistic: 'needs a single-layer table with at least 2 networks measured at the same 2 or more study positions',
+      value: null,
+      p: null,
+      spread: null,
+      n: '0 tables',
+      verdict: 'not enough runs',
+    };
   }
   const splits = tables.map((t) => t.variance as Extract<typeof t.variance, { layer: number }>);
   const combined = fisherCombined(splits.map((v) => v.pLayer));
@@ -114,7 +141,15 @@ function accuracyNotBetter(s: Summary): Claim {
     return [{ t, rho, p: rho > 0 ? c.p! / 2 : 1 - c.p! / 2, n: c.n }];
   });
   if (!rows.length) {
-    return { ...base, statistic: `needs a table with at least ${MIN_CORRELATION_NETWORKS} networks of known ImageNet accuracy`, value: null, p: null, spread: null, n: '0 tables', verdict: 'not enough runs' };
+    return {
+      ...base,
+      statistic: `needs a table with at least ${MIN_CORRELATION_NETWORKS} networks of known ImageNet accuracy`,
+      value: null,
+      p: null,
+      spread: null,
+      n: '0 tables',
+      verdict: 'not enough runs',
+    };
   }
   const combined = fisherCombined(rows.map((r) => r.p));
   const rho = mean(rows.map((r) => r.rho));
@@ -123,7 +158,8 @@ function accuracyNotBetter(s: Summary): Claim {
     statistic: `mean Spearman rho (top-1 vs goodness at the best layer) ${f(rho)}: ${rows.map((r) => `${r.t.benchmark} ${r.t.variant} ${f(r.rho)}`).join('; ')}`,
     value: rho,
     p: combined.p,
-    spread: rows.length > 1 ? `rho ${f(Math.min(...rows.map((r) => r.rho)))} to ${f(Math.max(...rows.map((r) => r.rho)))} across tables` : null,
+    spread:
+      rows.length > 1 ? `rho ${f(Math.min(...rows.map((r) => r.rho)))} to ${f(Math.max(...rows.map((r) => r.rho)))} across tables` : null,
     n: `${rows.length} table(s), ${span(rows.map((r) => r.n))} networks each`,
     verdict: combined.p >= ALPHA ? 'supported' : 'not supported',
   };
@@ -154,7 +190,17 @@ function laterNotAlwaysBetter(s: Summary): Claim {
   const share = judged ? notDeepest / judged : null;
   const statistic = `best layer is not the deepest measured for ${notDeepest} of ${judged} networks (summed over tables)`;
   if (!judged || !tests.length) {
-    return { ...base, statistic: judged ? `${statistic}; needs repetitions (≥ 2) of a network's deepest and an earlier layer to test` : 'needs a single-layer table with a network measured at 2 or more layers', value: share, p: null, spread: null, n: `${judged} network(s) × table(s)`, verdict: 'not enough runs' };
+    return {
+      ...base,
+      statistic: judged
+        ? `${statistic}; needs repetitions (≥ 2) of a network's deepest and an earlier layer to test`
+        : 'needs a single-layer table with a network measured at 2 or more layers',
+      value: share,
+      p: null,
+      spread: null,
+      n: `${judged} network(s) × table(s)`,
+      verdict: 'not enough runs',
+    };
   }
   const min = tests.reduce((a, b) => (b.p < a.p ? b : a));
   const p = Math.min(1, min.p * tests.length);

@@ -38,7 +38,12 @@ export function columnOf(network: string, layers: number[], mode: LayerMode): Co
   const deepest = Math.max(...layers);
   const k = layers.length === 1 ? (STUDY_NETWORKS[network]?.layers.indexOf(deepest) ?? -1) : -1;
   if (k >= 0) return { key: `p${k + 1}`, label: `layer ${k + 1}`, study: true, depth: k };
-  return { key: `${network}:${layers.join('+')}`, label: `${network} ${layers.join('+')}`, study: false, depth: layerDepth(network, deepest) };
+  return {
+    key: `${network}:${layers.join('+')}`,
+    label: `${network} ${layers.join('+')}`,
+    study: false,
+    depth: layerDepth(network, deepest),
+  };
 }
 
 /** Distinct columns, shallow to deep (a study column before another layer at the same depth). */

@@ -107,7 +107,5 @@ export function readStudyConfig(path: string): StudyConfig {
 
 /** The per-benchmark settings as a map, whichever form the config used. */
 export function benchmarkConfigs(config: StudyConfig): Partial<Record<z.infer<typeof BenchmarkName>, BenchmarkConfig>> {
-  return Array.isArray(config.benchmarks)
-    ? Object.fromEntries(config.benchmarks.map((b) => [b, {}]))
-    : config.benchmarks;
+  return Array.isArray(config.benchmarks) ? Object.fromEntries(config.benchmarks.map((b) => [b, {}])) : config.benchmarks;
 }

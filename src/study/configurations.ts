@@ -57,7 +57,11 @@ export function describeConfigurations(done: RunRecord[], chosen: string[] = [])
     done: rs.length,
     options: rs[0]!.options,
     differs: {},
-    lastFinished: rs.map((r) => r.finishedAt ?? '').sort().pop() || null,
+    lastFinished:
+      rs
+        .map((r) => r.finishedAt ?? '')
+        .sort()
+        .pop() || null,
     primary: false,
   }));
   const unknown = chosen.filter((c) => !configs.some((k) => matches(k, c)));
@@ -72,11 +76,15 @@ export function describeConfigurations(done: RunRecord[], chosen: string[] = [])
       for (const k of keys) if (flat.some((f) => JSON.stringify(f[k]) !== JSON.stringify(flat[i]![k]))) c.differs[k] = flat[i]![k];
     });
     const picked = own.filter((c) => chosen.some((x) => matches(c, x)));
-    if (picked.length > 1) throw new Error(`choose one configuration per benchmark; ${picked.map((c) => c.id).join(' and ')} are both ${benchmark}`);
-    const primary = picked[0] ?? own.slice().sort((a, b) => b.done - a.done || (b.lastFinished ?? '').localeCompare(a.lastFinished ?? ''))[0]!;
+    if (picked.length > 1)
+      throw new Error(`choose one configuration per benchmark; ${picked.map((c) => c.id).join(' and ')} are both ${benchmark}`);
+    const primary =
+      picked[0] ?? own.slice().sort((a, b) => b.done - a.done || (b.lastFinished ?? '').localeCompare(a.lastFinished ?? ''))[0]!;
     primary.primary = true;
   }
-  return configs.sort((a, b) => a.benchmark.localeCompare(b.benchmark) || Number(b.primary) - Number(a.primary) || a.id.localeCompare(b.id));
+  return configs.sort(
+    (a, b) => a.benchmark.localeCompare(b.benchmark) || Number(b.primary) - Number(a.primary) || a.id.localeCompare(b.id),
+  );
 }
 
 const matches = (c: Configuration, wanted: string): boolean => c.id === wanted || (wanted.length >= 4 && c.configHash.startsWith(wanted));

@@ -54,9 +54,21 @@ export function familiesOf(meanRanks: MeanRank[], tables: ScoreTable[]): FamilyS
         const own = t.rows.filter((r) => r.family === family && r.best);
         if (!own.length) return [];
         const top = own.reduce((a, b) => (sign * b.best!.mean > sign * a.best!.mean ? b : a));
-        return [{ configuration: t.configuration, benchmark: t.benchmark, variant: t.variant, network: top.network, column: t.columns[top.best!.column]!.label, layers: top.best!.layers, mean: top.best!.mean }];
+        return [
+          {
+            configuration: t.configuration,
+            benchmark: t.benchmark,
+            variant: t.variant,
+            network: top.network,
+            column: t.columns[top.best!.column]!.label,
+            layers: top.best!.layers,
+            mean: top.best!.mean,
+          },
+        ];
       });
-      return [{ family, networks: members.map((m) => m.network), meanRank: members.reduce((a, m) => a + m.meanRank, 0) / members.length, best }];
+      return [
+        { family, networks: members.map((m) => m.network), meanRank: members.reduce((a, m) => a + m.meanRank, 0) / members.length, best },
+      ];
     })
     .sort((a, b) => a.meanRank - b.meanRank || order.indexOf(a.family) - order.indexOf(b.family));
 }
@@ -88,19 +100,35 @@ export interface VggBnComparison {
 /** vgg16 against vgg16_bn in every table that has both. */
 export function vggBnOf(tables: ScoreTable[]): VggBnComparison[] {
   return tables.flatMap((t): VggBnComparison[] => {
-    const plain = t.rows.find((r) => r.network === 'vgg16' && r.best), bn = t.rows.find((r) => r.network === 'vgg16_bn' && r.best);
+    const plain = t.rows.find((r) => r.network === 'vgg16' && r.best),
+      bn = t.rows.find((r) => r.network === 'vgg16_bn' && r.best);
     if (!plain || !bn) return [];
     const sign = t.higherIsBetter ? 1 : -1;
     const side = (r: typeof plain): VggBnSide => {
       const c = r.cells[r.best!.column]!;
       return { column: t.columns[r.best!.column]!.label, layers: c.layers, mean: c.mean, std: c.std, n: c.n };
     };
-    const a = side(plain), b = side(bn);
+    const a = side(plain),
+      b = side(bn);
     const welch = welchGreater({ ...a, mean: sign * a.mean }, { ...b, mean: sign * b.mean });
     const perPosition = t.columns.flatMap((col, j) => {
-      const x = plain.cells[j], y = bn.cells[j];
+      const x = plain.cells[j],
+        y = bn.cells[j];
       return col.study && x && y ? [{ column: col.label, difference: sign * (x.mean - y.mean) }] : [];
     });
-    return [{ configuration: t.configuration, benchmark: t.benchmark, variant: t.variant, metric: t.metric, higherIsBetter: t.higherIsBetter, vgg16: a, vgg16_bn: b, difference: sign * (a.mean - b.mean), p: welch?.p ?? null, perPosition }];
+    return [
+      {
+        configuration: t.configuration,
+        benchmark: t.benchmark,
+        variant: t.variant,
+        metric: t.metric,
+        higherIsBetter: t.higherIsBetter,
+        vgg16: a,
+        vgg16_bn: b,
+        difference: sign * (a.mean - b.mean),
+        p: welch?.p ?? null,
+        perPosition,
+      },
+    ];
   });
 }

@@ -22,6 +22,8 @@ export function provenance(runs: RunRecord[]): Provenance {
   const text = !done.length
     ? 'No finished runs yet.'
     : `The ${plural(done.length, 'finished run')} came from ${plural(hosts.length, 'host')} (${hosts.join(', ')})` +
-      (sharded.length ? ` and ${plural(sharded.length, 'shard')} (${sharded.join(', ')})${sharded.length < shards.length ? ', and some unsharded' : ''}.` : ', unsharded.');
+      (sharded.length
+        ? ` and ${plural(sharded.length, 'shard')} (${sharded.join(', ')})${sharded.length < shards.length ? ', and some unsharded' : ''}.`
+        : ', unsharded.');
   return { hosts, shards, text };
 }

@@ -95,7 +95,13 @@ function candidates(t: ScoreTable): Candidate[] {
   const best = cells[0]!.c;
   const flip = (c: Cell) => ({ mean: sign * c.mean, std: c.std, n: c.n });
   return cells.map(({ row, c, column }, i) => ({
-    network: row.network, layers: c.layers, column, mean: c.mean, std: c.std, n: c.n, rank: c.rank,
+    network: row.network,
+    layers: c.layers,
+    column,
+    mean: c.mean,
+    std: c.std,
+    n: c.n,
+    rank: c.rank,
     pWorse: i === 0 ? null : (welchGreater(flip(best), flip(c))?.p ?? null),
   }));
 }
@@ -169,11 +175,17 @@ const value = (c: Candidate) => `${c.mean.toFixed(4)}${c.n > 1 ? ` ± ${c.std.to
 /** The recommendation as text for the terminal. */
 export function recommendationText(r: Recommendation): string {
   if (r.toRun) return r.toRun;
-  const lines = [`${r.task}: configuration ${r.configuration}${r.otherConfigurations.length ? ` (also in the folder, not used: ${r.otherConfigurations.join(', ')}; pick with --config)` : ''}, ImageNet-weight runs only${r.randomRuns ? ` (${r.randomRuns} random-init run(s) ignored)` : ''}.`];
+  const lines = [
+    `${r.task}: configuration ${r.configuration}${r.otherConfigurations.length ? ` (also in the folder, not used: ${r.otherConfigurations.join(', ')}; pick with --config)` : ''}, ImageNet-weight runs only${r.randomRuns ? ` (${r.randomRuns} random-init run(s) ignored)` : ''}.`,
+  ];
   for (const v of r.variants) {
     lines.push(`${v.variant}: best ${cellName(v.best)}: ${v.metric} ${value(v.best)} (${v.higherIsBetter ? 'higher' : 'lower'} is better)`);
-    if (!v.tested) lines.push('  no repetitions of the best cell: which cells are not significantly worse cannot be told; run with repetitions >= 2');
-    else if (v.notWorse.length) lines.push(`  not significantly worse (one-sided Welch p >= ${ALPHA}): ${v.notWorse.map((c) => `${cellName(c)} ${c.mean.toFixed(4)} (p ${c.pWorse!.toPrecision(2)})`).join('; ')}`);
+    if (!v.tested)
+      lines.push('  no repetitions of the best cell: which cells are not significantly worse cannot be told; run with repetitions >= 2');
+    else if (v.notWorse.length)
+      lines.push(
+        `  not significantly worse (one-sided Welch p >= ${ALPHA}): ${v.notWorse.map((c) => `${cellName(c)} ${c.mean.toFixed(4)} (p ${c.pWorse!.toPrecision(2)})`).join('; ')}`,
+      );
     else lines.push('  every other cell is significantly worse');
     if (v.pixel !== null) lines.push(`  pixel loss (reference): ${v.pixel.toFixed(4)}`);
     if (v.budget) {

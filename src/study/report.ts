@@ -40,7 +40,10 @@ const weightsCell = (w: string): string => (w === 'random' || w === 'mixed' ? `<
 export function weightsStatement(a: Analysis): { text: string; random: boolean } {
   const w = a.weights;
   const random = (w.random ?? 0) > 0;
-  const parts = Object.entries(w).map(([k, n]) => `${n} run${n === 1 ? '' : 's'} with ${k === 'none' ? 'no loss network (pixel baseline)' : `${k === 'imagenet' ? 'ImageNet' : 'RANDOM-INIT'} loss-network weights`}`);
+  const parts = Object.entries(w).map(
+    ([k, n]) =>
+      `${n} run${n === 1 ? '' : 's'} with ${k === 'none' ? 'no loss network (pixel baseline)' : `${k === 'imagenet' ? 'ImageNet' : 'RANDOM-INIT'} loss-network weights`}`,
+  );
   const text = random
     ? `WARNING: ${w.random} finished run(s) used RANDOM-INIT loss networks, not ImageNet weights: their scores say nothing about pretrained loss networks, and no claim counts them. ` +
       'Export ImageNet weights (`npx dpl-torch export-networks --weights imagenet`) and run again for meaningful numbers. '
@@ -49,10 +52,14 @@ export function weightsStatement(a: Analysis): { text: string; random: boolean }
 }
 
 const differsText = (c: Configuration): string =>
-  Object.entries(c.differs).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ') || '(the only one of its benchmark)';
+  Object.entries(c.differs)
+    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+    .join(', ') || '(the only one of its benchmark)';
 
 function configurationsHtml(a: Analysis): string {
-  const several = [...new Set(a.configurations.map((c) => c.benchmark))].filter((b) => a.configurations.filter((c) => c.benchmark === b).length > 1);
+  const several = [...new Set(a.configurations.map((c) => c.benchmark))].filter(
+    (b) => a.configurations.filter((c) => c.benchmark === b).length > 1,
+  );
   return `<h2>Configurations</h2>
 <p>${several.length ? `This folder holds more than one configuration of ${esc(several.join(', '))}: their runs are never averaged together; each has its own tables, and the summaries across benchmarks use the one marked (choose with <code>dpl-torch report DIR --config ID</code>).` : 'One configuration per benchmark.'}</p>
 <table class="configurations"><thead><tr><th>configuration</th><th>benchmark</th><th>layer mode</th><th>variants</th><th>finished runs</th><th>differs in</th><th>in summaries</th></tr></thead>
@@ -80,26 +87,46 @@ function varianceHtml(a: Analysis): string {
   return `<h2>Layer against architecture</h2>
 <p>Method: ${esc(a.methods.variance)}. Over all benchmarks (each benchmark's variants averaged first): layer ${share(a.variance.layer)}, network ${share(a.variance.network)} of the score variance.</p>
 <table class="variance"><thead><tr><th>table</th><th>grid</th><th>network share</th><th>p (network)</th><th>layer share</th><th>p (layer)</th><th>residual</th><th>left out</th></tr></thead>
-<tbody>${splits.map((t) => {
-    const v = t.variance as VarianceSplit;
-    return `<tr><td>${esc(`${t.benchmark} · ${t.variant}`)} <code>${esc(t.configuration)}</code></td><td>${v.networks.length} networks × ${esc(v.positions.join(', '))}</td><td>${share(v.network)}</td><td>${esc(pText(v.pNetwork))}</td><td>${share(v.layer)}</td><td>${esc(pText(v.pLayer))}</td><td>${share(v.residual)}</td><td>${esc(v.leftOut.join(', '))}</td></tr>`;
-  }).join('\n')}</tbody></table>
-${a.tables.filter((t) => !('layer' in t.variance)).map((t) => `<p>${esc(`${t.benchmark} · ${t.variant}`)}: no split (${esc((t.variance as { reason: string }).reason)}).</p>`).join('\n')}`;
+<tbody>${splits
+    .map((t) => {
+      const v = t.variance as VarianceSplit;
+      return `<tr><td>${esc(`${t.benchmark} · ${t.variant}`)} <code>${esc(t.configuration)}</code></td><td>${v.networks.length} networks × ${esc(v.positions.join(', '))}</td><td>${share(v.network)}</td><td>${esc(pText(v.pNetwork))}</td><td>${share(v.layer)}</td><td>${esc(pText(v.pLayer))}</td><td>${share(v.residual)}</td><td>${esc(v.leftOut.join(', '))}</td></tr>`;
+    })
+    .join('\n')}</tbody></table>
+${a.tables
+  .filter((t) => !('layer' in t.variance))
+  .map((t) => `<p>${esc(`${t.benchmark} · ${t.variant}`)}: no split (${esc((t.variance as { reason: string }).reason)}).</p>`)
+  .join('\n')}`;
 }
 
 function familiesHtml(a: Analysis): string {
   if (!a.families.length) return '';
-  const best = (f: Analysis['families'][number]) => f.best.map((b) => `${b.benchmark} ${b.variant}: ${b.network} ${b.column} (${num(b.mean)})`).join('; ');
+  const best = (f: Analysis['families'][number]) =>
+    f.best.map((b) => `${b.benchmark} ${b.variant}: ${b.network} ${b.column} (${num(b.mean)})`).join('; ');
   return `<h2>Families</h2>
 <table class="families"><thead><tr><th>family</th><th>networks</th><th>mean rank</th><th>best cell per table</th></tr></thead>
 <tbody>${a.families.map((f) => `<tr><td>${esc(f.family)}</td><td>${esc(f.networks.join(', '))}</td><td>${num(f.meanRank, 2)}</td><td>${esc(best(f))}</td></tr>`).join('\n')}</tbody></table>
-${a.vggBn.length ? `<h3>vgg16 against vgg16_bn</h3>
+${
+  a.vggBn.length
+    ? `<h3>vgg16 against vgg16_bn</h3>
 <table class="vgg-bn"><thead><tr><th>table</th><th>vgg16 best</th><th>vgg16_bn best</th><th>difference (positive: without BN better)</th><th>p (Welch, one-sided)</th><th>at the same study layers</th></tr></thead>
-<tbody>${a.vggBn.map((c) => `<tr><td>${esc(`${c.benchmark} · ${c.variant}`)}</td><td>${esc(`${num(c.vgg16.mean)} (${c.vgg16.column}, n ${c.vgg16.n})`)}</td><td>${esc(`${num(c.vgg16_bn.mean)} (${c.vgg16_bn.column}, n ${c.vgg16_bn.n})`)}</td><td>${num(c.difference)}</td><td>${esc(c.p === null ? 'needs repetitions' : pText(c.p))}</td><td>${esc(c.perPosition.map((p) => `${p.column} ${num(p.difference)}`).join('; '))}</td></tr>`).join('\n')}</tbody></table>` : ''}`;
+<tbody>${a.vggBn.map((c) => `<tr><td>${esc(`${c.benchmark} · ${c.variant}`)}</td><td>${esc(`${num(c.vgg16.mean)} (${c.vgg16.column}, n ${c.vgg16.n})`)}</td><td>${esc(`${num(c.vgg16_bn.mean)} (${c.vgg16_bn.column}, n ${c.vgg16_bn.n})`)}</td><td>${num(c.difference)}</td><td>${esc(c.p === null ? 'needs repetitions' : pText(c.p))}</td><td>${esc(c.perPosition.map((p) => `${p.column} ${num(p.difference)}`).join('; '))}</td></tr>`).join('\n')}</tbody></table>`
+    : ''
+}`;
 }
 
 function tableHtml(t: ScoreTable): string {
-  const head = ['network', 'ImageNet top-1', ...t.columns.map((c) => columnHead(t, c)), 'best layer', 'network rank', 'above pixel', 'best is deepest', 'depth rho', 'weights'];
+  const head = [
+    'network',
+    'ImageNet top-1',
+    ...t.columns.map((c) => columnHead(t, c)),
+    'best layer',
+    'network rank',
+    'above pixel',
+    'best is deepest',
+    'depth rho',
+    'weights',
+  ];
   const rows = t.rows.map((r) => [
     esc(r.network),
     num(r.imagenetTop1, 3),
@@ -135,7 +162,10 @@ const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg'
  */
 export function sampleImages(artifacts: readonly string[]): string[] {
   const order = (a: string) => (/(lr|input)\./.test(a) ? 0 : /(sr|out|output|truth)\./.test(a) ? 1 : /(hr|prediction)\./.test(a) ? 2 : 3);
-  return artifacts.filter((a) => MIME[extname(a).toLowerCase()]).slice(0, 3).sort((a, b) => order(a) - order(b));
+  return artifacts
+    .filter((a) => MIME[extname(a).toLowerCase()])
+    .slice(0, 3)
+    .sort((a, b) => order(a) - order(b));
 }
 
 /** Sample images from the runs' artifacts (e.g. SR: LR input, output, HR), embedded as data URIs. */
@@ -149,7 +179,10 @@ function samplesHtml(out: string, runs: RunRecord[], limit = 6): string {
       const uri = `data:${MIME[extname(a).toLowerCase()]};base64,${readFileSync(path).toString('base64')}`;
       return [`<figure><img src="${uri}" alt="${esc(a)}"><figcaption>${esc(a)}</figcaption></figure>`];
     });
-    if (parts.length) figures.push(`<div class="sample"><h4>${esc(r.network)} layers ${esc(r.layers.join(','))} (${esc(r.variant)}, rep ${r.repetition})</h4>${parts.join('')}</div>`);
+    if (parts.length)
+      figures.push(
+        `<div class="sample"><h4>${esc(r.network)} layers ${esc(r.layers.join(','))} (${esc(r.variant)}, rep ${r.repetition})</h4>${parts.join('')}</div>`,
+      );
     if (figures.length >= limit) break;
   }
   return figures.length ? `<h3>Sample outputs</h3><div class="samples">${figures.join('\n')}</div>` : '';
@@ -163,7 +196,9 @@ export async function reportHtml(out: string, runs: RunRecord[], a: Analysis): P
   const weights = weightsStatement(a);
   const sections: string[] = [];
   for (const t of a.tables) {
-    const done = runs.filter((r) => r.status === 'done' && r.benchmark === t.benchmark && r.variant === t.variant && configurationId(r) === t.configuration);
+    const done = runs.filter(
+      (r) => r.status === 'done' && r.benchmark === t.benchmark && r.variant === t.variant && configurationId(r) === t.configuration,
+    );
     const primary = a.configurations.find((c) => c.id === t.configuration)?.primary;
     sections.push(`<section class="benchmark" id="${esc(`${t.configuration}-${t.variant}`)}">
 <h2>${esc(t.benchmark)} · ${esc(t.variant)} <small><code>${esc(t.configuration)}</code>${primary ? '' : ' (not in the summaries)'}</small></h2>
@@ -183,7 +218,14 @@ ${samplesHtml(out, done)}
 </section>`);
   }
   const failed = runs.filter((r) => r.status === 'failed');
-  const versions = [...new Set(runs.map((r) => `dpl-torch ${r.versions.dplTorch}, LibTorch ${r.versions.libtorch ?? '?'}, torchvision (export) ${r.versions.torchvision ?? 'n/a'}`))];
+  const versions = [
+    ...new Set(
+      runs.map(
+        (r) =>
+          `dpl-torch ${r.versions.dplTorch}, LibTorch ${r.versions.libtorch ?? '?'}, torchvision (export) ${r.versions.torchvision ?? 'n/a'}`,
+      ),
+    ),
+  ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>dpl-torch study report</title>
 <style>
@@ -207,39 +249,93 @@ ${varianceHtml(a)}
 ${sections.join('\n')}
 ${failed.length ? `<h2>Failed runs</h2><table class="failed"><thead><tr><th>run</th><th>error</th></tr></thead><tbody>${failed.map((r) => `<tr><td>${esc(r.id)}</td><td class="error">${esc(r.error ?? '')}</td></tr>`).join('\n')}</tbody></table>` : ''}
 <h2>Methods</h2>
-<ul class="methods">${Object.entries(a.methods).map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`).join('')}</ul>
+<ul class="methods">${Object.entries(a.methods)
+    .map(([k, v]) => `<li><strong>${esc(k)}</strong>: ${esc(v)}</li>`)
+    .join('')}</ul>
 <p>Versions: ${versions.map(esc).join('; ') || 'n/a'}. Data: results.csv, results.json, tables.csv, analysis.json beside this page.</p>
 </body></html>
 `;
 }
 
 export function reportMarkdown(runs: RunRecord[], a: Analysis): string {
-  const lines = ['# dpl-torch study summary', '', weightsStatement(a).text, '', `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${provenance(runs).text}`, ''];
-  lines.push('## Configurations', '', '| configuration | layer mode | variants | finished runs | differs in | in summaries |', '|---|---|---|---|---|---|');
-  for (const c of a.configurations) lines.push(`| ${c.id} | ${c.layerMode} | ${c.variants.join(', ')} | ${c.done} | ${differsText(c)} | ${c.primary ? 'yes' : 'no'} |`);
-  lines.push('', `## Claims (ImageNet-weight runs only${a.claimsExcluded ? `; ${a.claimsExcluded} random-init run(s) left out` : ''})`, '', '| claim | statistic | p | spread | n | verdict |', '|---|---|---|---|---|---|');
+  const lines = [
+    '# dpl-torch study summary',
+    '',
+    weightsStatement(a).text,
+    '',
+    `Runs: ${a.runs.total}; ${a.runs.done} done, ${a.runs.failed} failed, ${a.runs.other} running or interrupted. ${provenance(runs).text}`,
+    '',
+  ];
+  lines.push(
+    '## Configurations',
+    '',
+    '| configuration | layer mode | variants | finished runs | differs in | in summaries |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const c of a.configurations)
+    lines.push(`| ${c.id} | ${c.layerMode} | ${c.variants.join(', ')} | ${c.done} | ${differsText(c)} | ${c.primary ? 'yes' : 'no'} |`);
+  lines.push(
+    '',
+    `## Claims (ImageNet-weight runs only${a.claimsExcluded ? `; ${a.claimsExcluded} random-init run(s) left out` : ''})`,
+    '',
+    '| claim | statistic | p | spread | n | verdict |',
+    '|---|---|---|---|---|---|',
+  );
   for (const c of a.claims) lines.push(`| ${c.claim} | ${c.statistic} | ${pText(c.p)} | ${c.spread ?? ''} | ${c.n} | **${c.verdict}** |`);
   lines.push('');
   if (a.meanRanks.length) {
-    lines.push('## Mean rank across benchmarks (each network at its best layer)', '', `${a.methods.meanRank}.`, '', '| network | family | mean rank | benchmarks |', '|---|---|---|---|');
-    for (const m of a.meanRanks) lines.push(`| ${m.network} | ${m.family} | ${num(m.meanRank, 2)}${interval(m.interval, 2)} | ${m.benchmarks} |`);
+    lines.push(
+      '## Mean rank across benchmarks (each network at its best layer)',
+      '',
+      `${a.methods.meanRank}.`,
+      '',
+      '| network | family | mean rank | benchmarks |',
+      '|---|---|---|---|',
+    );
+    for (const m of a.meanRanks)
+      lines.push(`| ${m.network} | ${m.family} | ${num(m.meanRank, 2)}${interval(m.interval, 2)} | ${m.benchmarks} |`);
     lines.push('', '## Families', '', '| family | networks | mean rank |', '|---|---|---|');
     for (const f of a.families) lines.push(`| ${f.family} | ${f.networks.join(', ')} | ${num(f.meanRank, 2)} |`);
-    for (const c of a.vggBn) lines.push(`- vgg16 vs vgg16_bn, ${c.benchmark} ${c.variant}: ${num(c.vgg16.mean)} vs ${num(c.vgg16_bn.mean)} (difference ${num(c.difference)}${c.p === null ? '' : `, p ${pText(c.p)}`})`);
+    for (const c of a.vggBn)
+      lines.push(
+        `- vgg16 vs vgg16_bn, ${c.benchmark} ${c.variant}: ${num(c.vgg16.mean)} vs ${num(c.vgg16_bn.mean)} (difference ${num(c.difference)}${c.p === null ? '' : `, p ${pText(c.p)}`})`,
+      );
     lines.push('');
   }
-  lines.push('## Layer against architecture', '', `${a.methods.variance}.`, '', `Over all benchmarks: layer ${share(a.variance.layer)}, network ${share(a.variance.network)}.`, '');
+  lines.push(
+    '## Layer against architecture',
+    '',
+    `${a.methods.variance}.`,
+    '',
+    `Over all benchmarks: layer ${share(a.variance.layer)}, network ${share(a.variance.network)}.`,
+    '',
+  );
   for (const t of a.tables) {
-    lines.push(`## ${t.benchmark} · ${t.variant} (${t.configuration})`, '', `Primary metric \`${t.metric}\` (${t.higherIsBetter ? 'higher' : 'lower'} is better), mean over repetitions.${t.pixel ? ` Pixel loss (reference, not ranked): ${num(t.pixel.mean)}.` : ''}`, '');
-    lines.push(`| network | top-1 | ${t.columns.map((c) => columnHead(t, c)).join(' | ')} | best | rank | above pixel | weights |`, `|${'---|'.repeat(t.columns.length + 6)}`);
+    lines.push(
+      `## ${t.benchmark} · ${t.variant} (${t.configuration})`,
+      '',
+      `Primary metric \`${t.metric}\` (${t.higherIsBetter ? 'higher' : 'lower'} is better), mean over repetitions.${t.pixel ? ` Pixel loss (reference, not ranked): ${num(t.pixel.mean)}.` : ''}`,
+      '',
+    );
+    lines.push(
+      `| network | top-1 | ${t.columns.map((c) => columnHead(t, c)).join(' | ')} | best | rank | above pixel | weights |`,
+      `|${'---|'.repeat(t.columns.length + 6)}`,
+    );
     for (const r of t.rows) {
-      lines.push(`| ${r.network} | ${num(r.imagenetTop1, 2)} | ${r.cells.map(cellText).join(' | ')} | ${r.best ? t.columns[r.best.column]!.label : ''} | ${num(r.networkRank, 1)}${interval(r.networkRankInterval)} | ${num(r.abovePixel)} | ${r.weights === 'imagenet' || r.weights === 'none' ? r.weights : `**${r.weights.toUpperCase()}**`} |`);
+      lines.push(
+        `| ${r.network} | ${num(r.imagenetTop1, 2)} | ${r.cells.map(cellText).join(' | ')} | ${r.best ? t.columns[r.best.column]!.label : ''} | ${num(r.networkRank, 1)}${interval(r.networkRankInterval)} | ${num(r.abovePixel)} | ${r.weights === 'imagenet' || r.weights === 'none' ? r.weights : `**${r.weights.toUpperCase()}**`} |`,
+      );
     }
     lines.push('', 'ImageNet top-1 against score:', '');
     for (const p of t.correlations.perPosition) lines.push(`- ${p.column}: Spearman ${corr(p.spearman)}; Pearson ${corr(p.pearson)}`);
     lines.push(`- best layer: Spearman ${corr(t.correlations.best.spearman)}; Pearson ${corr(t.correlations.best.pearson)}`);
     lines.push(`- best layer is the deepest measured for ${t.deepestBest.count} of ${t.deepestBest.of} networks`);
-    lines.push('layer' in t.variance ? `- variance explained: layer ${share(t.variance.layer)}, network ${share(t.variance.network)}` : `- no variance split: ${t.variance.reason}`, '');
+    lines.push(
+      'layer' in t.variance
+        ? `- variance explained: layer ${share(t.variance.layer)}, network ${share(t.variance.network)}`
+        : `- no variance split: ${t.variance.reason}`,
+      '',
+    );
   }
   const failed = runs.filter((r) => r.status === 'failed');
   if (failed.length) {
@@ -251,11 +347,49 @@ export function reportMarkdown(runs: RunRecord[], a: Analysis): string {
 }
 
 export function tablesCsv(a: Analysis): string {
-  const header = ['configuration', 'benchmark', 'variant', 'metric', 'network', 'imagenet_top1', 'column', 'study_layer', 'layers', 'mean', 'std', 'n', 'rank', 'rank_low', 'rank_high', 'weights'];
+  const header = [
+    'configuration',
+    'benchmark',
+    'variant',
+    'metric',
+    'network',
+    'imagenet_top1',
+    'column',
+    'study_layer',
+    'layers',
+    'mean',
+    'std',
+    'n',
+    'rank',
+    'rank_low',
+    'rank_high',
+    'weights',
+  ];
   const rows = a.tables.flatMap((t) =>
     t.rows.flatMap((r) =>
       r.cells.flatMap((c, j) =>
-        c ? [[t.configuration, t.benchmark, t.variant, t.metric, r.network, r.imagenetTop1 ?? '', t.columns[j]!.label, t.columns[j]!.study, c.layers.join(' '), c.mean, c.std, c.n, c.rank, c.rankInterval?.[0] ?? '', c.rankInterval?.[1] ?? '', c.weights]] : [],
+        c
+          ? [
+              [
+                t.configuration,
+                t.benchmark,
+                t.variant,
+                t.metric,
+                r.network,
+                r.imagenetTop1 ?? '',
+                t.columns[j]!.label,
+                t.columns[j]!.study,
+                c.layers.join(' '),
+                c.mean,
+                c.std,
+                c.n,
+                c.rank,
+                c.rankInterval?.[0] ?? '',
+                c.rankInterval?.[1] ?? '',
+                c.weights,
+              ],
+            ]
+          : [],
       ),
     ),
   );

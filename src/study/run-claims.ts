@@ -113,10 +113,19 @@ export class RunClaims {
   readonly heartbeatMs: number;
   private readonly me: Omit<ClaimInfo, 'token' | 'since'>;
 
-  constructor(readonly dir: string, private readonly options: ClaimOptions = {}) {
+  constructor(
+    readonly dir: string,
+    private readonly options: ClaimOptions = {},
+  ) {
     this.timeoutMs = options.timeoutMs ?? defaultClaimTimeoutMs();
     this.heartbeatMs = options.heartbeatMs ?? Math.min(30_000, this.timeoutMs / 4);
-    this.me = { host: hostname(), boot: BOOT, pid: process.pid, pidStart: processStart(process.pid), ...(options.note ? { note: options.note } : {}) };
+    this.me = {
+      host: hostname(),
+      boot: BOOT,
+      pid: process.pid,
+      pidStart: processStart(process.pid),
+      ...(options.note ? { note: options.note } : {}),
+    };
     mkdirSync(dir, { recursive: true });
   }
 

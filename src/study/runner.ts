@@ -24,7 +24,10 @@ export interface RunPlace {
 
 export type StudyEvent =
   | {
-      type: 'plan'; total: number; pending: number; skipped: number;
+      type: 'plan';
+      total: number;
+      pending: number;
+      skipped: number;
       /** When this worker runs one shard: its label ('i/n') and the whole plan's size. */
       shard?: { label: string; planTotal: number };
     }
@@ -123,27 +126,42 @@ async function resolveModels(networks: string[], opts: RunnerOptions, claims: Ru
   };
   if (networks.some((n) => !lookup(n)) && opts.weights === 'any') {
     // One worker exports at a time (the manifest is read, merged and rewritten); the others wait, then look again.
-    await claims.withLock('export-networks', async () => {
-      const missing = networks.filter((n) => !lookup(n));
-      if (!missing.length) return;
-      opts.emit({ type: 'log', line: `no export of ${missing.join(', ')} in ${dir}: exporting with RANDOM weights (seed ${opts.seed}) into ${own}` });
-      try {
-        await exportNetworks({ architectures: missing, weights: 'random', seed: opts.seed, out: own });
-      } catch (e) {
-        for (const n of missing) found.set(n, e as Error);
-      }
-    }, (held) => opts.emit({ type: 'log', line: `waiting for another worker's network export (${describeHolder(held)})` }));
+    await claims.withLock(
+      'export-networks',
+      async () => {
+        const missing = networks.filter((n) => !lookup(n));
+        if (!missing.length) return;
+        opts.emit({
+          type: 'log',
+          line: `no export of ${missing.join(', ')} in ${dir}: exporting with RANDOM weights (seed ${opts.seed}) into ${own}`,
+        });
+        try {
+          await exportNetworks({ architectures: missing, weights: 'random', seed: opts.seed, out: own });
+        } catch (e) {
+          for (const n of missing) found.set(n, e as Error);
+        }
+      },
+      (held) => opts.emit({ type: 'log', line: `waiting for another worker's network export (${describeHolder(held)})` }),
+    );
   }
   for (const n of networks) {
     if (found.has(n)) continue;
     const source = lookup(n);
     if (!source) {
-      found.set(n, new Error(`no exported loss network '${n}' in ${dir}; run \`npx dpl-torch export-networks --arch ${n}\` (the paper preset needs ImageNet weights)`));
+      found.set(
+        n,
+        new Error(
+          `no exported loss network '${n}' in ${dir}; run \`npx dpl-torch export-networks --arch ${n}\` (the paper preset needs ImageNet weights)`,
+        ),
+      );
     } else if (opts.weights === 'imagenet' && source.entry.weights === 'random') {
-      found.set(n, new Error(
-        `${n} in ${source.dir} has random weights (seed ${source.entry.seed}), and this study asks for ImageNet weights; ` +
-          `run \`npx dpl-torch export-networks --arch ${n} --weights imagenet\``,
-      ));
+      found.set(
+        n,
+        new Error(
+          `${n} in ${source.dir} has random weights (seed ${source.entry.seed}), and this study asks for ImageNet weights; ` +
+            `run \`npx dpl-torch export-networks --arch ${n} --weights imagenet\``,
+        ),
+      );
     } else {
       found.set(n, source);
     }
@@ -157,7 +175,11 @@ async function resolveModels(networks: string[], opts: RunnerOptions, claims: Ru
  * after a download), so one phase's units do not skew the next one's ETA.
  * `started`: when the session began, for the study's ETA.
  */
-export function progressEvents(place: RunPlace, started: number, emit: (e: StudyEvent) => void): (done: number, total: number, note?: string) => void {
+export function progressEvents(
+  place: RunPlace,
+  started: number,
+  emit: (e: StudyEvent) => void,
+): (done: number, total: number, note?: string) => void {
   let first: { t: number; done: number; total: number } | undefined;
   return (done, total, note) => {
     const now = Date.now();
@@ -175,7 +197,13 @@ export function progressEvents(place: RunPlace, started: number, emit: (e: Study
 export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promise<RunSummary> {
   const { store } = opts;
   const pending = plan.filter((r) => store.get(r.id)?.status !== 'done');
-  opts.emit({ type: 'plan', total: plan.length, pending: pending.length, skipped: plan.length - pending.length, ...(opts.shard ? { shard: opts.shard } : {}) });
+  opts.emit({
+    type: 'plan',
+    total: plan.length,
+    pending: pending.length,
+    skipped: plan.length - pending.length,
+    ...(opts.shard ? { shard: opts.shard } : {}),
+  });
   const summary: RunSummary = { total: plan.length, skipped: plan.length - pending.length, done: 0, failed: 0, held: 0 };
   if (!pending.length) return summary;
   if (opts.signal.aborted) throw new StudyInterrupted(null);
@@ -201,7 +229,12 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
         summary.skipped++;
         continue;
       }
-      if (claim.tookOver) opts.emit({ type: 'log', id: run.id, line: `taking over ${run.id} from ${describeHolder(claim.tookOver)} (${claim.tookOver.state}); it resumes from its checkpoint` });
+      if (claim.tookOver)
+        opts.emit({
+          type: 'log',
+          id: run.id,
+          line: `taking over ${run.id} from ${describeHolder(claim.tookOver)} (${claim.tookOver.state}); it resumes from its checkpoint`,
+        });
       const outcome = await runOne(run, base, claim, models, versions, started, opts, claims);
       if (outcome === 'done') summary.done++;
       else if (outcome === 'failed') summary.failed++;
@@ -215,8 +248,14 @@ export async function runPlanned(plan: PlannedRun[], opts: RunnerOptions): Promi
 
 /** Runs one claimed run and records it; 'held' when the claim was lost to another worker (nothing recorded then). */
 async function runOne(
-  run: PlannedRun, base: RunPlace, claim: RunClaim, models: Map<string, ModelSource | Error>,
-  versions: { dplTorch: string; libtorch: string | null }, started: number, opts: RunnerOptions, claims: RunClaims,
+  run: PlannedRun,
+  base: RunPlace,
+  claim: RunClaim,
+  models: Map<string, ModelSource | Error>,
+  versions: { dplTorch: string; libtorch: string | null },
+  started: number,
+  opts: RunnerOptions,
+  claims: RunClaims,
 ): Promise<'done' | 'failed' | 'held'> {
   const { store } = opts;
   const source = run.identity.network === 'pixel' ? null : models.get(run.identity.network)!;
@@ -277,7 +316,13 @@ async function runOne(
     if (opts.weights === 'imagenet' && pretrained === false && !run.entry.randomInitVariants?.includes(run.identity.variant)) {
       throw new Error(`the run used random weights (${result.weightsId}), and this study asks for ImageNet weights`);
     }
-    store.finish(run.id, { metrics: result.metrics, weightsId: result.weightsId, pretrained, artifacts: result.artifacts ?? [], seconds: seconds() });
+    store.finish(run.id, {
+      metrics: result.metrics,
+      weightsId: result.weightsId,
+      pretrained,
+      artifacts: result.artifacts ?? [],
+      seconds: seconds(),
+    });
     opts.emit({ type: 'run-end', ...base, status: 'done', seconds: seconds() });
     return 'done';
   } catch (e) {

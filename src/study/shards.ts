@@ -53,7 +53,10 @@ export function balance(items: { id: string; cost: number }[], count: number): S
 
 /** The shard of each run of the plan, for `count` shards. */
 export const assignShards = (plan: PlannedRun[], count: number): ShardAssignment =>
-  balance(plan.map((r) => ({ id: r.id, cost: runCost(r) })), count);
+  balance(
+    plan.map((r) => ({ id: r.id, cost: runCost(r) })),
+    count,
+  );
 
 /** The runs of one shard, in plan order. */
 export function selectShard(plan: PlannedRun[], shard: Shard): PlannedRun[] {

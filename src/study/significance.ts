@@ -19,7 +19,8 @@ export interface Sample {
  */
 export function welchGreater(a: Sample, b: Sample): { t: number; df: number; p: number } | null {
   if (a.n < 2 || b.n < 2) return null;
-  const va = (a.std * a.std) / a.n, vb = (b.std * b.std) / b.n;
+  const va = (a.std * a.std) / a.n,
+    vb = (b.std * b.std) / b.n;
   const diff = a.mean - b.mean;
   if (va + vb === 0) return { t: diff > 0 ? Infinity : diff < 0 ? -Infinity : 0, df: a.n + b.n - 2, p: diff > 0 ? 0 : 1 };
   const t = diff / Math.sqrt(va + vb);
@@ -58,7 +59,8 @@ function binomial(n: number, k: number): number {
  * (U of x); `minP` the smallest p any ordering of these sample sizes can give.
  */
 export function mannWhitneyLess(x: number[], y: number[]): { u: number; p: number; method: 'exact' | 'asymptotic'; minP: number } {
-  const n1 = x.length, n2 = y.length;
+  const n1 = x.length,
+    n2 = y.length;
   if (!n1 || !n2) throw new Error('mannWhitneyLess: both samples need values');
   const ranks = averageRanks([...x, ...y]);
   const r1 = ranks.slice(0, n1).reduce((a, b) => a + b, 0);
@@ -107,7 +109,8 @@ export interface TwoWayAnova {
  * + SS_residual, each effect tested with F against the residual mean square.
  */
 export function twoWayAnova(grid: number[][]): TwoWayAnova {
-  const r = grid.length, c = grid[0]?.length ?? 0;
+  const r = grid.length,
+    c = grid[0]?.length ?? 0;
   if (r < 2 || c < 2 || grid.some((row) => row.length !== c || row.some((v) => !Number.isFinite(v)))) {
     throw new Error('twoWayAnova: needs a complete grid of finite values, at least 2 × 2');
   }
@@ -125,7 +128,8 @@ export function twoWayAnova(grid: number[][]): TwoWayAnova {
   // A residual that is rounding noise next to the total counts as none (an exactly additive grid).
   const exact = residual <= 1e-12 * total;
   const f = (ss: number, d: number) => (exact ? (ss > 1e-12 * total ? Infinity : 0) : ss / d / ms);
-  const fr = f(rows, df.rows), fc = f(columns, df.columns);
+  const fr = f(rows, df.rows),
+    fc = f(columns, df.columns);
   return {
     rows: r,
     columns: c,

@@ -98,7 +98,8 @@ const sh = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replac
 function directive(name: string, value: string | number | undefined): string[] {
   if (value === undefined || value === '') return [];
   const v = String(value);
-  if (/\s/.test(v)) throw new Error(`--${name} '${v}' holds whitespace, which an #SBATCH line cannot carry; use a path or value without spaces`);
+  if (/\s/.test(v))
+    throw new Error(`--${name} '${v}' holds whitespace, which an #SBATCH line cannot carry; use a path or value without spaces`);
   return [`#SBATCH --${name}=${v}`];
 }
 
@@ -169,7 +170,11 @@ function slurmCommand(cmd: string, args: string[]): { ok: boolean; stdout: strin
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { ok: false, stdout: '', stderr: missing ? `${cmd} not found: run this on a Slurm login node (or one with slurm-client)` : r.error.message };
+    return {
+      ok: false,
+      stdout: '',
+      stderr: missing ? `${cmd} not found: run this on a Slurm login node (or one with slurm-client)` : r.error.message,
+    };
   }
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.trim() };
 }
@@ -201,7 +206,13 @@ export function queue(jobIds: string[]): { tasks: SlurmTask[]; problems: string[
   if (sq.ok) {
     for (const line of sq.stdout.split('\n').filter(Boolean)) {
       const [id, state, node, elapsed, reason] = line.split('|');
-      const t = { ...splitId(id!), state: state!, node: node ?? '', elapsed: elapsed ?? '', detail: reason === 'None' ? '' : (reason ?? '') };
+      const t = {
+        ...splitId(id!),
+        state: state!,
+        node: node ?? '',
+        elapsed: elapsed ?? '',
+        detail: reason === 'None' ? '' : (reason ?? ''),
+      };
       tasks.set(key(t), t);
     }
   } else if (!/Invalid job id/i.test(sq.stderr)) {
@@ -218,14 +229,23 @@ export function queue(jobIds: string[]): { tasks: SlurmTask[]; problems: string[
       add({ ...splitId(id!), state: state!.split(' ')[0]!, node: node ?? '', elapsed: elapsed ?? '', detail: `exit ${exit}` });
     }
   } else {
-    problems.push(`sacct: ${sa.stderr || 'failed'}${/disabled/i.test(sa.stderr) ? ' (ended tasks are shown while scontrol remembers them)' : ''}`);
+    problems.push(
+      `sacct: ${sa.stderr || 'failed'}${/disabled/i.test(sa.stderr) ? ' (ended tasks are shown while scontrol remembers them)' : ''}`,
+    );
     for (const id of jobIds) {
       const sc = slurmCommand('scontrol', ['-o', 'show', 'job', id]);
       if (!sc.ok) continue;
       for (const line of sc.stdout.split('\n').filter(Boolean)) {
         const f = Object.fromEntries(line.split(/\s+/).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
         const task = f.ArrayTaskId !== undefined && /^\d+$/.test(f.ArrayTaskId) ? Number(f.ArrayTaskId) : null;
-        add({ jobId: f.ArrayJobId ?? f.JobId ?? id, task, state: f.JobState ?? '?', node: f.NodeList ?? '', elapsed: f.RunTime ?? '', detail: `exit ${f.ExitCode ?? '?'}` });
+        add({
+          jobId: f.ArrayJobId ?? f.JobId ?? id,
+          task,
+          state: f.JobState ?? '?',
+          node: f.NodeList ?? '',
+          elapsed: f.RunTime ?? '',
+          detail: `exit ${f.ExitCode ?? '?'}`,
+        });
       }
     }
   }
@@ -241,7 +261,14 @@ export const ACTIVE_STATES = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMP
  * runs not done, skipping shards whose task of an earlier submission of the same
  * size is still queued or running; then the report job after it.
  */
-export function submitArray(p: { out: string; studyFile: string; name: string; plan: PlannedRun[]; store: ResultsStore; options: SlurmOptions }): SlurmSubmission {
+export function submitArray(p: {
+  out: string;
+  studyFile: string;
+  name: string;
+  plan: PlannedRun[];
+  store: ResultsStore;
+  options: SlurmOptions;
+}): SlurmSubmission {
   const prior = readSubmissions(p.out);
   const shards = p.options.array ?? prior.at(-1)?.shards;
   if (shards === undefined) throw new Error('give the number of array tasks (shards): --array N');
@@ -254,7 +281,8 @@ export function submitArray(p: { out: string; studyFile: string; name: string; p
   let activeJobs: string[] = [];
   if (!p.options.dryRun && missing.size && prior.length) {
     const q = queue(prior.map((s) => s.jobId));
-    if (q.problems.some((x) => x.startsWith('squeue'))) throw new Error(`cannot see the queue to avoid submitting a shard twice: ${q.problems.join('; ')}`);
+    if (q.problems.some((x) => x.startsWith('squeue')))
+      throw new Error(`cannot see the queue to avoid submitting a shard twice: ${q.problems.join('; ')}`);
     const live = q.tasks.filter((t) => ACTIVE_STATES.has(t.state));
     const sameSize = new Set(prior.filter((s) => s.shards === shards).map((s) => s.jobId));
     active = new Set(live.filter((t) => t.task !== null && sameSize.has(t.jobId)).map((t) => t.task!));
@@ -265,8 +293,17 @@ export function submitArray(p: { out: string; studyFile: string; name: string; p
   const dir = slurmDir(p.out);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const result: SlurmSubmission = {
-    dryRun: p.options.dryRun === true, shards, indices, scriptPath: join(dir, 'array.sbatch'), script: '',
-    reportScriptPath: null, reportScript: null, commands: [], jobId: null, reportJobId: null, message: '',
+    dryRun: p.options.dryRun === true,
+    shards,
+    indices,
+    scriptPath: join(dir, 'array.sbatch'),
+    script: '',
+    reportScriptPath: null,
+    reportScript: null,
+    commands: [],
+    jobId: null,
+    reportJobId: null,
+    message: '',
   };
   if (!indices.length) {
     result.message = !missing.size
@@ -282,7 +319,9 @@ export function submitArray(p: { out: string; studyFile: string; name: string; p
     result.reportScript = reportScript(input);
     result.reportScriptPath = join(dir, 'report.sbatch');
     writeFileAtomic(result.reportScriptPath, result.reportScript);
-    result.commands.push(`sbatch --parsable --dependency=afterany:<array job id>[:<earlier array jobs still queued>] ${sh(result.reportScriptPath)}`);
+    result.commands.push(
+      `sbatch --parsable --dependency=afterany:<array job id>[:<earlier array jobs still queued>] ${sh(result.reportScriptPath)}`,
+    );
   }
   const what = `${indices.length} of ${shards} shards (array ${arraySpec(indices)}), ${notDone.length} of ${p.plan.length} runs not done`;
   if (result.dryRun) {
@@ -290,8 +329,16 @@ export function submitArray(p: { out: string; studyFile: string; name: string; p
     return result;
   }
   result.jobId = sbatch([result.scriptPath]);
-  if (withReport) result.reportJobId = sbatch([`--dependency=afterany:${[result.jobId, ...activeJobs].join(':')}`, result.reportScriptPath!]);
-  writeFileAtomic(submissionsPath(p.out), JSON.stringify([...prior, { at: new Date().toISOString(), jobId: result.jobId, reportJobId: result.reportJobId, shards, indices }], null, 1) + '\n');
+  if (withReport)
+    result.reportJobId = sbatch([`--dependency=afterany:${[result.jobId, ...activeJobs].join(':')}`, result.reportScriptPath!]);
+  writeFileAtomic(
+    submissionsPath(p.out),
+    JSON.stringify(
+      [...prior, { at: new Date().toISOString(), jobId: result.jobId, reportJobId: result.reportJobId, shards, indices }],
+      null,
+      1,
+    ) + '\n',
+  );
   result.message = `submitted job ${result.jobId}: ${what}${result.reportJobId ? `; the report job ${result.reportJobId} runs after it` : ''}`;
   return result;
 }

@@ -7,7 +7,7 @@
 export function averageRanks(values: number[], descending = false): number[] {
   const order = values.map((v, i) => ({ v: descending ? -v : v, i })).sort((a, b) => a.v - b.v);
   const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++;
     const rank = (start + end) / 2 + 1;
@@ -31,9 +31,12 @@ export function pearson(x: number[], y: number[]): Correlation {
   if (n < 3) return { r: null, p: null, n };
   const mx = x.reduce((a, b) => a + b, 0) / n;
   const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx, dy = y[i]! - my;
+    const dx = x[i]! - mx,
+      dy = y[i]! - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
@@ -59,8 +62,8 @@ export function correlationP(r: number, n: number): number {
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; ~1e-15 relative). */
 export function logGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
@@ -113,7 +116,8 @@ export function regularizedGammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
   const lnFront = -x + a * Math.log(x) - logGamma(a);
   if (x < a + 1) {
-    let sum = 1 / a, term = sum;
+    let sum = 1 / a,
+      term = sum;
     for (let k = 1; k < 1000; k++) {
       term *= x / (a + k);
       sum += term;
@@ -122,7 +126,10 @@ export function regularizedGammaQ(a: number, x: number): number {
     return 1 - sum * Math.exp(lnFront);
   }
   const tiny = 1e-300;
-  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  let b = x + 1 - a,
+    c = 1 / tiny,
+    d = 1 / b,
+    h = d;
   for (let i = 1; i < 1000; i++) {
     const an = -i * (i - a);
     b += 2;

@@ -71,7 +71,10 @@ export function studyStatus(out: string, plan: PlannedRun[], store: ResultsStore
       state,
       host: r?.host ?? null,
       holder: live && claim ? describeHolder(claim) : null,
-      progress: live && claim?.progress ? { done: claim.progress.done, total: claim.progress.total, ...(claim.progress.note ? { note: claim.progress.note } : {}) } : null,
+      progress:
+        live && claim?.progress
+          ? { done: claim.progress.done, total: claim.progress.total, ...(claim.progress.note ? { note: claim.progress.note } : {}) }
+          : null,
       attempts: r?.attempts ?? 0,
       error: r?.error ?? null,
       score: r?.status === 'done' ? (r.metrics[r.primaryMetric] ?? null) : null,

@@ -14,7 +14,8 @@ import type { FloatTensor } from '../tensor.js';
 
 export const STEP_CACHE_FILE = 'loss-step-times.json';
 /** Steps run before timing (TorchScript's profiling executor optimises over the first calls), and timed steps (median). */
-const WARMUP = 2, TIMED = 3;
+const WARMUP = 2,
+  TIMED = 3;
 
 export interface StepTimeOptions {
   device: string;
@@ -39,7 +40,16 @@ export function stepKey(network: string, layers: number[], o: Pick<StepTimeOptio
   } catch {
     // no addon: the key still names the rest; measuring will fail with the addon's own remedy
   }
-  return JSON.stringify({ host: hostname(), cpu: cpus()[0]?.model ?? '?', libtorch, device: o.device, batch: o.batch, size: o.size, network, layers });
+  return JSON.stringify({
+    host: hostname(),
+    cpu: cpus()[0]?.model ?? '?',
+    libtorch,
+    device: o.device,
+    batch: o.batch,
+    size: o.size,
+    network,
+    layers,
+  });
 }
 
 export function readStepCache(dir: string): CacheFile {
@@ -75,7 +85,9 @@ export async function lossStepMs(network: string, layers: number[], o: StepTimeO
   const net = await LossNetwork.load(network, { device: o.device, modelsDir: o.modelsDir });
   try {
     const shape = [o.batch, 3, o.size, o.size];
-    const r = await native().internal.benchLossStep(net.handle, seededImages(shape, 1), seededImages(shape, 2), layers, { steps: WARMUP + TIMED });
+    const r = await native().internal.benchLossStep(net.handle, seededImages(shape, 1), seededImages(shape, 2), layers, {
+      steps: WARMUP + TIMED,
+    });
     const timed = r.seconds.slice(WARMUP).sort((a, b) => a - b);
     const ms = 1000 * timed[Math.floor(timed.length / 2)]!;
     const cache = readStepCache(o.cacheDir); // re-read: another process may have added entries meanwhile

@@ -53,7 +53,10 @@ export interface RunRecord extends RunIdentity {
 }
 
 /** What a worker says when a run starts; host defaults to this machine's name. */
-export type RunStart = Omit<RunRecord, 'status' | 'error' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'artifacts' | 'metrics' | 'host' | 'shard'> & {
+export type RunStart = Omit<
+  RunRecord,
+  'status' | 'error' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'artifacts' | 'metrics' | 'host' | 'shard'
+> & {
   host?: string;
   shard?: string | null;
 };
@@ -90,7 +93,8 @@ export class ResultsStore {
   close(): void {}
 
   private file(id: string): string {
-    if (!/^[\w.@+-]+$/.test(id) || id.startsWith('.')) throw new Error(`run id '${id}' cannot name a file: use letters, digits and _ . @ + -`);
+    if (!/^[\w.@+-]+$/.test(id) || id.startsWith('.'))
+      throw new Error(`run id '${id}' cannot name a file: use letters, digits and _ . @ + -`);
     return join(this.path, `${id}.json`);
   }
 
@@ -123,7 +127,10 @@ export class ResultsStore {
   }
 
   /** Marks a run done with its metrics, in one atomic write. */
-  finish(id: string, result: { metrics: Record<string, number>; weightsId: string | null; pretrained: boolean | null; artifacts: string[]; seconds: number }): void {
+  finish(
+    id: string,
+    result: { metrics: Record<string, number>; weightsId: string | null; pretrained: boolean | null; artifacts: string[]; seconds: number },
+  ): void {
     const r = this.require(id);
     this.write({
       ...r,
@@ -190,9 +197,14 @@ function parse(text: string, path: string): RunRecord {
   } catch (e) {
     throw new Error(`${path} is not a run record (${(e as Error).message}); move it away and that run runs again`);
   }
-  if (v.format !== FORMAT) throw new Error(`${path} is a run record of format ${v.format}, and this dpl-torch reads format ${FORMAT}; update dpl-torch`);
+  if (v.format !== FORMAT)
+    throw new Error(`${path} is a run record of format ${v.format}, and this dpl-torch reads format ${FORMAT}; update dpl-torch`);
   const { format: _format, ...r } = v;
-  const metrics = Object.fromEntries(Object.entries(r.metrics ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, x ?? NaN]));
+  const metrics = Object.fromEntries(
+    Object.entries(r.metrics ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, x]) => [k, x ?? NaN]),
+  );
   return { ...r, metrics, host: r.host ?? null, shard: r.shard ?? null };
 }
 
@@ -203,21 +215,57 @@ const key = (r: RunRecord): string =>
 export function runsToCsv(runs: RunRecord[]): string {
   const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
   const header = [
-    'id', 'benchmark', 'network', 'layers', 'variant', 'repetition', 'seed', 'status', 'error', 'weights_id',
-    'weights', 'config_hash', 'dpl_torch', 'libtorch', 'torchvision', 'device', 'attempts', 'seconds', 'finished_at',
-    'host', 'shard', ...metricNames,
+    'id',
+    'benchmark',
+    'network',
+    'layers',
+    'variant',
+    'repetition',
+    'seed',
+    'status',
+    'error',
+    'weights_id',
+    'weights',
+    'config_hash',
+    'dpl_torch',
+    'libtorch',
+    'torchvision',
+    'device',
+    'attempts',
+    'seconds',
+    'finished_at',
+    'host',
+    'shard',
+    ...metricNames,
   ];
   const rows = runs.map((r) => [
-    r.id, r.benchmark, r.network, r.layers.join(' '), r.variant, r.repetition, r.seed, r.status, r.error ?? '',
-    r.weightsId ?? '', weightsLabel(r.pretrained), r.configHash, r.versions.dplTorch, r.versions.libtorch ?? '',
-    r.versions.torchvision ?? '', r.device, r.attempts, r.seconds.toFixed(1), r.finishedAt ?? '',
-    r.host ?? '', r.shard ?? '', ...metricNames.map((m) => (m in r.metrics && Number.isFinite(r.metrics[m]) ? r.metrics[m] : '')),
+    r.id,
+    r.benchmark,
+    r.network,
+    r.layers.join(' '),
+    r.variant,
+    r.repetition,
+    r.seed,
+    r.status,
+    r.error ?? '',
+    r.weightsId ?? '',
+    weightsLabel(r.pretrained),
+    r.configHash,
+    r.versions.dplTorch,
+    r.versions.libtorch ?? '',
+    r.versions.torchvision ?? '',
+    r.device,
+    r.attempts,
+    r.seconds.toFixed(1),
+    r.finishedAt ?? '',
+    r.host ?? '',
+    r.shard ?? '',
+    ...metricNames.map((m) => (m in r.metrics && Number.isFinite(r.metrics[m]) ? r.metrics[m] : '')),
   ]);
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }
 
-export const weightsLabel = (pretrained: boolean | null): string =>
-  pretrained === null ? 'none' : pretrained ? 'imagenet' : 'random';
+export const weightsLabel = (pretrained: boolean | null): string => (pretrained === null ? 'none' : pretrained ? 'imagenet' : 'random');
 
 export function csvCell(v: unknown): string {
   const s = String(v ?? '');

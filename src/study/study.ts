@@ -55,7 +55,10 @@ export class Study extends EventEmitter<StudyEvents> {
     super();
     this.options = parseOptions(StudyOptions, options, 'Study options');
     const fromFile = typeof this.options.config === 'string' ? readStudyConfig(this.options.config) : undefined;
-    const out = this.options.out ?? fromFile?.out ?? (this.options.config && typeof this.options.config === 'object' ? (this.options.config.out as string | undefined) : undefined);
+    const out =
+      this.options.out ??
+      fromFile?.out ??
+      (this.options.config && typeof this.options.config === 'object' ? (this.options.config.out as string | undefined) : undefined);
     this.out = resolve(out ?? join('runs', this.options.preset ?? (this.options.config ? 'study' : 'quick')));
   }
 
@@ -113,7 +116,11 @@ export class Study extends EventEmitter<StudyEvents> {
     const plan = shard ? selectShard(full, shard) : full;
     const store = new ResultsStore(this.out);
     store.setMeta('config', config);
-    const slurmTask = process.env.SLURM_ARRAY_JOB_ID ? `slurm job ${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID ? `slurm job ${process.env.SLURM_JOB_ID}` : undefined;
+    const slurmTask = process.env.SLURM_ARRAY_JOB_ID
+      ? `slurm job ${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}`
+      : process.env.SLURM_JOB_ID
+        ? `slurm job ${process.env.SLURM_JOB_ID}`
+        : undefined;
     const note = [shard && `shard ${shardLabel(shard)}`, slurmTask].filter(Boolean).join(', ');
     return runPlanned(plan, {
       store,
@@ -124,7 +131,10 @@ export class Study extends EventEmitter<StudyEvents> {
       seed: config.seed,
       signal: options.signal ?? new AbortController().signal,
       emit: (e) => this.emit('progress', e),
-      claims: { timeoutMs: this.options.claimTimeout === undefined ? undefined : this.options.claimTimeout * 1000, ...(note ? { note } : {}) },
+      claims: {
+        timeoutMs: this.options.claimTimeout === undefined ? undefined : this.options.claimTimeout * 1000,
+        ...(note ? { note } : {}),
+      },
       shard: shard ? { label: shardLabel(shard), planTotal: full.length } : undefined,
     });
   }
@@ -136,7 +146,8 @@ export class Study extends EventEmitter<StudyEvents> {
    * <out>/slurm/study.json. `dryRun` writes the scripts and submits nothing.
    */
   async submit(options: SlurmOptions = {}): Promise<SlurmSubmission> {
-    if (this.options.registry) throw new Error('a Study with its own registry cannot be submitted: the Slurm tasks run the CLI, with the built-in benchmarks');
+    if (this.options.registry)
+      throw new Error('a Study with its own registry cannot be submitted: the Slurm tasks run the CLI, with the built-in benchmarks');
     const { config, scale } = await this.config();
     const plan = await this.plan();
     const studyFile = join(slurmDir(this.out), 'study.json');
@@ -149,7 +160,8 @@ export class Study extends EventEmitter<StudyEvents> {
     writeFileAtomic(studyFile, JSON.stringify(frozen, null, 2) + '\n');
     // The tasks plan from that file: it must give them this very plan.
     const theirs = (await new Study({ config: studyFile, out: this.out }).plan()).map((r) => r.id);
-    if (theirs.join() !== plan.map((r) => r.id).join()) throw new Error(`internal error: ${studyFile} plans other runs than this study; please report this`);
+    if (theirs.join() !== plan.map((r) => r.id).join())
+      throw new Error(`internal error: ${studyFile} plans other runs than this study; please report this`);
     return submitArray({ out: this.out, studyFile, name: studyName(this.out), plan, store: new ResultsStore(this.out), options });
   }
 
@@ -186,7 +198,10 @@ export class Study extends EventEmitter<StudyEvents> {
   /** The study a Slurm submission froze into <dir>/slurm/study.json, to watch or resubmit it. */
   static submitted(dir: string): Study {
     const file = join(resolve(dir), 'slurm', 'study.json');
-    if (!existsSync(file)) throw new Error(`no Slurm submission in ${resolve(dir)} (no slurm/study.json); submit with \`npx dpl-torch slurm submit ... --out ${dir}\``);
+    if (!existsSync(file))
+      throw new Error(
+        `no Slurm submission in ${resolve(dir)} (no slurm/study.json); submit with \`npx dpl-torch slurm submit ... --out ${dir}\``,
+      );
     return new Study({ config: file, out: dir });
   }
 }

@@ -35,7 +35,8 @@ export function varianceSplit(networks: string[], positions: string[], cells: (n
     if (cols.length < 2) continue;
     const rows = networks.map((_, i) => i).filter((i) => cols.every((j) => cells[i]![j] !== null));
     if (rows.length < 2) continue;
-    const size = rows.length * cols.length, bestSize = best ? best.rows.length * best.cols.length : 0;
+    const size = rows.length * cols.length,
+      bestSize = best ? best.rows.length * best.cols.length : 0;
     if (size > bestSize || (size === bestSize && cols.length > best!.cols.length)) best = { rows, cols };
   }
   if (!best) return { reason: 'needs at least 2 networks measured at the same 2 or more study positions' };

@@ -103,8 +103,18 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainOutcome
   mkdirSync(o.dir, { recursive: true });
   const statePath = join(o.dir, STATE);
   let st: TrainState = {
-    version: 2, key: o.key, epoch: 0, step: 0, globalStep: 0, lossSum: 0, lossWeight: 0,
-    history: [], best: null, sinceBest: 0, stoppedEarly: false, checkpoint: null,
+    version: 2,
+    key: o.key,
+    epoch: 0,
+    step: 0,
+    globalStep: 0,
+    lossSum: 0,
+    lossWeight: 0,
+    history: [],
+    best: null,
+    sinceBest: 0,
+    stoppedEarly: false,
+    checkpoint: null,
   };
   const saved = readTrainState(o.dir);
   if (saved) {

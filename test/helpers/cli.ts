@@ -10,7 +10,11 @@ export const DIST = join(packageRoot, 'dist');
 
 /** Newest modification time under a folder. */
 function newest(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+  );
 }
 
 /** Compiles src/ into dist/ when dist/ is missing or older. */

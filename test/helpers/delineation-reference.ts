@@ -36,8 +36,15 @@ function call<T>(python: string, op: 'forward' | 'step', req: DelineationRequest
     writeFileSync(join(dir, 'images.f32'), req.images.data);
     writeFileSync(join(dir, 'masks.f32'), req.masks.data);
     const body = {
-      op, state, images: join(dir, 'images.f32'), masks: join(dir, 'masks.f32'), shape: req.images.shape,
-      iterations: req.iterations, mu: req.mu ?? 0, lr: req.lr ?? 1e-3, out: dir,
+      op,
+      state,
+      images: join(dir, 'images.f32'),
+      masks: join(dir, 'masks.f32'),
+      shape: req.images.shape,
+      iterations: req.iterations,
+      mu: req.mu ?? 0,
+      lr: req.lr ?? 1e-3,
+      out: dir,
       ...(req.lossNetwork ? { arch: req.lossNetwork.arch, pt: req.lossNetwork.pt, layer: req.lossNetwork.layer } : {}),
     };
     const r = spawnSync(python, [SCRIPT], { input: JSON.stringify(body), encoding: 'utf8' });

@@ -45,7 +45,10 @@ export async function serveFolder(root: string): Promise<TestServer> {
       state.stallAfter = undefined;
       return;
     }
-    if (state.cutAfter !== undefined && (state.cutPath === undefined || state.cutPath === decodeURIComponent(new URL(req.url!, 'http://x').pathname))) {
+    if (
+      state.cutAfter !== undefined &&
+      (state.cutPath === undefined || state.cutPath === decodeURIComponent(new URL(req.url!, 'http://x').pathname))
+    ) {
       const cut = state.cutAfter;
       state.cutAfter = state.cutPath = undefined;
       // Send the first bytes, and only once they have reached the OS (and a moment

@@ -34,7 +34,15 @@ export function pilWrite(files: PilFile[]): void {
     const specs = files.map((f, i) => {
       const raw = join(dir, `raw${i}`);
       writeFileSync(raw, f.data);
-      return { path: f.path, raw, shape: f.shape, mode: f.mode, format: f.format, options: f.options ?? {}, ...(f.exifOrientation ? { exif_orientation: f.exifOrientation } : {}) };
+      return {
+        path: f.path,
+        raw,
+        shape: f.shape,
+        mode: f.mode,
+        format: f.format,
+        options: f.options ?? {},
+        ...(f.exifOrientation ? { exif_orientation: f.exifOrientation } : {}),
+      };
     });
     call({ op: 'write', files: specs });
   } finally {
@@ -46,7 +54,11 @@ export function pilWrite(files: PilFile[]): void {
 export function pilDecode(paths: string[]): ByteImage[] {
   const dir = mkdtempSync(join(tmpdir(), 'dpl-pil-'));
   try {
-    const shapes = call({ op: 'decode', files: paths.map((path, i) => ({ path, out: join(dir, `out${i}`) })) }) as [number, number, number][];
+    const shapes = call({ op: 'decode', files: paths.map((path, i) => ({ path, out: join(dir, `out${i}`) })) }) as [
+      number,
+      number,
+      number,
+    ][];
     return shapes.map((shape, i) => ({ data: new Uint8Array(readFileSync(join(dir, `out${i}`))), shape }));
   } finally {
     rmSync(dir, { recursive: true, force: true });

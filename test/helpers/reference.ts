@@ -35,8 +35,13 @@ export function reference(
   try {
     writeFileSync(join(dir, 'input.f32'), req.input.data);
     const body: Record<string, unknown> = {
-      arch: req.arch, pt: req.pt, input: join(dir, 'input.f32'), shape: req.input.shape,
-      layers: req.layers, normalization: req.normalization, out: dir,
+      arch: req.arch,
+      pt: req.pt,
+      input: join(dir, 'input.f32'),
+      shape: req.input.shape,
+      layers: req.layers,
+      normalization: req.normalization,
+      out: dir,
     };
     if (req.target) {
       writeFileSync(join(dir, 'target.f32'), req.target.data);

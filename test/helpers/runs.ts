@@ -4,7 +4,11 @@ import type { RunRecord } from '../../src/study/store.js';
 let n = 0;
 
 /** A finished run; anything not given takes a plain default (ImageNet weights, higher is better, metric 'score'). */
-export function fakeRun(p: Partial<RunRecord> & Pick<RunRecord, 'benchmark' | 'network' | 'layers'>, value: number, metric = 'score'): RunRecord {
+export function fakeRun(
+  p: Partial<RunRecord> & Pick<RunRecord, 'benchmark' | 'network' | 'layers'>,
+  value: number,
+  metric = 'score',
+): RunRecord {
   return {
     id: `r${n++}`,
     variant: 'x4',

@@ -26,8 +26,13 @@ function ensureInstalled(): string | null {
     return `Slurm is not installed and this is no root Debian machine to install it (apt-get install ${PACKAGES.join(' ')}; .ci/run does)`;
   }
   console.log(`installing ${PACKAGES.join(' ')} with apt-get for the Slurm test`);
-  const r = spawnSync('apt-get', ['install', '-y', '-q', ...PACKAGES], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0 || !BINARIES.every(existsSync)) return `Slurm could not be installed: apt-get install ${PACKAGES.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' ')}`;
+  const r = spawnSync('apt-get', ['install', '-y', '-q', ...PACKAGES], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (r.status !== 0 || !BINARIES.every(existsSync))
+    return `Slurm could not be installed: apt-get install ${PACKAGES.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-3).join(' ')}`;
   return null;
 }
 
@@ -83,50 +88,70 @@ export async function startLocalSlurm(cpus = 3): Promise<LocalSlurm | { skip: st
   };
   try {
     // -f: run as root, with the folder checks relaxed (our own folders, not /etc/munge).
-    daemon('/usr/sbin/munged', ['-F', '-f', `--socket=${socket}`, `--key-file=${key}`, `--pid-file=${join(dir, 'run', 'munged.pid')}`,
-      `--seed-file=${join(dir, 'run', 'munged.seed')}`, `--log-file=${join(dir, 'log', 'munged.log')}`]);
-    await until(() => existsSync(socket), 30_000, 'munged', () => logs.join(''));
+    daemon('/usr/sbin/munged', [
+      '-F',
+      '-f',
+      `--socket=${socket}`,
+      `--key-file=${key}`,
+      `--pid-file=${join(dir, 'run', 'munged.pid')}`,
+      `--seed-file=${join(dir, 'run', 'munged.seed')}`,
+      `--log-file=${join(dir, 'log', 'munged.log')}`,
+    ]);
+    await until(
+      () => existsSync(socket),
+      30_000,
+      'munged',
+      () => logs.join(''),
+    );
     const node = hostname().split('.')[0]!;
     const [ctldPort, dPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'slurm.conf');
-    writeFileSync(conf, [
-      'ClusterName=dpltest',
-      `SlurmctldHost=${node}(127.0.0.1)`,
-      `SlurmctldPort=${ctldPort}`,
-      `SlurmdPort=${dPort}`,
-      'SlurmUser=root',
-      'SlurmdUser=root',
-      'AuthType=auth/munge',
-      `AuthInfo=socket=${socket}`,
-      'CredType=cred/munge',
-      `StateSaveLocation=${join(dir, 'state')}`,
-      `SlurmdSpoolDir=${join(dir, 'spool')}`,
-      `SlurmctldPidFile=${join(dir, 'run', 'slurmctld.pid')}`,
-      `SlurmdPidFile=${join(dir, 'run', 'slurmd.pid')}`,
-      `SlurmctldLogFile=${join(dir, 'log', 'slurmctld.log')}`,
-      `SlurmdLogFile=${join(dir, 'log', 'slurmd.log')}`,
-      'ProctrackType=proctrack/linuxproc',
-      'TaskPlugin=task/none',
-      'SelectType=select/cons_tres',
-      'SelectTypeParameters=CR_CPU',
-      'MpiDefault=none',
-      'ReturnToService=2',
-      // The node's CPUs as configured here, not as detected: three tasks side by side on a small machine.
-      'SlurmdParameters=config_overrides',
-      'AccountingStorageType=accounting_storage/none',
-      'JobAcctGatherType=jobacct_gather/none',
-      'SchedulerParameters=sched_interval=1',
-      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=1000 State=UNKNOWN`,
-      'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        'ClusterName=dpltest',
+        `SlurmctldHost=${node}(127.0.0.1)`,
+        `SlurmctldPort=${ctldPort}`,
+        `SlurmdPort=${dPort}`,
+        'SlurmUser=root',
+        'SlurmdUser=root',
+        'AuthType=auth/munge',
+        `AuthInfo=socket=${socket}`,
+        'CredType=cred/munge',
+        `StateSaveLocation=${join(dir, 'state')}`,
+        `SlurmdSpoolDir=${join(dir, 'spool')}`,
+        `SlurmctldPidFile=${join(dir, 'run', 'slurmctld.pid')}`,
+        `SlurmdPidFile=${join(dir, 'run', 'slurmd.pid')}`,
+        `SlurmctldLogFile=${join(dir, 'log', 'slurmctld.log')}`,
+        `SlurmdLogFile=${join(dir, 'log', 'slurmd.log')}`,
+        'ProctrackType=proctrack/linuxproc',
+        'TaskPlugin=task/none',
+        'SelectType=select/cons_tres',
+        'SelectTypeParameters=CR_CPU',
+        'MpiDefault=none',
+        'ReturnToService=2',
+        // The node's CPUs as configured here, not as detected: three tasks side by side on a small machine.
+        'SlurmdParameters=config_overrides',
+        'AccountingStorageType=accounting_storage/none',
+        'JobAcctGatherType=jobacct_gather/none',
+        'SchedulerParameters=sched_interval=1',
+        `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=1000 State=UNKNOWN`,
+        'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
+        '',
+      ].join('\n'),
+    );
     const env = { ...process.env, SLURM_CONF: conf };
     daemon('/usr/sbin/slurmctld', ['-D', '-i', '-f', conf], env);
     daemon('/usr/sbin/slurmd', ['-D', '-f', conf, '-N', node], env);
-    await until(() => {
-      const r = spawnSync('sinfo', ['-h', '-o', '%T'], { env, encoding: 'utf8' });
-      return r.status === 0 && /^idle/m.test(r.stdout);
-    }, 90_000, 'the node to be idle', () => logs.join(''));
+    await until(
+      () => {
+        const r = spawnSync('sinfo', ['-h', '-o', '%T'], { env, encoding: 'utf8' });
+        return r.status === 0 && /^idle/m.test(r.stdout);
+      },
+      90_000,
+      'the node to be idle',
+      () => logs.join(''),
+    );
     return { env: { SLURM_CONF: conf }, dir, stop };
   } catch (e) {
     await stop();
