@@ -12,9 +12,12 @@ export class PythonStep {
   private stderr = '';
   private exited: Error | undefined;
 
-  /** `env`: added to the child's environment (e.g. OPENBLAS_NUM_THREADS, read when torch loads). */
-  constructor(python: string, env: Record<string, string> = {}) {
-    this.child = spawn(python, [REFERENCE_STEP], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  /**
+   * `env`: added to the child's environment (e.g. OPENBLAS_NUM_THREADS, read when torch loads);
+   * `base`: the environment it is added to (default this process's).
+   */
+  constructor(python: string, env: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(python, [REFERENCE_STEP], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...base, ...env } });
     createInterface({ input: this.child.stdout }).on('line', (line) => this.answers.shift()?.(line));
     this.child.stderr.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-4000)));
     this.child.on('exit', (code) => {

@@ -10,6 +10,7 @@ keep a model loaded and alternate Python and native repetitions:
   {"op": "time", "steps": k}            run k steps, answer {"seconds": [...], "cpu": [...], "loss"}
                                         (wall and process CPU seconds per step)
   {"op": "check", "out": dir}           one step; write dir/grad.f32, answer {"loss", "shape"}
+  {"op": "flops"}                       the loss step's forward FLOPs for one image (see count_flops)
   {"op": "quit"}
 
 The loss-network step uses torchvision's own modules (the study's Python code is
@@ -437,6 +438,34 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
+def count_flops(children, x, layers):
+    """FLOPs of one forward of x up to the deepest layer, counting Conv2d and Linear only
+    (2 per multiply-add; bench/README.md has the rule): forward hooks on every module."""
+    total = [0]
+
+    def conv(m, inp, out):
+        kh, kw = m.kernel_size
+        total[0] += 2 * out.numel() * (m.in_channels // m.groups) * kh * kw
+
+    def linear(m, inp, out):
+        total[0] += 2 * out.numel() * m.in_features
+
+    hooks = []
+    for child in children:
+        for m in child.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                hooks.append(m.register_forward_hook(conv))
+            elif isinstance(m, torch.nn.Linear):
+                hooks.append(m.register_forward_hook(linear))
+    try:
+        with torch.no_grad():
+            features(children, x, layers)
+    finally:
+        for h in hooks:
+            h.remove()
+    return total[0]
+
+
 def main():
     stepper, device = None, None
     for line in sys.stdin:
@@ -477,6 +506,9 @@ def main():
                     g = grad.detach().float().cpu().contiguous().numpy()
                     g.astype("<f4").tofile(os.path.join(req["out"], "grad.f32"))
                     answer["shape"] = list(g.shape)
+            elif op == "flops":
+                x = stepper.norm(stepper.output[:1])
+                answer = {"flops": count_flops(stepper.children, x, stepper.layers)}
             elif op == "quit":
                 return
             else:

@@ -94,11 +94,25 @@ Napi::Value BenchSetTf32Js(const Napi::CallbackInfo& info) {
   });
 }
 
+// benchSetBlasThreads(n): OpenBLAS's count alone, on the worker (what its second
+// worker costs or gives beside LibTorch's intra-op threads; the next setThreads or
+// benchLossStep with threads resets it to the intra-op count).
+Napi::Value BenchSetBlasThreadsJs(const Napi::CallbackInfo& info) {
+  Require(info[0].IsNumber() && info[0].As<Napi::Number>().Int32Value() >= 1,
+          "benchSetBlasThreads takes a positive integer");
+  int n = info[0].As<Napi::Number>().Int32Value();
+  return Schedule(info.Env(), [n]() -> Finisher {
+    SetWorkerBlasThreads(n);
+    return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
+  });
+}
+
 }  // namespace
 
 void InitBench(Napi::Env env, Napi::Object internal) {
   internal.Set("benchLossStep", Napi::Function::New(env, BenchLossStepJs));
   internal.Set("benchSetTf32", Napi::Function::New(env, BenchSetTf32Js));
+  internal.Set("benchSetBlasThreads", Napi::Function::New(env, BenchSetBlasThreadsJs));
 }
 
 }  // namespace dpl

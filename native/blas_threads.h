@@ -1,11 +1,12 @@
-// OpenBLAS's own thread pool, kept at LibTorch's intra-op thread count.
+// OpenBLAS's own thread pool, kept at one thread beside LibTorch's intra-op threads.
 //
 // Debian's LibTorch calls OpenBLAS (pthreads build) for GEMM-based ops: 1x1 NCHW
 // convolutions, linear layers. OpenBLAS sizes its pool from the core count and
 // ignores at::set_num_threads, and its idle workers spin before they sleep. On a
 // 2-core machine with one intra-op thread that spinning worker took a whole second
-// core during resnet50 steps without making them faster. LibTorch's MKL builds set
-// MKL's count themselves; this does the same for OpenBLAS.
+// core during resnet50 steps without making them faster; with two intra-op threads,
+// LibTorch splits those GEMMs over its own threads and OpenBLAS workers beside them
+// oversubscribe the cores (threads.cpp BlasFor has the figures).
 #pragma once
 
 namespace dpl {

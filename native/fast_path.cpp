@@ -111,10 +111,11 @@ std::vector<torch::Tensor> FastPath::Features(const LossNet& net, const torch::T
     auto& seg = segs[s];  // forward() is non-const
     try {
       x = seg.forward({x}).toTensor();
-    } catch (const c10::Error& e) {  // x is still this segment's input
+    } catch (const std::exception&) {  // x is still this segment's input
+      // TorchScript interpreter errors are not always c10::Error (as in LossNet::Features).
       Fail(Code::Shape, "layers up to " + std::to_string(ends[s]) +
                             " of the loss network failed on a feature of shape " + c10::str(x.sizes()) +
-                            " (a larger image may be needed): " + e.what_without_backtrace());
+                            " (a larger image may be needed): " + LastLine(DescribeCurrentException()));
     }
     at[ends[s]] = x;
   }

@@ -51,6 +51,7 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   out.Set("mkldnn", torch::hasMKLDNN());
   auto threads = WorkerThreadSettings();
   out.Set("threads", Napi::Number::New(env, threads.threads));
+  out.Set("threadsSource", threads.source);
   out.Set("parallelInfo", threads.parallel);
   out.Set("blasLibraries", LoadedBlas(env));
   out.Set("blasThreads", Napi::Number::New(env, threads.blas));

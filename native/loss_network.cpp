@@ -77,7 +77,6 @@ torch::Tensor LossNet::Normalize(const torch::Tensor& images) const {
   return images;
 }
 
-namespace {
 // TorchScript errors carry a script traceback; the cause is on the last line.
 std::string LastLine(const std::string& text) {
   auto end = text.find_last_not_of("\n ");
@@ -86,7 +85,6 @@ std::string LastLine(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1,
                      end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
-}  // namespace
 
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size) {
   Require(!layers.empty(), "layers must name at least one layer", Code::Layer);
@@ -140,7 +138,10 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
                            c10::optional<torch::ScalarType> amp) {
   std::vector<torch::Tensor> target;
   {
-    torch::NoGradGuard no_grad;
+    // Inference mode, not only no-grad: no version counters or view tracking for the
+    // target's pass. Its outputs are inference tensors, which autograd may not save, so
+    // the loss below takes a copy of each (one feature map, small beside the pass).
+    c10::InferenceMode inference;
     Autocast ac(net.device, amp);
     target = net.Features(b, layers);
   }
@@ -154,6 +155,7 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
   torch::Tensor loss;
   for (size_t i = 0; i < feats.size(); ++i) {
     auto f = feats[i].to(torch::kFloat), t = target[i].to(torch::kFloat);
+    if (t.is_inference()) t = t.clone();
     auto term = l1 ? torch::l1_loss(f, t) : torch::mse_loss(f, t);
     loss = loss.defined() ? loss + term : term;
   }

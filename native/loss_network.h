@@ -62,6 +62,8 @@ LossAndGrad PerceptualLoss(const LossNet& net, const torch::Tensor& a, const tor
 
 // Checks a layer list against a network of `size` children.
 void CheckLayers(const std::vector<int64_t>& layers, int64_t size);
+// The last line of a TorchScript error (its traceback comes first): the cause.
+std::string LastLine(const std::string& text);
 
 // Checks an image batch's shape: (N,3,H,W). Metadata only: fine on the JS thread.
 void CheckImageShape(const torch::Tensor& images, const std::string& what);

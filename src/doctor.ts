@@ -15,7 +15,7 @@ export interface DoctorReport {
   found: string | null;
   /** Installed prebuilt addons and why each was not used (null: the one used, or fits). */
   prebuilts: { name: string; record: string; refused: string | null }[];
-  libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number };
+  libtorch?: { version: string; cmakeDir: string; builtWithCuda: boolean; mkldnn: boolean; threads: number; threadsSource: string };
   cuda?: { available: boolean; devices: number };
   blas?: { libraries: string[]; openblas: boolean; threads: number };
   /** The CPU tensor cache's cap in bytes (0: off). */
@@ -51,6 +51,7 @@ export function doctor(): DoctorReport {
       builtWithCuda: info.builtWithCuda,
       mkldnn: info.mkldnn,
       threads: info.threads,
+      threadsSource: info.threadsSource,
     };
     report.cuda = { available: info.cudaAvailable, devices: info.cudaDevices };
     const openblas = info.blasLibraries.some((l) => /openblas|mkl/.test(l));
@@ -85,7 +86,7 @@ export function formatDoctor(r: DoctorReport): string {
   for (const p of r.prebuilts) lines.push(`prebuilt:    ${p.name} (${p.record})${p.refused ? `: not used, ${p.refused}` : ''}`);
   if (r.libtorch) {
     lines.push(
-      `LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads}`,
+      `LibTorch:    ${r.libtorch.version} (${r.libtorch.cmakeDir}), CUDA build: ${r.libtorch.builtWithCuda ? 'yes' : 'no'}, oneDNN: ${r.libtorch.mkldnn ? 'yes' : 'no'}, threads: ${r.libtorch.threads} (${r.libtorch.threadsSource})`,
     );
     if (r.binary?.torchLibraries.length) lines.push(`  libraries: ${r.binary.torchLibraries.join(', ')}`);
     lines.push(`CUDA:        ${r.cuda?.available ? `${r.cuda.devices} device(s)` : 'not available'}`);

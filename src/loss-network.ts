@@ -7,7 +7,7 @@ import { dplError } from './errors.js';
 import { layerNames, resolveLayers, type Layer } from './layer-names.js';
 import { canRead, isPretrained, readManifest, sha256File, weightsId, type ManifestEntry } from './manifest.js';
 import { native, type NativeLossNetwork } from './native.js';
-import { requireArchitecture } from './networks.js';
+import { requireArchitecture, STUDY_NETWORKS } from './networks.js';
 import { modelsDir } from './paths.js';
 import type { FloatTensor } from './tensor.js';
 import { parseOptions } from './validate.js';
@@ -26,40 +26,45 @@ const LoadOptions = z.object({
   /** 'imagenet' refuses a random-init export; 'random' refuses a pretrained one. */
   weights: z.enum(['any', 'imagenet', 'random']).default('any'),
   /**
-   * The fast path (native/fast_path.h): children between the layers asked for are
-   * joined and frozen, folding BatchNorm into convolutions; `channelsLast` runs the
-   * trunk in channels-last format ('auto', the default: on CPU the format measured
-   * faster for each study network, CPU_CHANNELS_LAST; elsewhere, or for other
-   * networks, where at least a quarter of the convolutions are 1x1 or the stem
-   * convolution is 3x3). Same features and gradients within float rounding
-   * (bench/README.md has the figures). Ignored while the network is trainable.
+   * The fast path (native/fast_path.h), on by default for the 14 study networks (each
+   * checked against the plain path: bench/fast-check.ts), off by default for other
+   * architectures (`true` turns it on); `false` runs the plain path (the exported
+   * children one by one, bit-identical to Python's torchvision modules). Children between the layers asked for are joined and frozen, folding
+   * BatchNorm into convolutions; `channelsLast` runs the trunk in channels-last
+   * format ('auto', the default: on CPU the format measured faster for each study
+   * network, CPU_CHANNELS_LAST; elsewhere, or for other networks, where at least a
+   * quarter of the convolutions are 1x1 or the stem convolution is 3x3). Same
+   * features and losses within float rounding, gradients too except where a max-pool
+   * argmax or a ReLU flips (bench/README.md has the figures). Ignored while the
+   * network is trainable.
    */
   fast: z
     .union([
       z.boolean(),
       z.object({ freeze: z.boolean().optional(), channelsLast: z.union([z.boolean(), z.literal('auto')]).optional() }).strict(),
     ])
-    .default(false),
+    .optional(),
 });
 export type LoadOptions = z.input<typeof LoadOptions>;
 
 /**
- * `fast: true`'s memory format on CPU for the study networks: the faster of the
- * frozen NCHW and channels-last paths in the bench (LibTorch 1.13, one thread,
- * batch 4, 128x128; bench/README.md). ResNets run their 1x1 convolutions as GEMMs
- * faster in NCHW; the inception-style, dense and depthwise networks gain 1.1-1.5x
- * from channels-last.
+ * `fast`'s memory format on CPU for the study networks: the faster of the frozen NCHW
+ * and channels-last paths in the bench at the default threads (LibTorch 1.13, 2 cores,
+ * OpenBLAS at one thread, batch 4, 128x128; bench/README.md,
+ * results/cpu-layouts-default-threads.txt). With OpenBLAS at one thread beside two
+ * intra-op threads, channels-last (oneDNN) won on every network but alexnet (NCHW
+ * 1.36x Python against 0.77x) and resnet18 (a tie).
  */
 export const CPU_CHANNELS_LAST: Readonly<Record<string, boolean>> = {
   alexnet: false,
   vgg11: true,
   vgg16: true,
   vgg16_bn: true,
-  vgg19: false,
+  vgg19: true,
   densenet121: true,
   resnet18: false,
-  resnet50: false,
-  resnext50_32x4d: false,
+  resnet50: true,
+  resnext50_32x4d: true,
   googlenet: true,
   inception_v3: true,
   squeezenet1_1: true,
@@ -110,7 +115,8 @@ export class LossNetwork {
     }
     await checkExport(path, entry, opts.weights);
     const handle = await native().loadLossNetwork(path, opts.device, opts.normalization);
-    if (opts.fast) await native().setFastPath(handle, fastOptions(opts.fast, entry.architecture, handle.device));
+    const fast = opts.fast ?? STUDY_NETWORKS[entry.architecture] !== undefined;
+    if (fast) await native().setFastPath(handle, fastOptions(fast, entry.architecture, handle.device));
     return new LossNetwork(handle, entry.architecture, entry, opts.normalization, path);
   }
 

@@ -10,10 +10,13 @@ export interface NativeInfo {
   cudaAvailable: boolean;
   cudaDevices: number;
   mkldnn: boolean;
+  /** The tensor worker's intra-op thread count. */
   threads: number;
+  /** What chose it: 'cores' (the default), 'DPL_TORCH_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS' or 'setThreads'. */
+  threadsSource: string;
   parallelInfo: string;
   blasLibraries: string[];
-  /** OpenBLAS's thread count (kept at `threads`), 0 when the BLAS is not OpenBLAS. */
+  /** OpenBLAS's thread count (kept at 1 beside LibTorch's `threads`), 0 when the BLAS is not OpenBLAS. */
   blasThreads: number;
   pendingJobs: number;
 }
@@ -215,6 +218,8 @@ export interface NativeInternal {
   ): Promise<{ seconds: number[]; cpu: number[]; loss: number; grad: FloatTensor; threads: number }>;
   /** Whether CUDA fp32 convolutions and matmuls may use TF32 (PyTorch's default: convolutions yes). */
   benchSetTf32(on: boolean): Promise<void>;
+  /** OpenBLAS's thread count alone (the next setThreads resets it to the intra-op count). */
+  benchSetBlasThreads(n: number): Promise<void>;
   /** The class of each error code (native/errors.h), to hold src/errors.ts to it. */
   errorClasses: Record<string, string>;
   /** What a network's fast path holds (null without one). */
@@ -249,8 +254,21 @@ function warnAboutFallback(c: AddonChoice): void {
 }
 
 /** The addon, loaded on first use; an error naming what was found and the remedy when none loads. */
+/**
+ * OpenMP's idle threads sleep at once instead of spinning first, unless the user chose
+ * (OMP_WAIT_POLICY, GOMP_SPINCOUNT). libgomp reads this when LibTorch loads it, so it is
+ * set before the addon loads. With the intra-op threads at the core count, a spinning
+ * idle thread takes the core a descheduled team member needs whenever anything else
+ * runs: alexnet's two-thread step went from 0.04-0.06 s to 0.08-0.8 s beside three
+ * compilers, and stayed at 0.04-0.06 s with PASSIVE (bench/README.md "Threads").
+ */
+function quietOpenMp(): void {
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+}
+
 export function native(): NativeAddon {
   if (addon) return addon;
+  quietOpenMp();
   const c = addonChoice();
   if (!c.chosen) throw new Error(c.message ?? 'dpl-torch: no native addon loads here');
   try {

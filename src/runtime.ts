@@ -6,10 +6,10 @@ import { dplError } from './errors.js';
 import { native } from './native.js';
 
 /**
- * Threads for tensor work on CPU: LibTorch's intra-op count and OpenBLAS's pool, set on
- * the tensor worker between jobs (never under a running GEMM). Resolves once every call
- * made after it runs with `n` threads. The default is LibTorch's (on PyTorch 1.13 and
- * x86-64, half the logical cores).
+ * Threads for tensor work on CPU: LibTorch's intra-op count (OpenBLAS stays at one
+ * thread beside it), set on the tensor worker between jobs (never under a running GEMM).
+ * Resolves once every call made after it runs with `n` threads. The default is the cores
+ * this process may use, or DPL_TORCH_THREADS / OMP_NUM_THREADS when set.
  */
 export async function setThreads(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw dplError('ERR_DPL_ARG', `setThreads: n must be a positive integer, got ${n}`);

@@ -62,11 +62,28 @@ describe('fast path', () => {
 
   it("'auto' takes the memory format measured on CPU for each study network, and leaves others to the native rule", () => {
     expect(Object.keys(CPU_CHANNELS_LAST).sort()).toEqual([...STUDY_NETWORK_NAMES].sort());
-    expect(fastOptions(true, 'resnet50', 'cpu')).toEqual({ channelsLast: false });
+    expect(fastOptions(true, 'alexnet', 'cpu')).toEqual({ channelsLast: false });
     expect(fastOptions({ freeze: true, channelsLast: 'auto' }, 'googlenet', 'cpu')).toEqual({ freeze: true, channelsLast: true });
-    expect(fastOptions({ channelsLast: true }, 'resnet50', 'cpu')).toEqual({ channelsLast: true }); // an explicit choice stands
+    expect(fastOptions({ channelsLast: true }, 'alexnet', 'cpu')).toEqual({ channelsLast: true }); // an explicit choice stands
     expect(fastOptions(true, 'resnet50', 'cuda:0')).toEqual({}); // measured on CPU only
     expect(fastOptions(true, 'mobilenet_v2', 'cpu')).toEqual({});
+  });
+
+  it('is the default; fast: false runs the plain path', async () => {
+    const byDefault = await LossNetwork.load('squeezenet1_1', { modelsDir: TEST_MODELS });
+    opened.push(byDefault);
+    const plain = await open('squeezenet1_1', false);
+    await perceptualLoss(a, b, { network: byDefault, layers: [3], grad: true });
+    await perceptualLoss(a, b, { network: plain, layers: [3], grad: true });
+    expect((await native().internal.fastPathStats(byDefault.handle))?.sets).toBeGreaterThan(0);
+    expect(await native().internal.fastPathStats(plain.handle)).toBeNull();
+  });
+
+  it('is off by default for architectures outside the study (not checked against the plain path)', async () => {
+    const other = await LossNetwork.load('mobilenet_v2', { modelsDir: TEST_MODELS });
+    opened.push(other);
+    await other.features(a, [2]);
+    expect(await native().internal.fastPathStats(other.handle)).toBeNull();
   });
 
   it('rejects unknown options, naming the field', async () => {

@@ -79,7 +79,7 @@ describe('fast path over varied layer lists', () => {
       import { LossNetwork, perceptualLoss } from '${resolve('dist/index.js')}';
       import { native } from '${resolve('dist/native.js')}';
       const net = await LossNetwork.load('alexnet', { modelsDir: '${TEST_MODELS}', fast: true });
-      const plain = await LossNetwork.load('alexnet', { modelsDir: '${TEST_MODELS}' });
+      const plain = await LossNetwork.load('alexnet', { modelsDir: '${TEST_MODELS}', fast: false });
       const img = (k) => ({ data: new Float32Array(2 * 3 * 64 * 64).map(() => next()), shape: [2, 3, 64, 64] });
       const a = img(), b = img();
       // 30 distinct layer lists of 1-3 layers from 0..12.
