@@ -96,6 +96,29 @@ function writeF32(path: string, t: FloatTensor): string {
   return path;
 }
 
+/** The fast setting of a bench variant: plain (off), fast (on, channels-last 'auto'), fast-cl / fast-nchw (forced). */
+const fastFor = (v: string): LoadOptions['fast'] => (v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' });
+
+/**
+ * One loss network per plain/fast variant asked for, for the trainers' steps; none under
+ * --amp, as the trainers have no mixed precision.
+ */
+async function trainerNetworks(
+  ctx: BenchContext,
+  arch: string,
+  normalization: LoadOptions['normalization'],
+): Promise<[string, LossNetwork][]> {
+  if (ctx.amp !== 'none') return [];
+  const out: [string, LossNetwork][] = [];
+  for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
+    out.push([
+      v,
+      await LossNetwork.load(arch, { modelsDir: ctx.modelsDir, device: ctx.device, weights: 'random', normalization, fast: fastFor(v) }),
+    ]);
+  }
+  return out;
+}
+
 /** The deep-perceptual-loss step of one loss network at the given layers. */
 export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
   return {
@@ -119,7 +142,7 @@ export function lossNetworkEntry(arch: string, layers: number[]): BenchEntry {
       for (const v of ctx.variants) {
         if (v === 'plain') sides.plain = loop(plain);
         else if (v === 'fast' || v === 'fast-cl' || v === 'fast-nchw') {
-          const fast = await load(v === 'fast' ? true : { channelsLast: v === 'fast-cl' }); // fast: channels-last 'auto'
+          const fast = await load(fastFor(v));
           nets.push(fast);
           sides[v] = loop(fast);
         } else if (v === 'api') {
@@ -220,20 +243,12 @@ export function superResolutionEntry(arch: string, layer: number, factor: 4 | 8 
       const shape = [4, 3, hrSide, hrSide];
       const lr = seededImages(lrShape, 3);
       const hr = seededImages(shape, 4);
-      const nets: LossNetwork[] = [];
+      const loaded = await trainerNetworks(ctx, arch, 'none');
+      const nets = loaded.map(([, net]) => net);
       const trainers: SuperResolutionTrainer[] = [];
       const sides: Record<string, NativeSide> = {};
-      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
-        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
-        const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir,
-          device: ctx.device,
-          weights: 'random',
-          normalization: 'none',
-          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
-        });
+      for (const [v, net] of loaded) {
         const trainer = await SuperResolutionTrainer.create(net, { factor, layer, seed: 0, lr: 1e-3 });
-        nets.push(net);
         trainers.push(trainer);
         sides[v] = {
           time: (steps) => timeSteps(steps, () => trainer.step(lr, hr)),
@@ -284,19 +299,11 @@ export function similarityEntry(arch: string, layers: number[], triplets = 64): 
       const [ref, p0, p1] = [5, 6, 7].map((seed) => seededImages(shape, seed)) as [FloatTensor, FloatTensor, FloatTensor];
       const next = mulberry32(8);
       const judge: FloatTensor = { data: Float32Array.from({ length: triplets }, () => next()), shape: [triplets] };
-      const nets: LossNetwork[] = [];
+      const loaded = await trainerNetworks(ctx, arch, 'imagenet');
+      const nets = loaded.map(([, net]) => net);
       const sims: PerceptualSimilarity[] = [];
       const sides: Record<string, NativeSide> = {};
-      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
-        if (ctx.amp !== 'none') continue; // the similarity trainer has no mixed precision
-        const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir,
-          device: ctx.device,
-          weights: 'random',
-          normalization: 'imagenet',
-          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
-        });
-        nets.push(net);
+      for (const [v, net] of loaded) {
         const sim = await PerceptualSimilarity.create({ network: net, layers, learned: true, seed: 0 });
         sims.push(sim);
         const model = await sim.model();
@@ -355,20 +362,12 @@ export function delineationEntry(arch: string, layer: number): BenchEntry {
       const next = mulberry32(10);
       // Sparse road-like masks: about one pixel in ten set.
       const masks: FloatTensor = { data: Float32Array.from({ length: 8 * side * side }, () => (next() < 0.1 ? 1 : 0)), shape: maskShape };
-      const nets: LossNetwork[] = [];
+      const loaded = await trainerNetworks(ctx, arch, 'imagenet');
+      const nets = loaded.map(([, net]) => net);
       const trainers: DelineationTrainer[] = [];
       const sides: Record<string, NativeSide> = {};
-      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
-        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
-        const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir,
-          device: ctx.device,
-          weights: 'random',
-          normalization: 'imagenet',
-          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
-        });
+      for (const [v, net] of loaded) {
         const trainer = await DelineationTrainer.create(net, { layer, seed: 0, lr: 1e-3, iterations: 3, featureWeight: 0.01 });
-        nets.push(net);
         trainers.push(trainer);
         sides[v] = {
           time: (steps) => timeSteps(steps, () => trainer.step(images, masks)),
@@ -421,20 +420,12 @@ export function autoencoderEntry(arch: string, layer: number, batch = 256): Benc
       const shape: ByteBatch['shape'] = [batch, 3, 32, 32];
       const next = mulberry32(9);
       const images: ByteBatch = { data: Uint8Array.from({ length: batch * 3 * 32 * 32 }, () => Math.floor(next() * 256)), shape };
-      const nets: LossNetwork[] = [];
+      const loaded = await trainerNetworks(ctx, arch, 'none');
+      const nets = loaded.map(([, net]) => net);
       const trainers: AutoencoderTrainer[] = [];
       const sides: Record<string, NativeSide> = {};
-      for (const v of ctx.variants.filter((x) => x === 'plain' || x.startsWith('fast'))) {
-        if (ctx.amp !== 'none') continue; // the trainer has no mixed precision
-        const net = await LossNetwork.load(arch, {
-          modelsDir: ctx.modelsDir,
-          device: ctx.device,
-          weights: 'random',
-          normalization: 'none',
-          fast: v === 'plain' ? false : v === 'fast' ? true : { channelsLast: v === 'fast-cl' },
-        });
+      for (const [v, net] of loaded) {
         const trainer = await AutoencoderTrainer.create(net, { side: 64, pad: 16, layer, seed: 0 });
-        nets.push(net);
         trainers.push(trainer);
         sides[v] = {
           time: (steps) => timeSteps(steps, () => trainer.step(images)),
