@@ -3,7 +3,8 @@
 // perceptualLoss(a, b, { network, layers, grad: true }), from a plain Node script
 // (bench/as-user-node.ts), against the same step in a plain Python script with torch's
 // defaults (bench/reference_step.py's loss step, torchvision modules); both processes
-// start with no thread settings and without the thread environment variables. Sides
+// start with no thread settings and without the thread environment variables, or, with
+// --threads N (like with like), both with OMP_NUM_THREADS=N and nothing else. Sides
 // alternate Python / plain / fast every repetition (the order flipping each time); wall
 // clock inside each process around the step; medians. See bench/README.md.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { native } from '../dist/native.js';
 import { STUDY_NETWORKS } from '../dist/index.js';
 import { seededImages } from './images.js';
+import { measurePeak } from './peak.js';
 import { PythonStep } from './python.js';
 import { geomean, median } from './stats.js';
 
@@ -36,6 +38,8 @@ export interface AsUserOptions {
   models: string;
   /** Idle milliseconds before each timed step (see runAsUser). */
   gapMs: number;
+  /** Both sides started with OMP_NUM_THREADS=threads (0: both at their defaults). */
+  threads: number;
   json?: string;
 }
 
@@ -55,9 +59,12 @@ interface AsUserRow {
   threads: { python: number; node: number; nodeSource: string; nodeBlas: number };
 }
 
-function userEnv(): NodeJS.ProcessEnv {
+function userEnv(threads: number): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of USER_ENV_DROPPED) delete env[k];
+  // The variable a user sets to give both the same count: PyTorch's intra-op count and
+  // OpenBLAS's (which reads it when OPENBLAS_NUM_THREADS is unset); dpl-torch's intra-op count.
+  if (threads) env.OMP_NUM_THREADS = String(threads);
   return env;
 }
 
@@ -67,9 +74,9 @@ class NodeSide {
   private waiting: ((m: { ok: boolean; answer?: unknown; error?: string }) => void) | undefined;
   private exited: Error | undefined;
 
-  constructor() {
+  constructor(threads: number) {
     this.child = fork(join(import.meta.dirname, 'as-user-node.js'), [], {
-      env: userEnv(),
+      env: userEnv(threads),
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -109,8 +116,8 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
   const target = join(workDir, 'b.f32');
   writeFileSync(input, seededImages(shape, 1).data);
   writeFileSync(target, seededImages(shape, 2).data);
-  const py = new PythonStep(o.python, {}, userEnv());
-  const node = new NodeSide();
+  const py = new PythonStep(o.python, {}, userEnv(o.threads));
+  const node = new NodeSide(o.threads);
   try {
     const pyLoaded = await py.request<{ threads: number }>({
       op: 'load',
@@ -197,15 +204,21 @@ async function benchNetwork(arch: string, o: AsUserOptions, workDir: string): Pr
 
 export async function runAsUser(o: AsUserOptions): Promise<void> {
   const info = native().info();
+  const peak = measurePeak();
   const load = () =>
     loadavg()
       .map((x) => x.toFixed(2))
       .join(' ');
   console.log(
     `dpl-torch bench --as-user: LibTorch ${info.torchVersion}, python ${o.python}, CPU, batch ${o.batch}, ${o.size}x${o.size}, ` +
-      `deepest study layer, ${o.reps} reps after ${o.warmup} warm-up (medians, wall clock, ${o.gapMs} ms idle before each step), both sides at their defaults ` +
+      `deepest study layer, ${o.reps} reps after ${o.warmup} warm-up (medians, wall clock, ${o.gapMs} ms idle before each step), ` +
+      (o.threads ? `both sides with OMP_NUM_THREADS=${o.threads} (like with like) ` : 'both sides at their defaults ') +
       `(left out of both environments: ${USER_ENV_DROPPED.filter((k) => process.env[k] !== undefined).join(', ') || 'none were set'}); load average ${load()}`,
   );
+  if (peak)
+    console.log(
+      `FP32 peak, measured (bench/peak-flops.c, FMA chains): ${fmt(peak.all, 0)} GFLOP/s on ${peak.cores} cores, ${fmt(peak.one, 0)} on one`,
+    );
   const workDir = mkdtempSync(join(tmpdir(), 'dpl-as-user-'));
   const rows: AsUserRow[] = [];
   try {
@@ -234,6 +247,7 @@ export async function runAsUser(o: AsUserOptions): Promise<void> {
     'Py GFLOP/s',
     'plain GFLOP/s',
     'fast GFLOP/s',
+    ...(peak ? ['fast % peak'] : []),
     'loss diff',
   ];
   console.log('\n' + [head[0], ...head.slice(1).map((h) => h.padStart(13))].join(' '));
@@ -252,6 +266,7 @@ export async function runAsUser(o: AsUserOptions): Promise<void> {
         g(m.python),
         g(m.plain),
         g(m.fast),
+        ...(peak ? [fmt((100 * r.flops) / m.fast / 1e9 / peak.all, 0)] : []),
         r.lossRelDiff.toExponential(1),
       ]
         .map((c, i) => (i ? c.padStart(13) : c))
@@ -262,8 +277,9 @@ export async function runAsUser(o: AsUserOptions): Promise<void> {
   console.log(['geometric mean'.padEnd(w), '', '', '', gm('plain'), gm('fast')].map((c, i) => (i ? c.padStart(13) : c)).join(' '));
   console.log(
     '\nx = Python wall time / dpl-torch wall time per step (> 1: dpl-torch faster). plain = LossNetwork.load(arch, { fast: false }), ' +
-      'fast = LossNetwork.load(arch, { fast: true }). GFLOP: counted Conv2d/Linear FLOPs of the step (bench/README.md). ' +
+      'fast = LossNetwork.load(arch, { fast: true }). GFLOP: counted Conv2d/Linear FLOPs of the step (bench/README.md); ' +
+      '% peak: of the all-core FP32 peak above. ' +
       `loss diff: Python's loss against plain's, relative. Load average at the end: ${load()}`,
   );
-  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, rows }, null, 2));
+  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, peak, rows }, null, 2));
 }

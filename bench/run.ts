@@ -24,7 +24,8 @@ const USAGE = `npm run bench -- [options]
   --as-user           speed as a user meets it: the public perceptualLoss with grad from a plain script
                       against a plain Python script, both at their defaults (no thread settings or
                       variables), plain and fast, wall clock; uses --networks, --batch, --size, --reps
-                      (here default 5), --warmup, --python, --models, --json (bench/README.md)
+                      (here default 5), --warmup, --python, --models, --json (bench/README.md);
+                      with --threads N both sides start with OMP_NUM_THREADS=N (like with like)
   --gap-ms N          --as-user: idle milliseconds before each timed step (default 300; lets the
                       other process's spinning OpenMP/OpenBLAS workers park)
   --networks a,b      loss networks (default: the study's 14)
@@ -324,6 +325,7 @@ async function main(): Promise<void> {
       python,
       models: o.models,
       gapMs: o.gapMs,
+      threads: o.threads,
       json: o.json,
     });
   }

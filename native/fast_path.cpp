@@ -1,5 +1,7 @@
 #include "fast_path.h"
 
+#include <torch/csrc/jit/ir/ir.h>
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -42,6 +44,28 @@ bool PreferChannelsLast(const torch::jit::Module& trunk) {
 
 namespace {
 
+// Stores a frozen segment's 4-d constants (its convolution weights) in channels-last
+// order. With channels-last input, ATen's oneDNN convolution and its backward take
+// `weight.contiguous(channels_last)` on every call: a copy of every weight, twice per
+// training step. Stored that way once, those are no-ops; the values are unchanged, so
+// results are bit-identical (vgg16's grad pass at 2 threads: 436 -> 387 ms).
+void ChannelsLastConstants(torch::jit::Module& seg) {
+  std::vector<torch::jit::Block*> blocks{seg.get_method("forward").graph()->block()};
+  while (!blocks.empty()) {
+    torch::jit::Block* block = blocks.back();
+    blocks.pop_back();
+    for (torch::jit::Node* node : block->nodes()) {
+      for (torch::jit::Block* sub : node->blocks()) blocks.push_back(sub);
+      if (node->kind() != c10::prim::Constant || !node->hasAttribute(c10::attr::value) ||
+          node->kindOf(c10::attr::value) != torch::jit::AttributeKind::t)
+        continue;
+      const at::Tensor& t = node->t(c10::attr::value);
+      if (t.dim() == 4 && !t.is_contiguous(at::MemoryFormat::ChannelsLast))
+        node->t_(c10::attr::value, t.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
 int64_t WeightBytes(const torch::jit::Module& m) {
   int64_t bytes = 0;
   for (const auto& p : m.parameters()) bytes += p.numel() * p.element_size();
@@ -81,6 +105,8 @@ std::vector<torch::jit::Module> FastPath::Segments(const LossNet& net, const std
         segs.back() = torch::jit::optimize_for_inference(segs.back());
       } catch (const c10::Error&) {
       }
+    } else if (options_.freeze && options_.channels_last) {
+      ChannelsLastConstants(segs.back());
     }
     first = last + 1;
   }
