@@ -62,9 +62,9 @@ describe('fast path', () => {
 
   it("'auto' takes the memory format measured on CPU for each study network, and leaves others to the native rule", () => {
     expect(Object.keys(CPU_CHANNELS_LAST).sort()).toEqual([...STUDY_NETWORK_NAMES].sort());
-    expect(fastOptions(true, 'alexnet', 'cpu')).toEqual({ channelsLast: false });
+    expect(fastOptions(true, 'alexnet', 'cpu')).toEqual({ channelsLast: true });
     expect(fastOptions({ freeze: true, channelsLast: 'auto' }, 'googlenet', 'cpu')).toEqual({ freeze: true, channelsLast: true });
-    expect(fastOptions({ channelsLast: true }, 'alexnet', 'cpu')).toEqual({ channelsLast: true }); // an explicit choice stands
+    expect(fastOptions({ channelsLast: false }, 'alexnet', 'cpu')).toEqual({ channelsLast: false }); // an explicit choice stands
     expect(fastOptions(true, 'resnet50', 'cuda:0')).toEqual({}); // measured on CPU only
     expect(fastOptions(true, 'mobilenet_v2', 'cpu')).toEqual({});
   });
