@@ -36,19 +36,30 @@ export function aeReference<T>(python: string, req: Record<string, unknown>): T 
 }
 
 /** Largest absolute difference between two states over the names of `a` (which `b` must all have). */
-export function stateDistance(a: Record<string, FloatTensor>, b: Record<string, FloatTensor>): { max: number; worst: string } {
+/**
+ * How far two model states are apart: the largest element difference (and where), and how many elements of
+ * how many differ by more than 1e-6 (see expectAdamStepClose).
+ */
+export function stateDistance(
+  a: Record<string, FloatTensor>,
+  b: Record<string, FloatTensor>,
+): { max: number; worst: string; over: number; total: number } {
   let max = 0;
   let worst = '';
+  let over = 0;
+  let total = 0;
   for (const [name, t] of Object.entries(a)) {
     const u = b[name];
     if (!u || u.data.length !== t.data.length) throw new Error(`state '${name}' is missing or shaped differently`);
+    total += t.data.length;
     for (let i = 0; i < t.data.length; i++) {
       const d = Math.abs(t.data[i]! - u.data[i]!);
+      if (d > 1e-6) over++;
       if (!(d <= max)) {
         max = d;
         worst = name;
       }
     }
   }
-  return { max, worst };
+  return { max, worst, over, total };
 }

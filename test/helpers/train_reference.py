@@ -14,6 +14,7 @@ One JSON request on stdin, one JSON answer on stdout:
       init/stepped: the native trainer's save() before and after one step on (lr, hr).
       Writes out/eval_before.f32 and out/eval_after.f32 (eval-mode outputs on lr);
       answers {"loss", "params", "buffers": largest |python - native| after the step,
+               "paramsOver", "paramsTotal": parameter elements off by more than 1e-6, of how many,
                "moved": largest parameter change of the step}
 
   {"op": "similarity", "variant", "arch", "pt", "layers", "normalization", "shape",
@@ -80,6 +81,8 @@ def sr(req):
     return {
         "loss": float(loss),
         "params": max_diff(zip(ours_p, params)),
+        "paramsOver": sum(int(((a.detach().double() - b.detach().double()).abs() > 1e-6).sum()) for a, b in zip(ours_p, params)),
+        "paramsTotal": sum(p.numel() for p in ours_p),
         "buffers": max_diff(zip(ours_b, buffers)),
         "moved": max_diff(zip(ours_p, start)),
     }
