@@ -2,7 +2,6 @@
 // widest vectors, one thread per core) built with the system C compiler for this CPU.
 // The as-user table divides each step's counted GFLOP/s by it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,10 +18,9 @@ export interface Peak {
 export function measurePeak(): Peak | undefined {
   const binary = join(import.meta.dirname, 'peak-flops');
   try {
-    if (!existsSync(binary)) {
-      mkdirSync(import.meta.dirname, { recursive: true });
-      execFileSync(process.env.CC ?? 'cc', ['-O2', '-march=native', '-pthread', '-o', binary, SOURCE], { stdio: 'pipe' });
-    }
+    // Built every run (a fraction of a second): -march=native is this CPU's, and dist-bench/ travels
+    // to other machines (bench/gpu-prepare.sh carries it).
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-march=native', '-pthread', '-o', binary, SOURCE], { stdio: 'pipe' });
     // The best of three one-second runs: a peak, and the first run also ramps the clock.
     const run = (threads: number) =>
       Math.max(...[0, 1, 2].map(() => Number(execFileSync(binary, [String(threads), '1'], { encoding: 'utf8' }).trim())));

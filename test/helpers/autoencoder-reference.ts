@@ -35,10 +35,9 @@ export function aeReference<T>(python: string, req: Record<string, unknown>): T 
   return JSON.parse(r.stdout) as T;
 }
 
-/** Largest absolute difference between two states over the names of `a` (which `b` must all have). */
 /**
- * How far two model states are apart: the largest element difference (and where), and how many elements of
- * how many differ by more than 1e-6 (see expectAdamStepClose).
+ * How far two model states are apart over the names of `a` (which `b` must all have): the largest element
+ * difference (and where), and how many elements of how many differ by more than 1e-6 (see expectAdamStepClose).
  */
 export function stateDistance(
   a: Record<string, FloatTensor>,

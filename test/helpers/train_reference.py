@@ -53,6 +53,11 @@ def max_diff(pairs):
     return max((float((a.detach().double() - b.detach().double()).abs().max()) for a, b in pairs), default=0.0)
 
 
+def count_over(pairs, tol):
+    """How many elements differ by more than tol (test/helpers/adam-step.ts)."""
+    return sum(int(((a.detach().double() - b.detach().double()).abs() > tol).sum()) for a, b in pairs)
+
+
 def native_sr_state(path):
     """The native SR network's parameters and buffers, in module order."""
     model = torch.jit.load(path, map_location="cpu").model
@@ -81,7 +86,7 @@ def sr(req):
     return {
         "loss": float(loss),
         "params": max_diff(zip(ours_p, params)),
-        "paramsOver": sum(int(((a.detach().double() - b.detach().double()).abs() > 1e-6).sum()) for a, b in zip(ours_p, params)),
+        "paramsOver": count_over(zip(ours_p, params), 1e-6),
         "paramsTotal": sum(p.numel() for p in ours_p),
         "buffers": max_diff(zip(ours_b, buffers)),
         "moved": max_diff(zip(ours_p, start)),
